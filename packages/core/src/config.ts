@@ -1,0 +1,228 @@
+import type { ResolvedConfig } from './internal-types.js';
+import type {
+  ApilensError,
+  Compression,
+  ExcludeOption,
+  Options,
+  PrivacyLevel,
+  TransportKind,
+} from './types.js';
+
+/** Defaults of every option, in one place. */
+export const DEFAULTS = {
+  privacyLevel: 0 as PrivacyLevel,
+  serverUrl: 'http://localhost:8787',
+  flushIntervalMs: 10_000,
+  maxBatchSize: 1_000,
+  maxQueueSize: 10_000,
+  compression: 'gzip' as Compression,
+  timeoutMs: 10_000,
+  maxRetries: 5,
+  transport: 'auto' as TransportKind,
+} as const;
+
+/** The path the SDK posts batches to, relative to `serverUrl`. */
+export const INGEST_PATH = '/api/log-request';
+
+/**
+ * SDK configuration, field-compatible with the upstream API Analytics `Config`:
+ * create it, set fields, pass it to the adapter. A plain object works too.
+ *
+ * @example
+ * const config = new Config();
+ * config.privacyLevel = 2;
+ * config.getUserID = (req) => req.headers['x-user-id'];
+ * app.use(expressAnalytics(process.env.APILENS_API_KEY, config));
+ */
+export class Config<Req = any> implements Options<Req> {
+  privacyLevel?: PrivacyLevel;
+  serverUrl?: string;
+  getPath?: (req: Req) => string;
+  getHostname?: (req: Req) => string | null | undefined;
+  getIPAddress?: (req: Req) => string | null | undefined;
+  getUserAgent?: (req: Req) => string | null | undefined;
+  getUserID?: (req: Req) => string | number | null | undefined;
+  exclude?: ExcludeOption<Req>;
+  flushIntervalMs?: number;
+  maxBatchSize?: number;
+  maxQueueSize?: number;
+  compression?: Compression;
+  onError?: (error: ApilensError) => void;
+  timeoutMs?: number;
+  maxRetries?: number;
+  transport?: TransportKind;
+
+  constructor(options: Options<Req> = {}) {
+    Object.assign(this, options);
+  }
+}
+
+const KNOWN_KEYS = new Set<string>([
+  'privacyLevel',
+  'serverUrl',
+  'getPath',
+  'getHostname',
+  'getIPAddress',
+  'getUserAgent',
+  'getUserID',
+  'exclude',
+  'flushIntervalMs',
+  'maxBatchSize',
+  'maxQueueSize',
+  'compression',
+  'onError',
+  'timeoutMs',
+  'maxRetries',
+  'transport',
+]);
+
+const MAPPERS = ['getPath', 'getHostname', 'getIPAddress', 'getUserAgent', 'getUserID'] as const;
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function invalid(pkg: string, field: string, expected: string, value: unknown): TypeError {
+  return new TypeError(`${pkg}: invalid config.${field}: expected ${expected}, got ${describe(value)}.`);
+}
+
+function int(
+  pkg: string,
+  o: Record<string, unknown>,
+  field: string,
+  min: number,
+  max: number,
+  def: number,
+): number {
+  const v = o[field];
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw invalid(pkg, field, `an integer from ${min} to ${max}`, v);
+  }
+  return v;
+}
+
+function envServerUrl(): string | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const url = env?.APILENS_SERVER_URL;
+  return url === undefined || url === '' ? undefined : url;
+}
+
+/**
+ * Validates options once, at construction, and fills in defaults. A wrong type or
+ * an out-of-range value throws a TypeError naming the package, the field and what
+ * is allowed: a misconfigured SDK should fail at startup, not silently later.
+ */
+export function resolveConfig<Req>(input: unknown, pkg: string): ResolvedConfig<Req> {
+  if (input === undefined || input === null) input = {};
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new TypeError(
+      `${pkg}: config must be a Config instance or an options object, got ${describe(input)}.`,
+    );
+  }
+  const o = input as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!KNOWN_KEYS.has(key) && o[key] !== undefined) {
+      const lower = key.toLowerCase();
+      const close = [...KNOWN_KEYS].find((k) => k.toLowerCase() === lower);
+      throw new TypeError(
+        `${pkg}: unknown config.${key}${close ? ` (did you mean ${close}?)` : ''}. Known options: ${[...KNOWN_KEYS].join(', ')}.`,
+      );
+    }
+  }
+
+  const privacyLevel = o.privacyLevel ?? DEFAULTS.privacyLevel;
+  if (privacyLevel !== 0 && privacyLevel !== 1 && privacyLevel !== 2) {
+    throw invalid(pkg, 'privacyLevel', '0, 1 or 2', privacyLevel);
+  }
+
+  const rawUrl = o.serverUrl ?? envServerUrl() ?? DEFAULTS.serverUrl;
+  let url: URL;
+  try {
+    if (typeof rawUrl !== 'string') throw new Error('not a string');
+    url = new URL(rawUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+  } catch {
+    throw invalid(pkg, 'serverUrl', 'an http:// or https:// URL such as http://localhost:8787', rawUrl);
+  }
+  const base = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+
+  for (const name of MAPPERS) {
+    if (o[name] !== undefined && typeof o[name] !== 'function') {
+      throw invalid(pkg, name, 'a function (req) => value', o[name]);
+    }
+  }
+  if (o.onError !== undefined && typeof o.onError !== 'function') {
+    throw invalid(pkg, 'onError', 'a function (error) => void', o.onError);
+  }
+
+  const excludeExact = new Set<string>();
+  const excludePatterns: RegExp[] = [];
+  let excludePredicate: ((path: string, req: Req) => boolean) | undefined;
+  const exclude = o.exclude;
+  if (typeof exclude === 'function') {
+    excludePredicate = exclude as (path: string, req: Req) => boolean;
+  } else if (Array.isArray(exclude)) {
+    for (const rule of exclude) {
+      if (typeof rule === 'string') excludeExact.add(rule);
+      else if (rule instanceof RegExp) excludePatterns.push(rule);
+      else
+        throw invalid(
+          pkg,
+          'exclude',
+          'an array of strings and RegExps, or a function (path, req) => boolean',
+          rule,
+        );
+    }
+  } else if (exclude !== undefined) {
+    throw invalid(
+      pkg,
+      'exclude',
+      'an array of strings and RegExps, or a function (path, req) => boolean',
+      exclude,
+    );
+  }
+
+  const compression = o.compression ?? DEFAULTS.compression;
+  if (compression !== 'gzip' && compression !== 'none') {
+    throw invalid(pkg, 'compression', "'gzip' or 'none'", compression);
+  }
+  const transport = o.transport ?? DEFAULTS.transport;
+  if (transport !== 'auto' && transport !== 'undici' && transport !== 'fetch') {
+    throw invalid(pkg, 'transport', "'auto', 'undici' or 'fetch'", transport);
+  }
+
+  const maxBatchSize = int(pkg, o, 'maxBatchSize', 1, 100_000, DEFAULTS.maxBatchSize);
+  const maxQueueSize = int(pkg, o, 'maxQueueSize', 1, 10_000_000, DEFAULTS.maxQueueSize);
+  if (maxQueueSize < maxBatchSize) {
+    throw new TypeError(
+      `${pkg}: invalid config.maxQueueSize: it must be at least maxBatchSize (${maxBatchSize}), got ${maxQueueSize}.`,
+    );
+  }
+
+  return {
+    privacyLevel,
+    endpoint: base + INGEST_PATH,
+    getPath: o.getPath as ResolvedConfig<Req>['getPath'],
+    getHostname: o.getHostname as ResolvedConfig<Req>['getHostname'],
+    getIPAddress: o.getIPAddress as ResolvedConfig<Req>['getIPAddress'],
+    getUserAgent: o.getUserAgent as ResolvedConfig<Req>['getUserAgent'],
+    getUserID: o.getUserID as ResolvedConfig<Req>['getUserID'],
+    excludeExact,
+    excludePatterns,
+    excludePredicate,
+    flushIntervalMs: int(pkg, o, 'flushIntervalMs', 10, 86_400_000, DEFAULTS.flushIntervalMs),
+    maxBatchSize,
+    maxQueueSize,
+    compression,
+    onError: o.onError as ResolvedConfig<Req>['onError'],
+    timeoutMs: int(pkg, o, 'timeoutMs', 1, 600_000, DEFAULTS.timeoutMs),
+    maxRetries: int(pkg, o, 'maxRetries', 0, 100, DEFAULTS.maxRetries),
+    transport,
+  };
+}

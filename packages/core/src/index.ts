@@ -1,0 +1,17 @@
+export { Analytics, EXIT_FLUSH_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS } from './analytics.js';
+export { Config, DEFAULTS, INGEST_PATH } from './config.js';
+export {
+  type AnalyticsStats,
+  ApilensError,
+  type ApilensErrorCode,
+  type Compression,
+  type ExcludeOption,
+  type Options,
+  type PrivacyLevel,
+  type Recorder,
+  type RequestAccessors,
+  type RequestRecord,
+  type TransportKind,
+} from './types.js';
+export { defaultIpAddress, defaultIpAddressFrom, firstHeader, type HeaderMap } from './utils.js';
+export { SDK_VERSION } from './version.js';

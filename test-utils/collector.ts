@@ -1,0 +1,169 @@
+// A small loopback collector for SDK tests: real HTTP on 127.0.0.1, decodes gzip,
+// keeps every batch, and can be told to fail in the ways real collectors fail.
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+
+export interface WireRequest {
+  hostname: string | null;
+  ip_address: string | null;
+  path: string;
+  user_agent: string | null;
+  method: string;
+  status: number;
+  response_time: number;
+  user_id: string | null;
+  created_at: string;
+  route: string | null;
+}
+
+export interface ReceivedBatch {
+  headers: IncomingMessage['headers'];
+  api_key: string;
+  framework: string;
+  privacy_level: number;
+  requests: WireRequest[];
+  receivedAt: number;
+}
+
+/** A scripted answer: a status (with headers/body), a hang, or a reset connection. */
+export type Fault =
+  | { status: number; headers?: Record<string, string>; body?: string }
+  | { hang: true }
+  | { reset: true }
+  | { delayMs: number };
+
+export interface TestCollector {
+  readonly url: string;
+  readonly port: number;
+  /** Every batch that was answered 2xx, in arrival order. */
+  readonly batches: ReceivedBatch[];
+  /** Every POST that arrived, whatever it was answered. */
+  attempts: number;
+  /** Batches currently being handled (to check there is never more than one in flight). */
+  concurrent: number;
+  maxConcurrent: number;
+  /** All requests of all accepted batches, flattened. */
+  requests(): WireRequest[];
+  /** Answers the next POSTs with these faults, one each, then 200 again. */
+  script(...faults: Fault[]): void;
+  /** Answers every POST with this fault until cleared with `always(undefined)`. */
+  always(fault: Fault | undefined): void;
+  /** Resolves when at least `n` requests have been accepted. */
+  waitForRequests(n: number, timeoutMs?: number): Promise<WireRequest[]>;
+  /** Stops listening (connections refused) and destroys open sockets. */
+  stop(): Promise<void>;
+  /** Listens again on the same port. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startCollector(port = 0): Promise<TestCollector> {
+  const batches: ReceivedBatch[] = [];
+  const scripted: Fault[] = [];
+  let permanent: Fault | undefined;
+  const sockets = new Set<Socket>();
+  const waiters: Array<() => void> = [];
+  let server: Server;
+
+  const collector: TestCollector = {
+    url: '',
+    port: 0,
+    batches,
+    attempts: 0,
+    concurrent: 0,
+    maxConcurrent: 0,
+    requests: () => batches.flatMap((b) => b.requests),
+    script: (...faults) => {
+      scripted.push(...faults);
+    },
+    always: (fault) => {
+      permanent = fault;
+    },
+    waitForRequests: (n, timeoutMs = 10_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const all = collector.requests();
+          if (all.length >= n) {
+            clearTimeout(timer);
+            resolve(all);
+            return true;
+          }
+          return false;
+        };
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`collector got ${collector.requests().length} of ${n} requests in ${timeoutMs} ms`),
+            ),
+          timeoutMs,
+        );
+        if (!check()) waiters.push(() => void check());
+      }),
+    stop: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    start: async () => {
+      server = makeServer();
+      server.listen(collector.port, '127.0.0.1');
+      await once(server, 'listening');
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    collector.attempts++;
+    collector.concurrent++;
+    collector.maxConcurrent = Math.max(collector.maxConcurrent, collector.concurrent);
+    try {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const fault = scripted.shift() ?? permanent;
+      if (fault && 'hang' in fault) return; // never answer
+      if (fault && 'reset' in fault) {
+        req.socket.destroy();
+        return;
+      }
+      if (fault && 'delayMs' in fault) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault && 'status' in fault) {
+        res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
+        res.end(fault.body ?? JSON.stringify({ error: `injected ${fault.status}` }));
+        return;
+      }
+      let raw = Buffer.concat(chunks);
+      if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
+      const body = JSON.parse(raw.toString('utf8'));
+      batches.push({ headers: req.headers, ...body, receivedAt: Date.now() });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ accepted: body.requests.length, rejected: [] }));
+      for (const w of waiters.splice(0)) w();
+    } catch (err) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: String(err) }));
+    } finally {
+      collector.concurrent--;
+    }
+  }
+
+  function makeServer(): Server {
+    const s = createServer((req, res) => void handle(req, res));
+    s.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    return s;
+  }
+
+  server = makeServer();
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  const addr = server.address() as AddressInfo;
+  (collector as { port: number }).port = addr.port;
+  (collector as { url: string }).url = `http://127.0.0.1:${addr.port}`;
+  return collector;
+}
