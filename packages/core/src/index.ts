@@ -14,4 +14,6 @@ export {
   type TransportKind,
 } from './types.js';
 export { defaultIpAddress, defaultIpAddressFrom, firstHeader, type HeaderMap } from './utils.js';
+export type { WirePayload, WireRequest } from './internal-types.js';
 export { SDK_VERSION } from './version.js';
+export { serialise, stripQuery, toWire } from './wire.js';
