@@ -64,7 +64,8 @@ export async function startCollector(port = 0): Promise<TestCollector> {
   const scripted: Fault[] = [];
   let permanent: Fault | undefined;
   const sockets = new Set<Socket>();
-  const waiters: Array<() => void> = [];
+  // Each waiter answers whether it is satisfied; unsatisfied ones stay for the next batch.
+  let waiters: Array<() => boolean> = [];
   let server: Server;
 
   const collector: TestCollector = {
@@ -99,7 +100,7 @@ export async function startCollector(port = 0): Promise<TestCollector> {
             ),
           timeoutMs,
         );
-        if (!check()) waiters.push(() => void check());
+        if (!check()) waiters.push(check);
       }),
     stop: async () => {
       for (const s of sockets) s.destroy();
@@ -141,7 +142,7 @@ export async function startCollector(port = 0): Promise<TestCollector> {
       batches.push({ headers: req.headers, ...body, receivedAt: Date.now() });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ accepted: body.requests.length, rejected: [] }));
-      for (const w of waiters.splice(0)) w();
+      waiters = waiters.filter((w) => !w());
     } catch (err) {
       res.writeHead(400, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: String(err) }));

@@ -12,8 +12,9 @@ export {
   type RequestAccessors,
   type RequestRecord,
   type TransportKind,
+  type WirePayload,
+  type WireRequest,
 } from './types.js';
 export { defaultIpAddress, defaultIpAddressFrom, firstHeader, type HeaderMap } from './utils.js';
-export type { WirePayload, WireRequest } from './internal-types.js';
 export { SDK_VERSION } from './version.js';
 export { serialise, stripQuery, toWire } from './wire.js';

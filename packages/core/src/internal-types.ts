@@ -23,25 +23,3 @@ export interface ResolvedConfig<Req = any> {
   maxRetries: number;
   transport: TransportKind;
 }
-
-/** One request as sent on the wire (PRODUCT.md §4). */
-export interface WireRequest {
-  hostname: string | null;
-  ip_address: string | null;
-  path: string;
-  user_agent: string | null;
-  method: string;
-  status: number;
-  response_time: number;
-  user_id: string | null;
-  created_at: string;
-  route: string | null;
-}
-
-/** Body of POST /api/log-request. */
-export interface WirePayload {
-  api_key: string;
-  framework: string;
-  privacy_level: PrivacyLevel;
-  requests: WireRequest[];
-}

@@ -171,3 +171,25 @@ export type Recorder<Req> = (
   route: string | null | undefined,
   responseTimeMs: number,
 ) => void;
+
+/** One request as sent on the wire to POST /api/log-request (compatible with upstream API Analytics). */
+export interface WireRequest {
+  hostname: string | null;
+  ip_address: string | null;
+  path: string;
+  user_agent: string | null;
+  method: string;
+  status: number;
+  response_time: number;
+  user_id: string | null;
+  created_at: string;
+  route: string | null;
+}
+
+/** Body of POST /api/log-request: one batch. */
+export interface WirePayload {
+  api_key: string;
+  framework: string;
+  privacy_level: PrivacyLevel;
+  requests: WireRequest[];
+}

@@ -1,5 +1,4 @@
-import type { WirePayload, WireRequest } from './internal-types.js';
-import type { PrivacyLevel, RequestRecord } from './types.js';
+import type { PrivacyLevel, RequestRecord, WirePayload, WireRequest } from './types.js';
 
 /** Removes the query string (and fragment) from a path. */
 export function stripQuery(path: string): string {
