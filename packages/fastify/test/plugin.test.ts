@@ -1,0 +1,214 @@
+import { Readable } from 'node:stream';
+import type { ApilensError } from '@apilens/core';
+import fastify5, { type FastifyRequest } from 'fastify';
+import fastify4 from 'fastify4';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startCollector, type TestCollector } from '../../../test-utils/collector.js';
+import defaultExport, { fastifyAnalytics } from '../src/index.js';
+
+// Both majors are exercised through the same tests; their instance types differ, hence `any`.
+type Factory = (opts?: object) => any;
+const majors: Array<[string, Factory]> = [
+  ['Fastify 5', fastify5 as unknown as Factory],
+  ['Fastify 4', fastify4 as unknown as Factory],
+];
+
+let collector: TestCollector;
+let app: any;
+
+beforeEach(async () => {
+  collector = await startCollector();
+});
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+  await collector.close();
+});
+
+async function listen(a: any): Promise<string> {
+  await a.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${a.server.address().port}`;
+}
+
+const byPath = <T extends { path: string }>(rows: T[]) =>
+  [...rows].sort((x, y) => x.path.localeCompare(y.path));
+
+describe.each(majors)('%s', (_name, Fastify) => {
+  it('records every route, child plugins and prefixes included, and delivers on app.close()', async () => {
+    app = Fastify();
+    await app.register(fastifyAnalytics, {
+      apiKey: 'key-1',
+      // A long interval: only app.close() can deliver these records.
+      config: { serverUrl: collector.url, flushIntervalMs: 60_000 },
+    });
+    app.get('/users/:id', async (req: any) => ({ id: req.params.id }));
+    app.get('/boom', async () => {
+      throw new Error('boom');
+    });
+    app.get('/teapot', async (_req: any, reply: any) => reply.code(418).send({ short: true }));
+    app.get('/health', { config: { analytics: false } }, async () => 'ok');
+    await app.register(
+      async (child: any) => {
+        child.get('/orders/:orderId', async () => ({ ok: true }));
+        await child.register(
+          async (grandchild: any) => {
+            grandchild.post('/items', async (_req: any, reply: any) =>
+              reply.code(201).send({ created: true }),
+            );
+          },
+          { prefix: '/nested' },
+        );
+      },
+      { prefix: '/v1' },
+    );
+    const base = await listen(app);
+
+    const headers = { 'user-agent': 'vitest-agent', 'x-forwarded-for': '203.0.113.9, 10.0.0.1' };
+    expect((await fetch(`${base}/users/42?q=1`, { headers })).status).toBe(200);
+    expect((await fetch(`${base}/boom`)).status).toBe(500);
+    expect((await fetch(`${base}/teapot`)).status).toBe(418);
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    expect((await fetch(`${base}/v1/orders/7`)).status).toBe(200);
+    expect((await fetch(`${base}/v1/nested/items`, { method: 'POST' })).status).toBe(201);
+    expect((await fetch(`${base}/nowhere`)).status).toBe(404);
+    expect(collector.requests()).toHaveLength(0);
+
+    await app.close();
+    app = undefined;
+    const rows = byPath(collector.requests());
+    expect(collector.batches[0]).toMatchObject({ api_key: 'key-1', framework: 'Fastify', privacy_level: 0 });
+    expect(rows).toMatchObject([
+      { path: '/boom', route: '/boom', method: 'GET', status: 500 },
+      { path: '/nowhere', route: null, method: 'GET', status: 404 },
+      { path: '/teapot', route: '/teapot', status: 418 },
+      {
+        path: '/users/42',
+        route: '/users/:id',
+        status: 200,
+        user_agent: 'vitest-agent',
+        ip_address: '203.0.113.9',
+        hostname: base.slice('http://'.length),
+      },
+      { path: '/v1/nested/items', route: '/v1/nested/items', method: 'POST', status: 201 },
+      { path: '/v1/orders/7', route: '/v1/orders/:orderId', status: 200 },
+    ]);
+    for (const r of rows) expect(r.response_time).toBeGreaterThanOrEqual(0);
+  });
+
+  it('measures the time until a streamed body has been sent', async () => {
+    app = Fastify();
+    await app.register(fastifyAnalytics, { apiKey: 'k', config: { serverUrl: collector.url } });
+    app.get('/stream', (_req: any, reply: any) => {
+      const body = new Readable({ read() {} });
+      body.push('first ');
+      setTimeout(() => {
+        body.push('last');
+        body.push(null);
+      }, 120);
+      reply.type('text/plain').send(body);
+    });
+    const base = await listen(app);
+    const res = await fetch(`${base}/stream`);
+    expect(await res.text()).toBe('first last');
+    await app.apilens.flush();
+    const [row] = collector.requests();
+    expect(row).toMatchObject({ route: '/stream', status: 200 });
+    expect(row!.response_time).toBeGreaterThanOrEqual(100);
+  });
+
+  it('answers the request and still records it when mappers throw', async () => {
+    const errors: ApilensError[] = [];
+    app = Fastify();
+    await app.register(fastifyAnalytics, {
+      apiKey: 'k',
+      config: {
+        serverUrl: collector.url,
+        getPath: () => {
+          throw new Error('path mapper bug');
+        },
+        getUserID: () => {
+          throw new Error('user mapper bug');
+        },
+        onError: (e: ApilensError) => errors.push(e),
+      },
+    });
+    app.get('/items/:id', async () => ({ ok: true }));
+    const base = await listen(app);
+    const res = await fetch(`${base}/items/3`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+    await app.apilens.flush();
+    expect(collector.requests()).toMatchObject([{ path: '/items/3', route: '/items/:id', user_id: null }]);
+    expect(errors.map((e) => [e.code, e.field]).sort()).toEqual([
+      ['mapper', 'getPath'],
+      ['mapper', 'getUserID'],
+    ]);
+  });
+
+  it('passes the Fastify request to mappers, honours exclude and privacy level 2', async () => {
+    app = Fastify();
+    await app.register(fastifyAnalytics, {
+      apiKey: 'k',
+      config: {
+        serverUrl: collector.url,
+        privacyLevel: 2,
+        getUserID: (req: FastifyRequest) => (req.headers['x-user'] as string | undefined) ?? null,
+        exclude: ['/internal/:name'],
+      },
+    });
+    app.get('/me', async () => ({}));
+    app.get('/internal/:name', async () => ({}));
+    const base = await listen(app);
+    await fetch(`${base}/me`, { headers: { 'x-user': 'u-7', 'x-forwarded-for': '198.51.100.1' } });
+    await fetch(`${base}/internal/metrics`);
+    await app.apilens.flush();
+    expect(collector.requests()).toMatchObject([{ path: '/me', user_id: 'u-7', ip_address: null }]);
+    expect(collector.batches[0]!.privacy_level).toBe(2);
+    expect(app.apilens.stats()).toMatchObject({ sent: 1, queued: 0, dropped: 0 });
+  });
+
+  it('works through fastify.inject and the default export', async () => {
+    app = Fastify();
+    await app.register(defaultExport, { apiKey: 'k', config: { serverUrl: collector.url } });
+    app.get('/ping', async () => 'pong');
+    await app.ready();
+    const res = await app.inject({ method: 'GET', url: '/ping' });
+    expect(res.statusCode).toBe(200);
+    await app.close();
+    app = undefined;
+    expect(collector.requests()).toMatchObject([{ path: '/ping', route: '/ping', status: 200 }]);
+  });
+
+  it.each([
+    [{ apiKey: 'k', config: { privacyLevel: 5 } }, /@apilens\/fastify: invalid config\.privacyLevel/],
+    [{ apiKey: 'k', config: { serverUrl: 'ftp://x' } }, /config\.serverUrl/],
+    [{ apiKey: 'k', config: 'nope' }, /@apilens\/fastify: config must be/],
+    [{ apiKey: 42 }, /@apilens\/fastify: options\.apiKey must be a string/],
+    [
+      { apiKey: 'k', serverUrl: 'http://x' },
+      /options\.serverUrl is not a plugin option: put it inside options\.config/,
+    ],
+  ])('fails registration on invalid options %j', async (options, message) => {
+    app = Fastify();
+    await expect(app.register(fastifyAnalytics, options)).rejects.toThrow(message);
+  });
+
+  it('refuses to be registered twice in the same context', async () => {
+    app = Fastify();
+    await app.register(fastifyAnalytics, { apiKey: 'k', config: { serverUrl: collector.url } });
+    await expect(
+      app.register(fastifyAnalytics, { apiKey: 'k', config: { serverUrl: collector.url } }),
+    ).rejects.toThrow(/registered twice/);
+  });
+
+  it('records nothing and does not break the app without an API key', async () => {
+    app = Fastify();
+    await app.register(fastifyAnalytics, { config: { serverUrl: collector.url } });
+    app.get('/x', async () => 'x');
+    const base = await listen(app);
+    expect((await fetch(`${base}/x`)).status).toBe(200);
+    await app.close();
+    app = undefined;
+    expect(collector.attempts).toBe(0);
+  });
+});
