@@ -1,4 +1,4 @@
-import { gzip } from './compress.js';
+import { encodeBatch } from './compress.js';
 import { Config, resolveConfig } from './config.js';
 import type { ResolvedConfig } from './internal-types.js';
 import { RingQueue } from './queue.js';
@@ -7,7 +7,7 @@ import { backoffMs, isRetryableStatus, parseRetryAfter } from './retry.js';
 import { createTransport, type Transport, type TransportResponse } from './transport.js';
 import type { AnalyticsStats, Options, Recorder, RequestAccessors, RequestRecord } from './types.js';
 import { SDK_VERSION } from './version.js';
-import { serialise, stripQuery } from './wire.js';
+import { stripQuery } from './wire.js';
 
 /** How long a flush triggered by the process running out of work may take. */
 export const EXIT_FLUSH_TIMEOUT_MS = 5_000;
@@ -405,8 +405,13 @@ export class Analytics<Req = any> {
   private async deliver(batch: RequestRecord[]): Promise<void> {
     let body: string | Uint8Array;
     try {
-      const json = serialise(this.apiKey, this.framework, this.cfg.privacyLevel, batch);
-      body = this.cfg.compression === 'gzip' ? await gzip(json) : json;
+      body = await encodeBatch(
+        this.apiKey,
+        this.framework,
+        this.cfg.privacyLevel,
+        batch,
+        this.cfg.compression,
+      );
     } catch (err) {
       this.failedBatches++;
       this.dropped += batch.length;
@@ -578,7 +583,18 @@ export class Analytics<Req = any> {
     // Once per batch of new records: if the collector is down, let the process exit.
     if (this.exitAttempt === this.enqueued) return;
     this.exitAttempt = this.enqueued;
-    void this.flushWithin(EXIT_FLUSH_TIMEOUT_MS);
+    void this.flushWithin(EXIT_FLUSH_TIMEOUT_MS).then(() => {
+      const pending = this.queue.length + this.inflightSize;
+      if (pending > 0) {
+        this.reporter.report(
+          new ApilensError(
+            'dropped',
+            `${pending} records were not delivered to ${this.cfg.endpoint} within ${EXIT_FLUSH_TIMEOUT_MS} ms of the process running out of work; they are lost if it exits now`,
+            { records: pending },
+          ),
+        );
+      }
+    });
   }
 }
 

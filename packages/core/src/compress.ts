@@ -1,3 +1,6 @@
+import type { Compression, PrivacyLevel, RequestRecord } from './types.js';
+import { serialise } from './wire.js';
+
 type Gzip = (body: string) => Promise<Uint8Array>;
 
 let gzipImpl: Promise<Gzip> | undefined;
@@ -28,4 +31,16 @@ async function loadGzip(): Promise<Gzip> {
 export function gzip(body: string): Promise<Uint8Array> {
   gzipImpl ??= loadGzip();
   return gzipImpl.then((fn) => fn(body));
+}
+
+/** Serialised (and, unless compression is 'none', gzip-compressed) body of one batch. */
+export async function encodeBatch(
+  apiKey: string,
+  framework: string,
+  privacyLevel: PrivacyLevel,
+  records: readonly RequestRecord[],
+  compression: Compression,
+): Promise<string | Uint8Array> {
+  const json = serialise(apiKey, framework, privacyLevel, records);
+  return compression === 'gzip' ? gzip(json) : json;
 }

@@ -1,4 +1,5 @@
 export { Analytics, EXIT_FLUSH_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS } from './analytics.js';
+export { encodeBatch } from './compress.js';
 export { Config, DEFAULTS, INGEST_PATH } from './config.js';
 export {
   type AnalyticsStats,
@@ -17,4 +18,4 @@ export {
 } from './types.js';
 export { defaultIpAddress, defaultIpAddressFrom, firstHeader, type HeaderMap } from './utils.js';
 export { SDK_VERSION } from './version.js';
-export { serialise, stripQuery, toWire } from './wire.js';
+export { serialise, stripQuery, toPayload, toWire } from './wire.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Analytics, Config } from '../src/index.js';
 import { resolveConfig } from '../src/config.js';
+import { Analytics, Config } from '../src/index.js';
 
 describe('config', () => {
   afterEach(() => {
@@ -22,7 +22,9 @@ describe('config', () => {
   it('reads APILENS_SERVER_URL and normalises trailing slashes and paths', () => {
     vi.stubEnv('APILENS_SERVER_URL', 'https://collector.example.com/base/');
     expect(resolveConfig({}, 'x').endpoint).toBe('https://collector.example.com/base/api/log-request');
-    expect(resolveConfig({ serverUrl: 'http://127.0.0.1:9/' }, 'x').endpoint).toBe('http://127.0.0.1:9/api/log-request');
+    expect(resolveConfig({ serverUrl: 'http://127.0.0.1:9/' }, 'x').endpoint).toBe(
+      'http://127.0.0.1:9/api/log-request',
+    );
   });
 
   it('accepts a Config instance with fields set after construction (upstream style)', () => {
@@ -59,7 +61,9 @@ describe('config', () => {
   });
 
   it('rejects a non-object config and a non-string key', () => {
-    expect(() => new Analytics('key', 'Koa', 5 as never)).toThrow(/@apilens\/koa: config must be a Config instance/);
+    expect(() => new Analytics('key', 'Koa', 5 as never)).toThrow(
+      /@apilens\/koa: config must be a Config instance/,
+    );
     expect(() => new Analytics(42 as never, 'Koa')).toThrow(/API key must be a string/);
   });
 
@@ -80,7 +84,15 @@ describe('config', () => {
       );
       await a.flush();
       await a.shutdown();
-      expect(a.stats()).toEqual({ queued: 0, inFlight: 0, sent: 0, rejected: 0, dropped: 0, retries: 0, failedBatches: 0 });
+      expect(a.stats()).toEqual({
+        queued: 0,
+        inFlight: 0,
+        sent: 0,
+        rejected: 0,
+        dropped: 0,
+        retries: 0,
+        failedBatches: 0,
+      });
       // The warning is module-wide and one-time; an earlier test file may not have triggered it.
       expect(warn.mock.calls.length).toBeLessThanOrEqual(1);
       if (warn.mock.calls.length === 1) expect(String(warn.mock.calls[0]?.[0])).toMatch(/No API key given/);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type TestCollector, startCollector } from '../../../test-utils/collector.js';
+import { startCollector, type TestCollector } from '../../../test-utils/collector.js';
 import { Analytics, type ApilensError, type Options } from '../src/index.js';
 import { errorsInto, rec, sleep, until } from './helpers.js';
 
@@ -60,7 +60,13 @@ describe('wire format', () => {
   it('keeps explicit createdAt, numeric user ids and null fields', async () => {
     const a = client();
     a.record(
-      rec({ createdAt: new Date('2026-01-02T03:04:05.678Z'), userId: 7, route: null, hostname: null, userAgent: '' }),
+      rec({
+        createdAt: new Date('2026-01-02T03:04:05.678Z'),
+        userId: 7,
+        route: null,
+        hostname: null,
+        userAgent: '',
+      }),
     );
     a.record(rec({ createdAt: Date.UTC(2026, 0, 1), userId: undefined, path: '' }));
     await a.flush();
@@ -367,7 +373,9 @@ describe('faults', () => {
     a.record(rec({ status: 999 }));
     await a.flush();
     expect(a.stats()).toMatchObject({ sent: 1, rejected: 1 });
-    expect(errors[0]?.message).toMatch(/rejected 1 of 2 records as invalid \(first: #1: status out of range\)/);
+    expect(errors[0]?.message).toMatch(
+      /rejected 1 of 2 records as invalid \(first: #1: status out of range\)/,
+    );
   });
 
   it('a slow collector times out; attempts never pile up', async () => {

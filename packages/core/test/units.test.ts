@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { ApilensError, defaultIpAddress, defaultIpAddressFrom, stripQuery } from '../src/index.js';
+import { RingQueue } from '../src/queue.js';
+import { Reporter } from '../src/report.js';
+import { BACKOFF_MAX_MS, backoffMs, parseRetryAfter } from '../src/retry.js';
+
+describe('RingQueue', () => {
+  it('keeps FIFO order, drops the oldest when full and counts what left', () => {
+    const q = new RingQueue<number>(3);
+    expect([q.push(1), q.push(2), q.push(3), q.push(4)]).toEqual([false, false, false, true]);
+    expect(q.length).toBe(3);
+    expect(q.take(2)).toEqual([2, 3]);
+    q.push(5);
+    q.push(6);
+    expect(q.take(10)).toEqual([4, 5, 6]);
+    expect(q.removed).toBe(6);
+    expect(q.take(1)).toEqual([]);
+  });
+});
+
+describe('retry timing', () => {
+  it('backs off exponentially with jitter, capped', () => {
+    expect(backoffMs(0, () => 0)).toBe(250);
+    expect(backoffMs(0, () => 1)).toBe(500);
+    expect(backoffMs(3, () => 0.5)).toBe(3000);
+    expect(backoffMs(20, () => 1)).toBe(BACKOFF_MAX_MS);
+  });
+
+  it('parses Retry-After seconds and HTTP dates, capped at two minutes', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter('0.5')).toBe(500);
+    expect(parseRetryAfter('99999')).toBe(120_000);
+    const now = Date.UTC(2026, 10, 27, 10, 0, 0);
+    expect(parseRetryAfter('Fri, 27 Nov 2026 10:00:05 GMT', now)).toBe(5000);
+    expect(parseRetryAfter('Fri, 27 Nov 2026 09:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(undefined)).toBeUndefined();
+  });
+});
+
+describe('Reporter', () => {
+  it('rate-limits per key and reports what it suppressed', () => {
+    let t = 0;
+    const got: string[] = [];
+    const r = new Reporter(
+      '@apilens/x',
+      (e) => got.push(e.message),
+      () => t,
+    );
+    r.report(new ApilensError('mapper', 'a'), 'k');
+    r.report(new ApilensError('mapper', 'b'), 'k');
+    r.report(new ApilensError('network', 'c'));
+    r.report(new ApilensError('network', 'd'));
+    t = 61_000;
+    r.report(new ApilensError('mapper', 'e'), 'k');
+    expect(got).toEqual(['a', 'c', 'd', 'e']);
+  });
+});
+
+describe('helpers', () => {
+  it('stripQuery removes query and fragment', () => {
+    expect(stripQuery('/a?b=1#c')).toBe('/a');
+    expect(stripQuery('/a#c?d')).toBe('/a');
+    expect(stripQuery('/a')).toBe('/a');
+  });
+
+  it('default IP order: cf-connecting-ip, x-forwarded-for, x-real-ip, socket', () => {
+    expect(defaultIpAddress({ 'cf-connecting-ip': '1.1.1.1', 'x-forwarded-for': '2.2.2.2' }, '9.9.9.9')).toBe(
+      '1.1.1.1',
+    );
+    expect(
+      defaultIpAddress({ 'x-forwarded-for': '2.2.2.2, 3.3.3.3', 'x-real-ip': '4.4.4.4' }, '9.9.9.9'),
+    ).toBe('2.2.2.2, 3.3.3.3');
+    expect(defaultIpAddress({ 'x-real-ip': '4.4.4.4' }, '9.9.9.9')).toBe('4.4.4.4');
+    expect(defaultIpAddress({ 'x-forwarded-for': '' }, '9.9.9.9')).toBe('9.9.9.9');
+    const h = new Headers({ 'x-real-ip': '4.4.4.4' });
+    expect(defaultIpAddressFrom((n) => h.get(n), '9.9.9.9')).toBe('4.4.4.4');
+  });
+});
+
+describe('serialise', () => {
+  it('equals JSON.stringify of the wire payload, including awkward strings and dates', async () => {
+    const { serialise, toPayload } = await import('../src/wire.js');
+    const records = [
+      {
+        method: 'post',
+        path: '/a"b\\c\n\u2028?q',
+        route: '/a/:b',
+        status: 201,
+        responseTimeMs: 0.4,
+        hostname: 'h',
+        ipAddress: '1.1.1.1',
+        userAgent: 'ua "quoted" \u0000',
+        userId: 5,
+        createdAt: Date.UTC(2026, 10, 27, 10, 0, 0, 7),
+      },
+      {
+        method: 'GET',
+        path: '/',
+        status: Number.NaN,
+        responseTimeMs: -3,
+        createdAt: Date.UTC(2026, 10, 27, 10, 0, 0, 999),
+      },
+      {
+        method: 'GET',
+        path: '/x',
+        status: 200,
+        responseTimeMs: 1,
+        createdAt: Date.UTC(2026, 10, 27, 10, 0, 1, 50),
+      },
+      {
+        method: 'GET',
+        path: '/y',
+        status: 200,
+        responseTimeMs: 1,
+        createdAt: new Date('+010000-01-01T00:00:00Z'),
+      },
+    ];
+    for (const level of [0, 2] as const) {
+      const text = serialise('k"ey', 'Express', level, records);
+      expect(JSON.parse(text)).toEqual(
+        JSON.parse(JSON.stringify(toPayload('k"ey', 'Express', level, records))),
+      );
+    }
+    const parsed = JSON.parse(serialise('k', 'F', 0, records));
+    expect(parsed.requests.map((r: { created_at: string }) => r.created_at)).toEqual([
+      '2026-11-27T10:00:00.007Z',
+      '2026-11-27T10:00:00.999Z',
+      '2026-11-27T10:00:01.050Z',
+      '+010000-01-01T00:00:00.000Z',
+    ]);
+  });
+});
