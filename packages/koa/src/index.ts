@@ -1,0 +1,9 @@
+export {
+  type AnalyticsStats,
+  ApilensError,
+  type ApilensErrorCode,
+  type ExcludeOption,
+  type PrivacyLevel,
+} from '@apilens/core';
+export { Config, koaAnalytics } from './middleware.js';
+export type { KoaAnalyticsMiddleware, KoaConfigInput, KoaOptions } from './types.js';
