@@ -135,7 +135,7 @@ async function flushThroughput(compression) {
   );
   return N / s;
 }
-const gz = await flushThroughput('gzip');
+await flushThroughput('gzip');
 await flushThroughput('none');
 
 console.log('');
