@@ -189,7 +189,7 @@ export class Analytics<Req = any> {
         });
       } catch (err) {
         this.reporter.report(
-          new ApilensError('internal', `could not record a request: ${errorText(err)}`, { cause: err }),
+          () => new ApilensError('internal', `could not record a request: ${errorText(err)}`, { cause: err }),
           'internal',
         );
       }
@@ -270,11 +270,12 @@ export class Analytics<Req = any> {
     if (this.queue.push(record)) {
       this.dropped++;
       this.reporter.report(
-        new ApilensError(
-          'dropped',
-          `queue full (maxQueueSize ${this.cfg.maxQueueSize}): dropping the oldest records while the collector at ${this.cfg.endpoint} is not keeping up`,
-          { records: 1 },
-        ),
+        () =>
+          new ApilensError(
+            'dropped',
+            `queue full (maxQueueSize ${this.cfg.maxQueueSize}): dropping the oldest records while the collector at ${this.cfg.endpoint} is not keeping up`,
+            { records: 1 },
+          ),
         'queue-full',
       );
     }
@@ -296,10 +297,11 @@ export class Analytics<Req = any> {
         return c.excludePredicate(path, req as Req) === true;
       } catch (err) {
         this.reporter.report(
-          new ApilensError('exclude', `config.exclude threw: ${errorText(err)}; the request is recorded`, {
-            field: 'exclude',
-            cause: err,
-          }),
+          () =>
+            new ApilensError('exclude', `config.exclude threw: ${errorText(err)}; the request is recorded`, {
+              field: 'exclude',
+              cause: err,
+            }),
           'exclude',
         );
       }

@@ -22,17 +22,12 @@ export class Reporter {
    * request (mapper failures); without an onError handler everything is throttled
    * by error code, so a dead collector yields one warning a minute, not one a batch.
    */
-  report(error: ApilensError, throttleKey?: string): void {
+  report(errorOrThunk: ApilensError | (() => ApilensError), throttleKey?: string): void {
+    // Throttled reports on hot paths pass a thunk: no Error (and stack trace) is built when suppressed.
+    if (throttleKey !== undefined && this.throttled(throttleKey)) return;
+    const error = typeof errorOrThunk === 'function' ? errorOrThunk() : errorOrThunk;
     const key = throttleKey ?? (this.onError ? undefined : error.code);
-    if (key !== undefined) {
-      const t = this.now();
-      const prev = this.last.get(key);
-      if (prev !== undefined && t - prev < REPORT_WINDOW_MS) {
-        this.suppressed.set(key, (this.suppressed.get(key) ?? 0) + 1);
-        return;
-      }
-      this.last.set(key, t);
-    }
+    if (key !== undefined && throttleKey === undefined && this.throttled(key)) return;
     const skipped = key === undefined ? 0 : (this.suppressed.get(key) ?? 0);
     if (key !== undefined) this.suppressed.delete(key);
     if (this.onError) {
@@ -46,6 +41,18 @@ export class Reporter {
     const more =
       skipped > 0 ? ` (${skipped} similar ${skipped === 1 ? 'problem' : 'problems'} in the last minute)` : '';
     console.warn(`[${this.pkg}] ${error.message}${more}`);
+  }
+
+  /** True (and counted) when `key` was reported less than a window ago; otherwise marks it reported now. */
+  private throttled(key: string): boolean {
+    const t = this.now();
+    const prev = this.last.get(key);
+    if (prev !== undefined && t - prev < REPORT_WINDOW_MS) {
+      this.suppressed.set(key, (this.suppressed.get(key) ?? 0) + 1);
+      return true;
+    }
+    this.last.set(key, t);
+    return false;
   }
 }
 
