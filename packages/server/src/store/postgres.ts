@@ -1,0 +1,263 @@
+import pg from 'pg';
+import { Lru } from '../lru.js';
+import {
+  type KeyRecord,
+  type NewRequestRow,
+  type RowQuery,
+  type Store,
+  type StoredRow,
+  UnknownKeyError,
+  type UserAgentInfo,
+} from '../types.js';
+import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { buildRowQuery } from './sql.js';
+
+/** Options of {@link openPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** Maximum pooled connections. @default 10 */
+  poolSize?: number;
+}
+
+// BIGINT columns hold epoch milliseconds and ids, far below 2^53: read them as numbers.
+const types = {
+  getTypeParser(oid: number, format?: any) {
+    if (oid === 20) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+/** Any 32-bit number identifying the migration lock among advisory locks. */
+const MIGRATION_LOCK = 0x61706c73;
+
+interface KeyRow {
+  id: number;
+  key_hash: string;
+  dashboard_id: string;
+  created_at: number;
+  last_used_at: number;
+}
+
+function toKey(row: KeyRow | undefined): KeyRecord | null {
+  if (!row) return null;
+  return {
+    id: row.id,
+    keyHash: row.key_hash,
+    dashboardId: row.dashboard_id,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+  };
+}
+
+/** `postgres://user:secret@host/db` → `postgres://user@host/db`, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString();
+  } catch {
+    return 'PostgreSQL (unparseable URL)';
+  }
+}
+
+const INSERT_ROWS = `INSERT INTO requests (key_id, created_at, hostname, ip_address, path, route, user_agent_id,
+  method, status, response_time, location, user_id, framework)
+SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+  $8::text[], $9::smallint[], $10::integer[], $11::text[], $12::text[], $13::text[])`;
+
+/**
+ * Connects to PostgreSQL as a {@link Store}: a connection pool, one multi-row `unnest`
+ * INSERT per batch inside a transaction. Call `migrate()` before use.
+ *
+ * @example
+ * const store = openPostgresStore(process.env.DATABASE_URL);
+ * await store.migrate();
+ */
+export function openPostgresStore(connectionString: string, options: PostgresStoreOptions = {}): Store {
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, types });
+  // An idle client losing its connection (server restart) must not crash the process.
+  pool.on('error', () => {});
+  const uaIds = new Lru<string, number>(20_000);
+
+  async function tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Ids of the given user agents, inserting the unknown ones (outside the batch transaction). */
+  async function resolveUserAgents(
+    rows: readonly NewRequestRow[],
+    userAgents: ReadonlyMap<string, UserAgentInfo>,
+  ): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    const missing = new Set<string>();
+    for (const r of rows) {
+      const ua = r.userAgent;
+      if (ua === null || ids.has(ua)) continue;
+      const id = uaIds.get(ua);
+      if (id !== undefined) ids.set(ua, id);
+      else missing.add(ua);
+    }
+    if (missing.size === 0) return ids;
+    // Sorted so that concurrent batches take the unique-index locks in one order (no deadlock).
+    const list = [...missing].sort();
+    const info = list.map((ua) => userAgents.get(ua));
+    await pool.query(
+      `INSERT INTO user_agents (user_agent, browser, os, device)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT (user_agent) DO NOTHING`,
+      [
+        list,
+        info.map((i) => i?.browser ?? null),
+        info.map((i) => i?.os ?? null),
+        info.map((i) => i?.device ?? null),
+      ],
+    );
+    const found = await pool.query<{ id: number; user_agent: string }>(
+      'SELECT id, user_agent FROM user_agents WHERE user_agent = ANY($1::text[])',
+      [list],
+    );
+    for (const row of found.rows) {
+      ids.set(row.user_agent, row.id);
+      uaIds.set(row.user_agent, row.id);
+    }
+    return ids;
+  }
+
+  return {
+    kind: 'postgres',
+    description: `PostgreSQL ${redactUrl(connectionString)}`,
+
+    async migrate() {
+      return tx(async (c) => {
+        // Serialises servers starting at the same time against one database.
+        await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+        await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+          version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
+        const done = await c.query<{ version: number }>('SELECT version FROM schema_migrations');
+        const applied = new Set(done.rows.map((r) => r.version));
+        let count = 0;
+        for (const m of POSTGRES_MIGRATIONS) {
+          if (applied.has(m.version)) continue;
+          await c.query(m.sql);
+          await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+            m.version,
+            m.name,
+            Date.now(),
+          ]);
+          count++;
+        }
+        return count;
+      });
+    },
+
+    async schemaVersion() {
+      const r = await pool.query<{ v: number }>(
+        'SELECT coalesce(max(version), 0)::int AS v FROM schema_migrations',
+      );
+      return r.rows[0]?.v ?? 0;
+    },
+
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+
+    async close() {
+      await pool.end();
+    },
+
+    async createKey(key) {
+      const r = await pool.query<KeyRow>(
+        `INSERT INTO keys (key_hash, dashboard_id, created_at, last_used_at) VALUES ($1, $2, $3, $3) RETURNING *`,
+        [key.keyHash, key.dashboardId, key.createdAt],
+      );
+      return toKey(r.rows[0])!;
+    },
+
+    async findKeyByHash(keyHash) {
+      const r = await pool.query<KeyRow>('SELECT * FROM keys WHERE key_hash = $1', [keyHash]);
+      return toKey(r.rows[0]);
+    },
+
+    async findKeyByDashboardId(dashboardId) {
+      const r = await pool.query<KeyRow>('SELECT * FROM keys WHERE dashboard_id = $1', [dashboardId]);
+      return toKey(r.rows[0]);
+    },
+
+    async touchKey(keyId, now, minIntervalMs) {
+      await pool.query('UPDATE keys SET last_used_at = $1 WHERE id = $2 AND last_used_at < $3', [
+        now,
+        keyId,
+        now - minIntervalMs,
+      ]);
+    },
+
+    async insertRequests(keyId, rows, userAgents) {
+      const ua = await resolveUserAgents(rows, userAgents);
+      const n = rows.length;
+      const cols = Array.from({ length: 12 }, () => new Array<unknown>(n));
+      for (let i = 0; i < n; i++) {
+        const r = rows[i]!;
+        cols[0]![i] = r.createdAt;
+        cols[1]![i] = r.hostname;
+        cols[2]![i] = r.ipAddress;
+        cols[3]![i] = r.path;
+        cols[4]![i] = r.route;
+        cols[5]![i] = r.userAgent === null ? null : (ua.get(r.userAgent) ?? null);
+        cols[6]![i] = r.method;
+        cols[7]![i] = r.status;
+        cols[8]![i] = r.responseTime;
+        cols[9]![i] = r.location;
+        cols[10]![i] = r.userId;
+        cols[11]![i] = r.framework;
+      }
+      return tx(async (c) => {
+        // FOR SHARE: a concurrent deleteKey waits for this batch, then deletes its rows too.
+        const key = await c.query('SELECT 1 FROM keys WHERE id = $1 FOR SHARE', [keyId]);
+        if (key.rowCount === 0) throw new UnknownKeyError();
+        const r = await c.query(INSERT_ROWS, [keyId, ...cols]);
+        return r.rowCount ?? n;
+      });
+    },
+
+    async queryRequests(keyId, query: RowQuery) {
+      const { sql, params } = buildRowQuery(keyId, query, (i) => `$${i}`);
+      const r = await pool.query<StoredRow>(sql, params);
+      return r.rows;
+    },
+
+    async countRequests(keyId) {
+      const r =
+        keyId === undefined
+          ? await pool.query<{ n: number }>('SELECT count(*)::bigint AS n FROM requests')
+          : await pool.query<{ n: number }>('SELECT count(*)::bigint AS n FROM requests WHERE key_id = $1', [
+              keyId,
+            ]);
+      return r.rows[0]?.n ?? 0;
+    },
+
+    async deleteKey(keyId) {
+      return tx(async (c) => {
+        // Key first: its row lock waits for in-flight batches (FOR SHARE) and blocks new ones.
+        const keys = (await c.query('DELETE FROM keys WHERE id = $1', [keyId])).rowCount ?? 0;
+        const requests = (await c.query('DELETE FROM requests WHERE key_id = $1', [keyId])).rowCount ?? 0;
+        return { keys, requests };
+      });
+    },
+
+    async findInactiveKeys(cutoff) {
+      const r = await pool.query<{ id: number }>('SELECT id FROM keys WHERE last_used_at < $1 ORDER BY id', [
+        cutoff,
+      ]);
+      return r.rows.map((row) => row.id);
+    },
+  };
+}

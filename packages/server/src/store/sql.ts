@@ -1,0 +1,45 @@
+import type { RowQuery } from '../types.js';
+
+/** Columns of a data API row, joined with the user agent table. */
+export const SELECT_ROWS = `SELECT r.id, r.hostname, r.ip_address, r.path, r.route, u.user_agent, u.browser, u.os,
+  u.device, r.method, r.status, r.response_time, r.location, r.user_id, r.framework, r.created_at
+FROM requests r LEFT JOIN user_agents u ON u.id = r.user_agent_id`;
+
+/**
+ * Builds the WHERE/ORDER/LIMIT tail of a row query. `p(i)` renders the i-th (1-based)
+ * placeholder, so the same builder serves SQLite (`?`) and PostgreSQL (`$1`).
+ * Values only ever travel as parameters.
+ */
+export function buildRowQuery(
+  keyId: number,
+  q: RowQuery,
+  p: (index: number) => string,
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [keyId];
+  const where = [`r.key_id = ${p(1)}`];
+  const add = (clause: (ph: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(clause(p(params.length)));
+  };
+  if (q.from !== undefined) add((ph) => `r.created_at >= ${ph}`, q.from);
+  if (q.to !== undefined) add((ph) => `r.created_at < ${ph}`, q.to);
+  if (q.hostname !== undefined) add((ph) => `r.hostname = ${ph}`, q.hostname);
+  if (q.ipAddress !== undefined) add((ph) => `r.ip_address = ${ph}`, q.ipAddress);
+  if (q.status !== undefined) add((ph) => `r.status = ${ph}`, q.status);
+  if (q.location !== undefined) add((ph) => `r.location = ${ph}`, q.location);
+  if (q.userId !== undefined) add((ph) => `r.user_id = ${ph}`, q.userId);
+  if (q.method !== undefined) add((ph) => `r.method = ${ph}`, q.method);
+  if (q.route !== undefined) add((ph) => `r.route = ${ph}`, q.route);
+  if (q.after !== undefined) {
+    params.push(q.after.createdAt, q.after.createdAt, q.after.id);
+    const n = params.length;
+    where.push(`(r.created_at > ${p(n - 2)} OR (r.created_at = ${p(n - 1)} AND r.id > ${p(n)}))`);
+  }
+  params.push(q.limit);
+  let sql = `${SELECT_ROWS}\nWHERE ${where.join(' AND ')}\nORDER BY r.created_at, r.id LIMIT ${p(params.length)}`;
+  if (q.offset) {
+    params.push(q.offset);
+    sql += ` OFFSET ${p(params.length)}`;
+  }
+  return { sql, params };
+}

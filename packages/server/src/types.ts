@@ -1,0 +1,145 @@
+/** Which database a {@link Store} writes to. */
+export type StoreKind = 'sqlite' | 'postgres';
+
+/** An API key as stored: only the SHA-256 of the key itself is kept. */
+export interface KeyRecord {
+  /** Internal id that request rows reference. */
+  id: number;
+  /** Hex SHA-256 of the API key. */
+  keyHash: string;
+  /** Read-only id for sharing a dashboard; not a secret. */
+  dashboardId: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  /** Epoch milliseconds of the last ingest or read with this key. */
+  lastUsedAt: number;
+}
+
+/** What the parsed user agent says, stored once per distinct user agent string. */
+export interface UserAgentInfo {
+  browser: string | null;
+  os: string | null;
+  device: string | null;
+}
+
+/** One validated, enriched request ready to store. Strings are already truncated. */
+export interface NewRequestRow {
+  hostname: string | null;
+  /** `null` under privacy level 1 and 2. */
+  ipAddress: string | null;
+  path: string;
+  route: string | null;
+  userAgent: string | null;
+  method: string;
+  status: number;
+  /** Milliseconds, a non-negative integer. */
+  responseTime: number;
+  /** ISO 3166 alpha-2 country code, or `null`. */
+  location: string | null;
+  userId: string | null;
+  framework: string | null;
+  /** Epoch milliseconds (UTC). */
+  createdAt: number;
+}
+
+/** A stored request as the data API reads it (snake_case, as on the wire). */
+export interface StoredRow {
+  /** Row id; with `created_at` it gives the stable order. */
+  id: number;
+  hostname: string | null;
+  ip_address: string | null;
+  path: string;
+  route: string | null;
+  user_agent: string | null;
+  browser: string | null;
+  os: string | null;
+  device: string | null;
+  method: string;
+  status: number;
+  response_time: number;
+  location: string | null;
+  user_id: string | null;
+  framework: string | null;
+  /** Epoch milliseconds. */
+  created_at: number;
+}
+
+/** Filters of the data API; every field is optional and they combine with AND. */
+export interface RowFilter {
+  /** Inclusive lower bound, epoch milliseconds. */
+  from?: number;
+  /** Exclusive upper bound, epoch milliseconds. */
+  to?: number;
+  hostname?: string;
+  ipAddress?: string;
+  status?: number;
+  location?: string;
+  userId?: string;
+  method?: string;
+  route?: string;
+}
+
+/** A page of rows in (created_at, id) order. */
+export interface RowQuery extends RowFilter {
+  limit: number;
+  /** Rows to skip (page-based reads). */
+  offset?: number;
+  /** Keyset cursor: only rows after this (created_at, id) (streamed exports). */
+  after?: { createdAt: number; id: number };
+}
+
+/** How much a deletion removed. */
+export interface DeleteCounts {
+  keys: number;
+  requests: number;
+}
+
+/**
+ * The storage interface behind the collector. Two implementations ship:
+ * {@link openSqliteStore} and {@link openPostgresStore}; both pass the same conformance suite.
+ * All methods are async so a network database fits the same shape.
+ */
+export interface Store {
+  readonly kind: StoreKind;
+  /** Human-readable location for logs, without credentials, e.g. `SQLite ./apilens.db`. */
+  readonly description: string;
+  /** Applies pending schema migrations; returns how many were applied. Idempotent. */
+  migrate(): Promise<number>;
+  /** Highest applied migration version. */
+  schemaVersion(): Promise<number>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  createKey(key: { keyHash: string; dashboardId: string; createdAt: number }): Promise<KeyRecord>;
+  findKeyByHash(keyHash: string): Promise<KeyRecord | null>;
+  findKeyByDashboardId(dashboardId: string): Promise<KeyRecord | null>;
+  /** Sets `last_used_at = now` when it is older than `now - minIntervalMs` (avoids a write per request). */
+  touchKey(keyId: number, now: number, minIntervalMs: number): Promise<void>;
+  /**
+   * Stores a batch in one transaction and resolves after commit. `userAgents` carries the parsed
+   * form of every distinct user agent in `rows`. Rejects with {@link UnknownKeyError} when the key
+   * no longer exists.
+   */
+  insertRequests(
+    keyId: number,
+    rows: readonly NewRequestRow[],
+    userAgents: ReadonlyMap<string, UserAgentInfo>,
+  ): Promise<number>;
+  /** Rows of one key in (created_at, id) order. */
+  queryRequests(keyId: number, query: RowQuery): Promise<StoredRow[]>;
+  /** Number of rows stored under a key (all keys when omitted). */
+  countRequests(keyId?: number): Promise<number>;
+  /** Deletes a key and every row stored under it, in one transaction. */
+  deleteKey(keyId: number): Promise<DeleteCounts>;
+  /** Ids of keys whose `last_used_at` is before `cutoff` (epoch ms). */
+  findInactiveKeys(cutoff: number): Promise<number[]>;
+}
+
+/** Thrown by {@link Store.insertRequests} when the key was deleted meanwhile. */
+export class UnknownKeyError extends Error {
+  constructor() {
+    super('@apilens/server: the API key does not exist (it may have just been deleted)');
+    this.name = 'UnknownKeyError';
+  }
+}

@@ -1,0 +1,28 @@
+import { join } from 'node:path';
+import { openPostgresStore, openSqliteStore } from '../src/index.js';
+import { createTestDatabase, tempDir } from './helpers.js';
+import { describeStore } from './store-conformance.js';
+
+describeStore('SQLite', async () => {
+  const tmp = tempDir();
+  const store = openSqliteStore(join(tmp.dir, 'test.db'));
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      tmp.remove();
+    },
+  };
+});
+
+describeStore('PostgreSQL', async () => {
+  const db = await createTestDatabase();
+  const store = openPostgresStore(db.url);
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      await db.drop();
+    },
+  };
+});
