@@ -1,0 +1,9 @@
+export {
+  type AnalyticsStats,
+  ApilensError,
+  type ApilensErrorCode,
+  type ExcludeOption,
+  type PrivacyLevel,
+} from '@apilens/core';
+export { Config, honoAnalytics } from './middleware.js';
+export type { HonoAnalyticsMiddleware, HonoConfigInput, HonoOptions } from './types.js';

@@ -1,0 +1,101 @@
+import { Analytics, Config as CoreConfig } from '@apilens/core';
+import type { Context, Next } from 'hono';
+import type { HonoAnalyticsMiddleware, HonoConfigInput } from './types.js';
+import { ACCESSORS, nodeOutgoing, routeOf, timedBody, waitUntil } from './utils.js';
+
+/**
+ * apilens configuration for Hono. Same fields as the core `Config`, with the
+ * mappers typed for the Hono `Context`.
+ *
+ * @example
+ * const config = new Config();
+ * config.privacyLevel = 2;
+ * config.getUserID = (c) => c.req.header('x-user-id');
+ * app.use('*', honoAnalytics(env.APILENS_API_KEY, config));
+ */
+export class Config extends CoreConfig<Context> {}
+
+/**
+ * Creates the apilens middleware for Hono 4. Register it first, with
+ * `app.use('*', …)`; it records every request once its response has finished.
+ *
+ * - On Node.js (@hono/node-server) the record is made when the raw response
+ *   emits 'finish', so a streamed body is timed to its last byte.
+ * - Elsewhere (Cloudflare Workers, Deno, Bun, Vercel Edge) a response body is
+ *   passed through a stream that records when its last chunk is read, and,
+ *   where the runtime has an execution context, the delivery is handed to
+ *   `c.executionCtx.waitUntil()` so it outlives the response.
+ *
+ * Errors answered by `app.onError` (or Hono's default 500) are recorded with the
+ * status of that answer. Requests whose client goes away before the response is
+ * complete are deliberately not recorded: the client received no status.
+ *
+ * @param apiKey your apilens API key; without one the middleware does nothing (and warns once)
+ * @param config a {@link Config} or an options object; malformed options throw a TypeError here
+ * @example
+ * import { Hono } from 'hono';
+ * import { honoAnalytics } from '@apilens/hono';
+ *
+ * const app = new Hono();
+ * app.use('*', honoAnalytics(process.env.APILENS_API_KEY));
+ */
+export function honoAnalytics(
+  apiKey: string | undefined | null,
+  config?: HonoConfigInput,
+): HonoAnalyticsMiddleware {
+  const analytics = new Analytics<Context>(apiKey, 'Hono', config);
+  const record = analytics.createRecorder<Context>(ACCESSORS);
+
+  const middleware = analytics.enabled
+    ? async function apilensHono(c: Context, next: Next): Promise<void> {
+        const start = performance.now();
+        try {
+          await next();
+        } catch (err) {
+          // Only what Hono's compose does not catch (a thrown non-Error) gets here; the server answers 500.
+          record(c, c.req.method, 500, routeOf(c, 500), performance.now() - start);
+          throw err;
+        }
+        const outgoing = nodeOutgoing(c);
+        if (outgoing !== undefined) {
+          // @hono/node-server writes the body after this returns; 'finish' is when the client has all of it.
+          const route = routeOf(c, c.res.status);
+          outgoing.once('finish', () => {
+            record(c, c.req.method, outgoing.statusCode, route, performance.now() - start);
+          });
+          return;
+        }
+        const res = c.res;
+        const status = res.status;
+        const route = routeOf(c, status);
+        if (res.body === null || status === 101) {
+          record(c, c.req.method, status, route, performance.now() - start);
+          waitUntil(c, analytics.flush());
+          return;
+        }
+        let settle: () => void = () => {};
+        const settled = new Promise<void>((resolve) => {
+          settle = resolve;
+        });
+        c.res = new Response(
+          timedBody(res.body, (completed) => {
+            if (completed) record(c, c.req.method, status, route, performance.now() - start);
+            settle();
+          }),
+          res,
+        );
+        waitUntil(
+          c,
+          settled.then(() => analytics.flush()),
+        );
+      }
+    : async function apilensHono(_c: Context, next: Next): Promise<void> {
+        await next();
+      };
+
+  return Object.assign(middleware, {
+    analytics,
+    flush: () => analytics.flush(),
+    shutdown: (timeoutMs?: number) => analytics.shutdown(timeoutMs),
+  });
+}
