@@ -1,0 +1,17 @@
+// Runs one bench app (packages/<name>/bench/app.mjs) in its own process for run.mjs:
+// reports { port } over IPC once listening, closes the app and exits on 'close'.
+import { pathToFileURL } from 'node:url';
+
+const [appPath, variant, serverUrl] = process.argv.slice(2);
+const { default: start } = await import(pathToFileURL(appPath).href);
+const app = await start({
+  instrumented: variant === 'instrumented',
+  apiKey: 'bench-overhead-key',
+  serverUrl,
+});
+process.send({ port: app.port });
+process.on('message', async (message) => {
+  if (message !== 'close') return;
+  await app.close();
+  process.send({ closed: true }, () => process.exit(0));
+});
