@@ -1,3 +1,11 @@
+export { type ApilensDecoration, buildServer } from './app.js';
+export { bundledGeoipDb } from './ingest/geoip.js';
+export { parseUserAgent } from './ingest/user-agent.js';
+export { parseTimestamp } from './ingest/validate.js';
+export { hashApiKey } from './keys.js';
+export { DEFAULTS, type ServerOptions } from './options.js';
+export { monthsBefore, runRetention } from './retention.js';
+export { createApiKey } from './routes/keys.js';
 export {
   openPostgresStore,
   openSqliteStore,
@@ -18,3 +26,4 @@ export {
   UnknownKeyError,
   type UserAgentInfo,
 } from './types.js';
+export { SERVER_VERSION } from './version.js';

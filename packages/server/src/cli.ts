@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { buildServer } from './app.js';
+import { hashApiKey, normaliseApiKey } from './keys.js';
+import { DEFAULTS, type ServerOptions } from './options.js';
+import { createApiKey } from './routes/keys.js';
+import { openStore } from './store/index.js';
+import { SERVER_VERSION } from './version.js';
+
+const HELP = `apilens ${SERVER_VERSION}: the apilens collector (ingest, storage, data API)
+
+Usage:
+  apilens serve [options]          run the collector
+  apilens keys create [--json]     create an API key; prints the key and its dashboard id
+  apilens keys delete <api-key>    delete a key and every request stored under it
+  apilens --help | --version
+
+Storage (every command):
+  --db <file>              SQLite file                      env APILENS_DB     default ${DEFAULTS.db}
+  --database-url <url>     PostgreSQL instead of SQLite     env DATABASE_URL
+
+serve options:
+  --port <n>               TCP port                         env PORT           default ${DEFAULTS.port}
+  --host <addr>            address to listen on             env HOST           default ${DEFAULTS.host}
+  --geoip-db <file.mmdb>   IP → country database            env APILENS_GEOIP_DB  default: bundled (CC0)
+  --no-geoip               do not look up countries
+  --max-batch-rows <n>     rows per ingest batch            env APILENS_MAX_BATCH_ROWS  default ${DEFAULTS.maxBatchRows}
+  --max-body-bytes <n>     request body limit, also after gzip  env APILENS_MAX_BODY_BYTES  default ${DEFAULTS.maxBodyBytes}
+  --rate-limit <n>         requests per minute per API key, 0 = off  env APILENS_RATE_LIMIT  default ${DEFAULTS.rateLimitPerMinute}
+  --generate-per-hour <n>  keys POST /api/generate makes per hour per IP, 0 = endpoint off
+                           env APILENS_GENERATE_PER_HOUR  default ${DEFAULTS.generatePerHour}
+  --retention-months <n>   delete keys unused for n months, 0 = never  env APILENS_RETENTION_MONTHS  default ${DEFAULTS.retentionMonths}
+  --log-level <level>      fatal|error|warn|info|debug|silent  env APILENS_LOG_LEVEL  default info
+`;
+
+class UsageError extends Error {}
+
+function int(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got "${value}"`);
+  return Number(value);
+}
+
+async function serve(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) {
+  const str = (flag: string, envName: string) =>
+    (values[flag] as string | undefined) ?? env[envName] ?? undefined;
+  const port = int('port', str('port', 'PORT')) ?? DEFAULTS.port;
+  if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
+  const host = str('host', 'HOST') || DEFAULTS.host;
+  const level = str('log-level', 'APILENS_LOG_LEVEL') || 'info';
+  const options: ServerOptions = {
+    db: str('db', 'APILENS_DB') || DEFAULTS.db,
+    databaseUrl: str('database-url', 'DATABASE_URL') || undefined,
+    geoipDb: values['no-geoip'] ? false : str('geoip-db', 'APILENS_GEOIP_DB') || undefined,
+    maxBatchRows: int('max-batch-rows', str('max-batch-rows', 'APILENS_MAX_BATCH_ROWS')),
+    maxBodyBytes: int('max-body-bytes', str('max-body-bytes', 'APILENS_MAX_BODY_BYTES')),
+    rateLimitPerMinute: int('rate-limit', str('rate-limit', 'APILENS_RATE_LIMIT')),
+    generatePerHour: int('generate-per-hour', str('generate-per-hour', 'APILENS_GENERATE_PER_HOUR')),
+    retentionMonths: int('retention-months', str('retention-months', 'APILENS_RETENTION_MONTHS')),
+    logger: { level },
+  };
+  const app = buildServer(options);
+  await app.listen({
+    port,
+    host,
+    listenTextResolver: (address) =>
+      `apilens listening on ${address}, storing in ${app.apilens.store.description}`,
+  });
+
+  let closing = false;
+  const stop = (signal: string) => {
+    if (closing) {
+      app.log.warn(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    closing = true;
+    app.log.info(`${signal}: finishing in-flight batches, then closing`);
+    app.close().then(
+      () => process.exit(0),
+      (err) => {
+        app.log.error({ err }, 'error while closing');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function keys(
+  action: string | undefined,
+  rest: string[],
+  values: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+) {
+  const store = await openStore({
+    db: (values.db as string | undefined) || env.APILENS_DB || DEFAULTS.db,
+    databaseUrl: (values['database-url'] as string | undefined) || env.DATABASE_URL || undefined,
+  });
+  try {
+    if (action === 'create') {
+      const created = await createApiKey(store, Date.now());
+      if (values.json) process.stdout.write(`${JSON.stringify(created)}\n`);
+      else process.stdout.write(`API key:      ${created.api_key}\nDashboard id: ${created.dashboard_id}\n`);
+      return 0;
+    }
+    if (action === 'delete') {
+      const apiKey = normaliseApiKey(rest[0]);
+      if (!apiKey) throw new UsageError('keys delete needs the API key: apilens keys delete <api-key>');
+      const key = await store.findKeyByHash(hashApiKey(apiKey));
+      if (!key) {
+        process.stderr.write('apilens: no such API key in this store (check --db / --database-url)\n');
+        return 1;
+      }
+      const d = await store.deleteKey(key.id);
+      process.stdout.write(`Deleted ${d.keys} key and ${d.requests} requests.\n`);
+      return 0;
+    }
+    throw new UsageError(
+      `unknown keys command "${action ?? ''}"; use "keys create" or "keys delete <api-key>"`,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+/** Runs the command line; resolves with the exit code (serve keeps running). */
+async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
+      db: { type: 'string' },
+      'database-url': { type: 'string' },
+      'geoip-db': { type: 'string' },
+      'no-geoip': { type: 'boolean' },
+      'max-batch-rows': { type: 'string' },
+      'max-body-bytes': { type: 'string' },
+      'rate-limit': { type: 'string' },
+      'generate-per-hour': { type: 'string' },
+      'retention-months': { type: 'string' },
+      'log-level': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (values.version) {
+    process.stdout.write(`${SERVER_VERSION}\n`);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(HELP);
+    return values.help || command === 'help' ? 0 : 2;
+  }
+  if (command === 'serve') {
+    await serve(values, env);
+    return undefined;
+  }
+  if (command === 'keys') return keys(rest[0], rest.slice(1), values, env);
+  throw new UsageError(`unknown command "${command}"`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (err: Error & { code?: string }) => {
+    const usage = err instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`apilens: ${err.message}${usage ? '\nRun `apilens --help` for usage.' : ''}\n`);
+    process.exitCode = usage ? 2 : 1;
+  },
+);

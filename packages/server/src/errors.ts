@@ -1,0 +1,76 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+
+/** An error whose message is meant for the client, with its HTTP status. */
+export class HttpError extends Error {
+  readonly statusCode: number;
+  readonly headers: Record<string, string> | undefined;
+  constructor(statusCode: number, message: string, headers?: Record<string, string>) {
+    super(message);
+    this.name = 'HttpError';
+    this.statusCode = statusCode;
+    this.headers = headers;
+  }
+}
+
+/** Fastify's own client errors, reworded to say what to fix. */
+function reword(err: FastifyError, maxBodyBytes: number): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `request body is larger than the limit of ${maxBodyBytes} bytes (checked before and after gzip); send smaller batches or raise --max-body-bytes`;
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'request body is empty; send a JSON object';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'unsupported Content-Type; send application/json';
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'Content-Length does not match the body that was sent';
+    default:
+      return err.message;
+  }
+}
+
+/**
+ * JSON errors everywhere: `{ "error": "…" }`. Anything a client can send ends in a 4xx with a
+ * message saying what to fix; only a fault of the server itself (a store that is down) is a 5xx.
+ */
+export function installErrorHandlers(app: FastifyInstance, maxBodyBytes: number): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof HttpError) {
+      if (error.headers) reply.headers(error.headers);
+      return reply.code(error.statusCode).send({ error: error.message });
+    }
+    if (error.validation) {
+      const where = error.validationContext ?? 'request';
+      const first = error.validation[0];
+      const path = first?.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : '';
+      const what = path ? `${where} field "${path}"` : where;
+      return reply.code(400).send({ error: `invalid ${what}: ${first?.message ?? error.message}` });
+    }
+    const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      if (status === 413) reply.header('connection', 'close');
+      return reply.code(status).send({ error: reword(error, maxBodyBytes) });
+    }
+    if ((error as { storeFailure?: boolean }).storeFailure) {
+      request.log.error({ err: error }, 'store operation failed');
+      return reply.code(503).send({
+        error:
+          'the collector could not reach its database; nothing was stored, retry later (see GET /api/health)',
+      });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ error: 'internal error; see the collector log' });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({
+      error: `no endpoint ${request.method} ${request.url.split('?')[0]}; see the @apilens/server README for the API`,
+    });
+  });
+}
+
+/** Marks an error as the store's (a 5xx), not the client's. */
+export function storeFailure(err: unknown): Error {
+  const e = err instanceof Error ? err : new Error(String(err));
+  (e as { storeFailure?: boolean }).storeFailure = true;
+  return e;
+}

@@ -1,0 +1,46 @@
+import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
+import maxmind from 'maxmind';
+
+/** IP → ISO 3166 alpha-2 country code. */
+export interface CountryLookup {
+  country(ip: string): string | null;
+}
+
+interface CountryRecord {
+  country_code?: string;
+  country?: { iso_code?: string };
+}
+
+/** Path of the bundled database: @ip-location-db/geo-whois-asn-country-mmdb (CC0). */
+export function bundledGeoipDb(): string {
+  const require = createRequire(import.meta.url);
+  return require.resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
+}
+
+/**
+ * Opens an `.mmdb` once. Both record shapes are understood: ip-location-db's
+ * `{ country_code }` and MaxMind GeoIP2/GeoLite2's `{ country: { iso_code } }`.
+ */
+export async function openCountryLookup(file: string): Promise<CountryLookup> {
+  let reader: Awaited<ReturnType<typeof maxmind.open>>;
+  try {
+    reader = await maxmind.open(file, { watchForUpdates: false });
+  } catch (err) {
+    throw new Error(
+      `@apilens/server: cannot open the GeoIP database ${file}: ${(err as Error).message}; pass a MaxMind .mmdb file to --geoip-db`,
+    );
+  }
+  return {
+    country(ip) {
+      if (!isIP(ip)) return null;
+      try {
+        const rec = reader.get(ip) as CountryRecord | null;
+        const code = rec?.country_code ?? rec?.country?.iso_code;
+        return typeof code === 'string' && code !== '' ? code : null;
+      } catch {
+        return null;
+      }
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import type { FastifyServerOptions } from 'fastify';
+import type { Store } from './types.js';
+
+/** Defaults of every server option, in one place. */
+export const DEFAULTS = {
+  port: 8787,
+  host: '127.0.0.1',
+  db: './apilens.db',
+  maxBatchRows: 5000,
+  maxBodyBytes: 16 * 1024 * 1024,
+  rateLimitPerMinute: 1200,
+  generatePerHour: 60,
+  retentionMonths: 6,
+  retentionIntervalMs: 24 * 60 * 60 * 1000,
+  pageSize: 50_000,
+  userAgentCacheSize: 10_000,
+  /** last_used_at is rewritten at most this often per key. */
+  touchIntervalMs: 60 * 60 * 1000,
+} as const;
+
+/** Options of {@link buildServer}. Every field is optional. */
+export interface ServerOptions {
+  /**
+   * A store to use instead of opening one from `db`/`databaseUrl`. The server does not close a
+   * store it was given.
+   */
+  store?: Store;
+  /** SQLite file, used when neither `store` nor `databaseUrl` is set. @default './apilens.db' */
+  db?: string;
+  /** PostgreSQL URL (`postgres://user:pass@host:5432/db`); selects PostgreSQL over SQLite. */
+  databaseUrl?: string;
+  /**
+   * IP → country database (`.mmdb`, records with `country_code` or GeoIP2 `country.iso_code`).
+   * `false` turns country lookup off.
+   * @default the bundled @ip-location-db/geo-whois-asn-country-mmdb (CC0)
+   */
+  geoipDb?: string | false;
+  /** Rows accepted in one batch; more is a 413. @default 5000 */
+  maxBatchRows?: number;
+  /** Largest request body in bytes, checked before and after gzip decompression; more is a 413. @default 16 MiB */
+  maxBodyBytes?: number;
+  /** Requests per minute per API key (ingest and data API together); `0` disables. @default 1200 */
+  rateLimitPerMinute?: number;
+  /** Keys `POST /api/generate` creates per hour per client IP; `0` disables the endpoint. @default 60 */
+  generatePerHour?: number;
+  /** Keys with neither ingest nor read for this many months are deleted with their data; `0` disables. @default 6 */
+  retentionMonths?: number;
+  /** How often the retention job runs. @default 24 h */
+  retentionIntervalMs?: number;
+  /** Distinct user agent strings whose parse is cached. @default 10000 */
+  userAgentCacheSize?: number;
+  /** Clock, epoch milliseconds; tests inject one. @default Date.now */
+  now?: () => number;
+  /** Fastify logger option (pino). @default false */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Options after validation and defaults. */
+export interface ResolvedOptions {
+  store: Store | undefined;
+  db: string;
+  databaseUrl: string | undefined;
+  geoipDb: string | false | undefined;
+  maxBatchRows: number;
+  maxBodyBytes: number;
+  rateLimitPerMinute: number;
+  generatePerHour: number;
+  retentionMonths: number;
+  retentionIntervalMs: number;
+  userAgentCacheSize: number;
+  now: () => number;
+  logger: FastifyServerOptions['logger'];
+}
+
+function count(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new TypeError(
+      `@apilens/server: option "${name}" must be an integer >= ${min}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Validates options once at startup; a malformed option throws a TypeError naming it. */
+export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
+  if (options.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(options.databaseUrl)) {
+    throw new TypeError('@apilens/server: option "databaseUrl" must start with postgres:// or postgresql://');
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw new TypeError('@apilens/server: option "now" must be a function returning epoch milliseconds');
+  }
+  return {
+    store: options.store,
+    db: options.db ?? DEFAULTS.db,
+    databaseUrl: options.databaseUrl || undefined,
+    geoipDb: options.geoipDb,
+    maxBatchRows: count('maxBatchRows', options.maxBatchRows, DEFAULTS.maxBatchRows, 1),
+    maxBodyBytes: count('maxBodyBytes', options.maxBodyBytes, DEFAULTS.maxBodyBytes, 1024),
+    rateLimitPerMinute: count(
+      'rateLimitPerMinute',
+      options.rateLimitPerMinute,
+      DEFAULTS.rateLimitPerMinute,
+      0,
+    ),
+    generatePerHour: count('generatePerHour', options.generatePerHour, DEFAULTS.generatePerHour, 0),
+    retentionMonths: count('retentionMonths', options.retentionMonths, DEFAULTS.retentionMonths, 0),
+    retentionIntervalMs: count(
+      'retentionIntervalMs',
+      options.retentionIntervalMs,
+      DEFAULTS.retentionIntervalMs,
+      1000,
+    ),
+    userAgentCacheSize: count(
+      'userAgentCacheSize',
+      options.userAgentCacheSize,
+      DEFAULTS.userAgentCacheSize,
+      1,
+    ),
+    now: options.now ?? Date.now,
+    logger: options.logger ?? false,
+  };
+}

@@ -1,0 +1,271 @@
+import { isIP } from 'node:net';
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HttpError, storeFailure } from '../errors.js';
+import { METHODS } from '../ingest/validate.js';
+import { headerApiKey } from '../keys.js';
+import { DEFAULTS } from '../options.js';
+import type { RowFilter, StoredRow } from '../types.js';
+import type { AppContext } from './context.js';
+
+/** Output columns, in order (JSON keys, CSV header, compact header). */
+export const COLUMNS = [
+  'hostname',
+  'ip_address',
+  'path',
+  'route',
+  'user_agent',
+  'browser',
+  'os',
+  'device',
+  'method',
+  'status',
+  'response_time',
+  'location',
+  'user_id',
+  'framework',
+  'created_at',
+] as const;
+
+type Format = 'json' | 'csv' | 'ndjson';
+
+/** Query parameters and their aliases (upstream spellings first). */
+const PARAMS: Record<string, string> = {
+  page: 'page',
+  date: 'date',
+  dateFrom: 'dateFrom',
+  dateTo: 'dateTo',
+  hostname: 'hostname',
+  ipAddress: 'ipAddress',
+  ip: 'ipAddress',
+  status: 'status',
+  location: 'location',
+  user_id: 'userId',
+  userId: 'userId',
+  userID: 'userId',
+  method: 'method',
+  route: 'route',
+  format: 'format',
+  compact: 'compact',
+};
+
+const DAY = 86_400_000;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** Rows fetched per keyset step of a streamed export: bounds memory whatever the export size. */
+const STREAM_CHUNK = 5000;
+
+export interface DataQuery {
+  filter: RowFilter;
+  page: number | undefined;
+  format: Format;
+  compact: boolean;
+}
+
+function bad(name: string, expected: string, got: string): HttpError {
+  return new HttpError(
+    400,
+    `parameter "${name}" must be ${expected}, got ${JSON.stringify(got.slice(0, 100))}`,
+  );
+}
+
+function parseDay(name: string, value: string): number {
+  const m = DATE.exec(value);
+  if (m) {
+    const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+    if (new Date(t).getUTCDate() === Number(m[3]) && Number(m[2]) >= 1 && Number(m[2]) <= 12) return t;
+  }
+  throw bad(name, 'a date YYYY-MM-DD (UTC)', value);
+}
+
+/** Parses and validates the data API's query; a malformed or unknown parameter is a 400 naming it. */
+export function parseDataQuery(query: Record<string, unknown>): DataQuery {
+  const v: Record<string, string> = {};
+  const given: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(query)) {
+    const canonical = PARAMS[name];
+    if (!canonical) {
+      throw new HttpError(
+        400,
+        `unknown parameter "${name.slice(0, 100)}"; the data API takes ${Object.keys(PARAMS).join(', ')}`,
+      );
+    }
+    if (Array.isArray(raw))
+      throw new HttpError(400, `parameter "${name}" is given more than once; give it once`);
+    const value = String(raw);
+    if (value === '') continue;
+    if (given[canonical] !== undefined && v[canonical] !== value) {
+      throw new HttpError(400, `parameters "${given[canonical]}" and "${name}" disagree; give one of them`);
+    }
+    given[canonical] = name;
+    v[canonical] = value;
+  }
+
+  const filter: RowFilter = {};
+  let page: number | undefined;
+  if (v.page !== undefined) {
+    if (!/^[1-9]\d{0,8}$/.test(v.page)) throw bad('page', 'a whole number from 1', v.page);
+    page = Number(v.page);
+  }
+  const from: number[] = [];
+  const to: number[] = [];
+  if (v.date !== undefined) {
+    const d = parseDay(given.date!, v.date);
+    from.push(d);
+    to.push(d + DAY);
+  }
+  if (v.dateFrom !== undefined) from.push(parseDay('dateFrom', v.dateFrom));
+  if (v.dateTo !== undefined) to.push(parseDay('dateTo', v.dateTo) + DAY);
+  if (from.length) filter.from = Math.max(...from);
+  if (to.length) filter.to = Math.min(...to);
+  if (
+    v.dateFrom !== undefined &&
+    v.dateTo !== undefined &&
+    parseDay('dateFrom', v.dateFrom) > parseDay('dateTo', v.dateTo)
+  ) {
+    throw new HttpError(400, `parameter "dateFrom" (${v.dateFrom}) is after "dateTo" (${v.dateTo})`);
+  }
+  if (v.hostname !== undefined) filter.hostname = v.hostname;
+  if (v.ipAddress !== undefined) {
+    if (!isIP(v.ipAddress)) throw bad(given.ipAddress!, 'an IPv4 or IPv6 address', v.ipAddress);
+    filter.ipAddress = v.ipAddress;
+  }
+  if (v.status !== undefined) {
+    const s = Number(v.status);
+    if (!/^\d{3}$/.test(v.status) || s < 100 || s > 599)
+      throw bad('status', 'an HTTP status from 100 to 599', v.status);
+    filter.status = s;
+  }
+  if (v.location !== undefined) {
+    if (!/^[A-Za-z]{2}$/.test(v.location))
+      throw bad('location', 'a two-letter country code such as US', v.location);
+    filter.location = v.location.toUpperCase();
+  }
+  if (v.userId !== undefined) filter.userId = v.userId;
+  if (v.method !== undefined) {
+    const m = v.method.toUpperCase();
+    if (!METHODS.has(m)) throw bad('method', `one of ${[...METHODS].join(', ')}`, v.method);
+    filter.method = m;
+  }
+  if (v.route !== undefined) filter.route = v.route;
+  let format: Format = 'json';
+  if (v.format !== undefined) {
+    if (v.format !== 'json' && v.format !== 'csv' && v.format !== 'ndjson') {
+      throw bad('format', 'json, csv or ndjson', v.format);
+    }
+    format = v.format;
+  }
+  let compact = false;
+  if (v.compact !== undefined) {
+    if (v.compact !== 'true' && v.compact !== 'false') throw bad('compact', 'true or false', v.compact);
+    compact = v.compact === 'true';
+  }
+  return { filter, page, format, compact };
+}
+
+/** A stored row in the output shape: `created_at` as an ISO 8601 UTC string. */
+export function outputRow(r: StoredRow): Record<(typeof COLUMNS)[number], unknown> {
+  return {
+    hostname: r.hostname,
+    ip_address: r.ip_address,
+    path: r.path,
+    route: r.route,
+    user_agent: r.user_agent,
+    browser: r.browser,
+    os: r.os,
+    device: r.device,
+    method: r.method,
+    status: r.status,
+    response_time: r.response_time,
+    location: r.location,
+    user_id: r.user_id,
+    framework: r.framework,
+    created_at: new Date(r.created_at).toISOString(),
+  };
+}
+
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const s = String(value);
+  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+function csvLine(r: StoredRow): string {
+  const o = outputRow(r);
+  let line = '';
+  for (let i = 0; i < COLUMNS.length; i++) line += (i ? ',' : '') + csvField(o[COLUMNS[i]!]);
+  return `${line}\r\n`;
+}
+
+/** GET /api/data */
+export function registerData(app: FastifyInstance, ctx: AppContext): void {
+  const pageSize = DEFAULTS.pageSize;
+
+  app.get('/api/data', {
+    config: { rateLimit: ctx.keyRateLimit((req) => headerApiKey(req)) },
+    handler: async (request: FastifyRequest, reply) => {
+      const apiKey = headerApiKey(request);
+      if (!apiKey) throw new HttpError(401, 'missing API key; send it in the X-AUTH-TOKEN header');
+      const q = parseDataQuery(request.query as Record<string, unknown>);
+      const key = await ctx.findKey(apiKey);
+      if (!key) throw ctx.unknownKey();
+      await ctx.touch(key.id);
+      const store = ctx.store;
+      const read = async (query: Parameters<typeof store.queryRequests>[1]) => {
+        try {
+          return await store.queryRequests(key.id, query);
+        } catch (err) {
+          throw storeFailure(err);
+        }
+      };
+
+      if (q.format === 'json') {
+        const page = q.page ?? 1;
+        const rows = await read({ ...q.filter, limit: pageSize, offset: (page - 1) * pageSize });
+        if (q.compact) {
+          const out: unknown[][] = [COLUMNS.slice()];
+          for (const r of rows) {
+            const o = outputRow(r);
+            out.push(COLUMNS.map((c) => o[c]));
+          }
+          return out;
+        }
+        return rows.map(outputRow);
+      }
+
+      // CSV and NDJSON stream in keyset chunks: constant memory whatever the export size.
+      // Without `page` every matching row is exported; with it, that page only.
+      const limit = q.page === undefined ? Number.POSITIVE_INFINITY : pageSize;
+      const first = q.page === undefined ? 0 : (q.page - 1) * pageSize;
+      const line = q.format === 'csv' ? csvLine : (r: StoredRow) => `${JSON.stringify(outputRow(r))}\n`;
+      async function* chunks() {
+        if (q.format === 'csv') yield `${COLUMNS.join(',')}\r\n`;
+        let sent = 0;
+        let after: { createdAt: number; id: number } | undefined;
+        let offset = first;
+        while (sent < limit) {
+          const rows = await read({
+            ...q.filter,
+            limit: Math.min(STREAM_CHUNK, limit - sent),
+            ...(after ? { after } : { offset }),
+          });
+          if (rows.length === 0) break;
+          let text = '';
+          for (const r of rows) text += line(r);
+          yield text;
+          sent += rows.length;
+          const last = rows[rows.length - 1]!;
+          after = { createdAt: last.created_at, id: last.id };
+          offset = 0;
+        }
+      }
+      const stream = Readable.from(chunks());
+      stream.on('error', (err) => request.log.error({ err }, 'data export failed mid-stream'));
+      reply.header(
+        'content-type',
+        q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+      );
+      if (q.format === 'csv') reply.header('content-disposition', 'attachment; filename="apilens-data.csv"');
+      return reply.send(stream);
+    },
+  });
+}
