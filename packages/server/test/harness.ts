@@ -1,0 +1,216 @@
+// Test harness: real servers on 127.0.0.1, real stores, real HTTP.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import {
+  buildServer,
+  openPostgresStore,
+  openSqliteStore,
+  type ServerOptions,
+  type Store,
+} from '../src/index.js';
+import { createTestDatabase, tempDir } from './helpers.js';
+
+export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+export const CLI = join(PACKAGE_DIR, 'src/cli.ts');
+
+export type StoreName = 'SQLite' | 'PostgreSQL';
+export const STORES: StoreName[] = ['SQLite', 'PostgreSQL'];
+
+/** A fresh store of the given kind and where it lives (file or URL), for servers and CLIs. */
+export async function freshStore(
+  name: StoreName,
+): Promise<{ store: Store; location: { db?: string; databaseUrl?: string }; cleanup(): Promise<void> }> {
+  if (name === 'SQLite') {
+    const tmp = tempDir();
+    const db = join(tmp.dir, 'apilens.db');
+    const store = openSqliteStore(db);
+    await store.migrate();
+    return {
+      store,
+      location: { db },
+      async cleanup() {
+        await store.close();
+        tmp.remove();
+      },
+    };
+  }
+  const pg = await createTestDatabase();
+  const store = openPostgresStore(pg.url);
+  await store.migrate();
+  return {
+    store,
+    location: { databaseUrl: pg.url },
+    async cleanup() {
+      await store.close();
+      await pg.drop();
+    },
+  };
+}
+
+export interface TestServer {
+  app: FastifyInstance;
+  url: string;
+  store: Store;
+  close(): Promise<void>;
+}
+
+/** buildServer on 127.0.0.1:0 over the given store. */
+export async function startServer(store: Store, options: ServerOptions = {}): Promise<TestServer> {
+  const app = buildServer({ store, ...options });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { app, url: `http://127.0.0.1:${port}`, store, close: () => app.close() };
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+}
+
+async function toReply(res: Response): Promise<Reply> {
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** POST a payload (object, string or bytes) to the ingest endpoint. */
+export async function ingest(
+  url: string,
+  payload: unknown,
+  opts: { gzip?: boolean; path?: string; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  let body: string | Buffer =
+    typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
+  if (opts.gzip) {
+    body = gzipSync(body);
+    headers['content-encoding'] = 'gzip';
+  }
+  const res = await fetch(url + (opts.path ?? '/api/log-request'), {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+  });
+  return toReply(res);
+}
+
+/** GET /api/data (or another path) with the key in X-AUTH-TOKEN. */
+export async function getData(
+  url: string,
+  apiKey: string | undefined,
+  query = '',
+  path = '/api/data',
+): Promise<Reply> {
+  const headers: Record<string, string> = apiKey === undefined ? {} : { 'x-auth-token': apiKey };
+  return toReply(await fetch(`${url}${path}${query ? `?${query}` : ''}`, { headers }));
+}
+
+export async function call(url: string, method: string, path: string, headers: Record<string, string> = {}) {
+  return toReply(await fetch(url + path, { method, headers }));
+}
+
+/** Creates a key over HTTP. */
+export async function generateKey(url: string): Promise<{ api_key: string; dashboard_id: string }> {
+  const r = await call(url, 'POST', '/api/generate');
+  if (r.status !== 200) throw new Error(`generate failed: ${r.status} ${r.text}`);
+  return r.json;
+}
+
+/** A wire row with sensible defaults. */
+export function wireRow(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    hostname: 'api.example.com',
+    ip_address: '8.8.8.8',
+    path: '/users/42',
+    user_agent:
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+    method: 'GET',
+    status: 200,
+    response_time: 12,
+    user_id: null,
+    created_at: '2026-11-27T10:00:00.000Z',
+    route: '/users/:id',
+    ...over,
+  };
+}
+
+export interface CliProcess {
+  proc: ChildProcess;
+  /** Resolves with the base URL once the server logged its listen line. */
+  url: Promise<string>;
+  output(): string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs the `apilens` command from source (tsx), as a child process. */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}): CliProcess {
+  const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: PACKAGE_DIR,
+    env: { ...process.env, DATABASE_URL: '', PORT: '', HOST: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let resolveUrl: (url: string) => void;
+  let rejectUrl: (err: Error) => void;
+  const url = new Promise<string>((resolve, reject) => {
+    resolveUrl = resolve;
+    rejectUrl = reject;
+  });
+  const onData = (chunk: Buffer) => {
+    out += chunk.toString();
+    const m = /apilens listening on (http:\/\/[^\s,"]+)/.exec(out);
+    if (m) resolveUrl(m[1]!);
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', onData);
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    proc.on('exit', (code, signal) => {
+      rejectUrl(new Error(`apilens exited (${code ?? signal}) before listening:\n${out}`));
+      resolve({ code, signal });
+    });
+  });
+  url.catch(() => {});
+  return { proc, url, output: () => out, exit };
+}
+
+/** Rows of the user_agents table holding these strings, read straight from the database. */
+export async function countUserAgents(
+  location: { db?: string; databaseUrl?: string },
+  agents: string[],
+): Promise<number> {
+  if (location.db) {
+    const db = new Database(location.db, { readonly: true });
+    try {
+      const n = db
+        .prepare(`SELECT count(*) FROM user_agents WHERE user_agent IN (${agents.map(() => '?').join(',')})`)
+        .pluck()
+        .get(...agents);
+      return n as number;
+    } finally {
+      db.close();
+    }
+  }
+  const c = new pg.Client({ connectionString: location.databaseUrl });
+  await c.connect();
+  try {
+    const r = await c.query('SELECT count(*)::int AS n FROM user_agents WHERE user_agent = ANY($1)', [
+      agents,
+    ]);
+    return r.rows[0].n;
+  } finally {
+    await c.end();
+  }
+}
