@@ -14,6 +14,9 @@ export const METHODS: ReadonlySet<string> = new Set([
   'TRACE',
 ]);
 
+/** Accepted created_at range: 1970-01-01 to 9999-12-31 (UTC). */
+const MAX_TIME = 253_402_300_799_999;
+
 /** Largest response time kept (ms, int32); a longer one is clamped, as upstream clamps. */
 const MAX_RESPONSE_TIME = 2_147_483_647;
 
@@ -135,8 +138,11 @@ export function validateRow(raw: unknown, now: number): Result {
       };
     }
     createdAt = t;
-  } else if (typeof c === 'number' && Number.isFinite(c) && c >= 0) createdAt = Math.round(c);
+  } else if (typeof c === 'number' && Number.isFinite(c)) createdAt = Math.round(c);
   else return { ok: false, error: 'created_at must be an ISO 8601 string' };
+  if (createdAt < 0 || createdAt > MAX_TIME) {
+    return { ok: false, error: 'created_at must be between 1970-01-01 and 9999-12-31' };
+  }
 
   const path = r.path;
   if (typeof path !== 'string') return { ok: false, error: 'path must be a string' };
