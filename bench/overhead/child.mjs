@@ -1,5 +1,7 @@
 // Runs one bench app (packages/<name>/bench/app.mjs) in its own process for run.mjs:
-// reports { port } over IPC once listening, closes the app and exits on 'close'.
+// reports { port } over IPC once listening; answers 'cpu' with process.cpuUsage()
+// (CPU time per request is steadier than throughput on a shared machine); closes
+// the app and exits on 'close'.
 import { pathToFileURL } from 'node:url';
 
 const [appPath, variant, serverUrl] = process.argv.slice(2);
@@ -11,6 +13,10 @@ const app = await start({
 });
 process.send({ port: app.port });
 process.on('message', async (message) => {
+  if (message === 'cpu') {
+    process.send({ cpu: process.cpuUsage() });
+    return;
+  }
   if (message !== 'close') return;
   await app.close();
   process.send({ closed: true }, () => process.exit(0));

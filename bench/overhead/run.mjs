@@ -167,11 +167,27 @@ async function load(port, duration) {
   return { rps: result.requests.average, p99: result.latency.p99, total: result.requests.total };
 }
 
+function cpuOf(child) {
+  return new Promise((ok) => {
+    const onMessage = (m) => {
+      if (m?.cpu === undefined) return;
+      child.off('message', onMessage);
+      ok(m.cpu.user + m.cpu.system);
+    };
+    child.on('message', onMessage);
+    child.send('cpu');
+  });
+}
+
 async function measure(name, variant) {
   const { port, child } = await startApp(name, variant);
   try {
     await load(port, WARMUP);
-    return await load(port, DURATION);
+    const cpuBefore = await cpuOf(child);
+    const result = await load(port, DURATION);
+    // The app's CPU time per request (µs): unlike throughput, barely moved by other load on the machine.
+    result.cpuPerRequest = ((await cpuOf(child)) - cpuBefore) / result.total;
+    return result;
   } finally {
     await stopApp(child);
   }
@@ -206,15 +222,17 @@ for (const name of adapters) {
       runs[variant].push(r);
       if (variant === 'instrumented') instrumentedRequests += r.total;
       process.stdout.write(
-        `  ${name} round ${round + 1}/${ROUNDS} ${variant.padEnd(12)} ${Math.round(r.rps)} req/s, p99 ${r.p99} ms\n`,
+        `  ${name} round ${round + 1}/${ROUNDS} ${variant.padEnd(12)} ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ${r.cpuPerRequest.toFixed(1)} µs CPU/request\n`,
       );
     }
   }
-  const bare = { rps: median(runs.bare.map((r) => r.rps)), p99: median(runs.bare.map((r) => r.p99)) };
-  const instr = {
-    rps: median(runs.instrumented.map((r) => r.rps)),
-    p99: median(runs.instrumented.map((r) => r.p99)),
-  };
+  const summary = (rs) => ({
+    rps: median(rs.map((r) => r.rps)),
+    p99: median(rs.map((r) => r.p99)),
+    cpu: median(rs.map((r) => r.cpuPerRequest)),
+  });
+  const bare = summary(runs.bare);
+  const instr = summary(runs.instrumented);
   results.push({
     adapter: name,
     bareRps: bare.rps,
@@ -223,6 +241,10 @@ for (const name of adapters) {
     bareP99: bare.p99,
     instrumentedP99: instr.p99,
     p99DiffMs: instr.p99 - bare.p99,
+    bareCpuUsPerRequest: bare.cpu,
+    instrumentedCpuUsPerRequest: instr.cpu,
+    // What the throughput ratio would be on an otherwise idle CPU-bound core.
+    cpuRatio: bare.cpu / instr.cpu,
     // Warm-up requests are recorded too, so this can exceed the measured count.
     recordsDelivered: received - before,
     measuredInstrumentedRequests: instrumentedRequests,
@@ -241,6 +263,8 @@ const rows = [
     'bare p99',
     'instr. p99',
     'Δ p99',
+    'CPU µs/req bare → instr.',
+    'CPU ratio',
     'records delivered',
   ],
   ...results.map((r) => [
@@ -251,6 +275,8 @@ const rows = [
     `${r.bareP99} ms`,
     `${r.instrumentedP99} ms`,
     `${r.p99DiffMs >= 0 ? '+' : ''}${r.p99DiffMs} ms`,
+    `${r.bareCpuUsPerRequest.toFixed(1)} → ${r.instrumentedCpuUsPerRequest.toFixed(1)}`,
+    r.cpuRatio.toFixed(3),
     fmt(r.recordsDelivered),
   ]),
 ];
@@ -258,7 +284,10 @@ const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length
 console.log();
 for (const row of rows)
   console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
-console.log(`\ntarget: instrumented ÷ bare ≥ ${TARGET} (medians of ${ROUNDS} rounds)`);
+console.log(
+  `\ntarget: instrumented ÷ bare ≥ ${TARGET} (medians of ${ROUNDS} rounds). ` +
+    'CPU ratio = bare ÷ instrumented CPU time per request in the app process: the throughput ratio an idle, CPU-bound core would show.',
+);
 if (CPU_PROF)
   console.log(`CPU profiles: ${profileDir} (open in Chrome DevTools → Performance, or speedscope)`);
 if (JSON_OUT)

@@ -108,7 +108,7 @@ export function expressAnalytics(
         }
         // 'finish': the last byte was handed to the OS, streamed bodies included.
         // The route and status are read then, after routing and error handlers have run.
-        res.once('finish', () => {
+        res.on('finish', () => {
           record(req, req.method, res.statusCode, routeOf(req), performance.now() - start);
         });
         next();

@@ -68,7 +68,7 @@ export function koaAnalytics(
         // Koa writes the body (a stream included) and handles errors after the
         // middleware chain settles: 'finish' is when the client has it all, and
         // `res.statusCode` then is the status it got.
-        res.once('finish', () => {
+        res.on('finish', () => {
           record(ctx, ctx.req.method ?? 'GET', res.statusCode, routeOf(ctx), performance.now() - start);
         });
         return next();
