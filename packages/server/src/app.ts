@@ -50,7 +50,8 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
     bodyLimit: o.maxBodyBytes,
     // One log line per request would dominate at ingest rates; errors are logged by the handler.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // Closing is handled below, with a JSON 503 and Connection: close.
+    return503OnClosing: false,
     // Types are checked as sent: "200" is not a status, and a lone object is not a list of requests.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
@@ -150,6 +151,25 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
       }, o.retentionIntervalMs);
       retentionTimer.unref();
     }
+  });
+
+  // Shutdown: requests already being processed finish (a batch still commits and gets its 200);
+  // new ones get a 503 to retry elsewhere or later; every response then closes its connection,
+  // so keep-alive clients cannot hold the process open.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new HttpError(503, 'the collector is shutting down; retry in a few seconds', {
+        'retry-after': '5',
+      });
+    }
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
 
   app.addHook('onClose', async () => {
