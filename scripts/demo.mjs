@@ -27,7 +27,11 @@ function freePort(preferred) {
 }
 
 function start(label, command, args, env) {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const prefix = (chunk) =>
     String(chunk)
       .split('\n')
@@ -35,10 +39,11 @@ function start(label, command, args, env) {
       .map((l) => `  [${label}] ${l}`)
       .join('\n');
   child.stdout.on('data', (d) => process.env.DEMO_VERBOSE && console.log(prefix(d)));
-  child.stderr.on('data', (d) => console.error(prefix(d)));
+  // The example's error route logs a stack trace on purpose; show app output only when asked.
+  child.stderr.on('data', (d) => process.env.DEMO_VERBOSE && console.error(prefix(d)));
   child.on('exit', (code, signal) => {
     if (!stopping) {
-      console.error(`demo: ${label} exited (${signal ?? code}); stopping.`);
+      console.error(`demo: ${label} exited (${signal ?? code}); run with DEMO_VERBOSE=1 to see its output.`);
       stop(1);
     }
   });
@@ -65,8 +70,8 @@ function stop(code = 0) {
   stopping = true;
   for (const c of children) c.kill('SIGTERM');
   setTimeout(() => process.exit(code), 1500).unref();
-  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r))))).then(() =>
-    process.exit(code),
+  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r))))).then(
+    () => process.exit(code),
   );
 }
 process.on('SIGINT', () => stop(0));
@@ -83,7 +88,16 @@ const serverPkg = JSON.parse(readFileSync(join(root, 'packages/server/package.js
 const cli = join(root, 'packages/server', serverPkg.bin.apilens);
 
 console.log(`1. Starting the collector on ${collector} (SQLite file .demo/apilens.db)`);
-start('collector', process.execPath, [cli, 'serve', '--port', String(collectorPort), '--host', '127.0.0.1', '--db', join(dataDir, 'apilens.db')]);
+start('collector', process.execPath, [
+  cli,
+  'serve',
+  '--port',
+  String(collectorPort),
+  '--host',
+  '127.0.0.1',
+  '--db',
+  join(dataDir, 'apilens.db'),
+]);
 await waitFor(`${collector}/api/health`, undefined, 'the collector');
 
 const keyRes = await fetch(`${collector}/api/generate`, { method: 'POST' });
@@ -93,17 +107,23 @@ console.log(`2. Created an API key (POST /api/generate): ${apiKey}`);
 const exampleDir = join(root, 'examples', framework);
 const examplePkg = JSON.parse(readFileSync(join(exampleDir, 'package.json'), 'utf8'));
 const entry = examplePkg.scripts.start.replace(/^node\s+/, '').split(/\s+/);
-console.log(`3. Starting examples/${framework} on http://127.0.0.1:${apiPort}, instrumented with @apilens/${framework}`);
-const api = start(framework, process.execPath, entry.map((a) => (a.startsWith('-') ? a : join(exampleDir, a))), {
-  APILENS_API_KEY: apiKey,
-  APILENS_SERVER_URL: collector,
-  APILENS_FLUSH_INTERVAL_MS: '1000',
-  PORT: String(apiPort),
-});
-api.unref?.();
-await waitFor(`http://127.0.0.1:${apiPort}/`, undefined, 'the example API').catch(async () =>
-  waitFor(`http://127.0.0.1:${apiPort}/health`, undefined, 'the example API'),
+console.log(
+  `3. Starting examples/${framework} on http://127.0.0.1:${apiPort}, instrumented with @apilens/${framework}`,
 );
+const api = start(
+  framework,
+  process.execPath,
+  entry.map((a) => (a.startsWith('-') ? a : join(exampleDir, a))),
+  {
+    APILENS_API_KEY: apiKey,
+    APILENS_SERVER_URL: collector,
+    APILENS_FLUSH_INTERVAL_MS: '1000',
+    PORT: String(apiPort),
+  },
+);
+api.unref?.();
+// /health is excluded from analytics in every example, so polling it records nothing.
+await waitFor(`http://127.0.0.1:${apiPort}/health`, undefined, 'the example API');
 
 const agents = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
@@ -113,7 +133,16 @@ const agents = [
   'curl/8.5.0',
 ];
 const ips = ['81.2.69.160', '8.8.8.8', '1.1.1.1', '203.0.113.9', '2.125.160.216', '175.16.199.1'];
-const paths = ['/', '/users', '/users/1', '/users/2', '/users/42', '/users/7/orders', '/error', '/nope', '/users/3?expand=orders'];
+const paths = [
+  '/users/1',
+  '/users/2',
+  '/users/42?expand=orders',
+  '/api/orders',
+  '/api/orders/7',
+  '/api/orders/9',
+  '/error',
+  '/nope',
+];
 const N = 300;
 console.log(`4. Sending ${N} requests to the example API`);
 let done = 0;
@@ -140,10 +169,21 @@ while (rows.length < N && Date.now() < end) {
 }
 console.log(` ${rows.length} of ${done} requests stored.\n`);
 
-console.log(`Dashboard:  ${collector}/dashboard/${dashboardId}   (or ${collector}/dashboard and paste the API key)`);
+const dash = await fetch(`${collector}/dashboard/${dashboardId}`).catch(() => undefined);
+if (dash?.ok)
+  console.log(
+    `Dashboard:  ${collector}/dashboard/${dashboardId}   (or ${collector}/dashboard and paste the API key)`,
+  );
+else
+  console.log(
+    `Dashboard:  ${collector}/dashboard/${dashboardId}   (not served by this build of the collector yet)`,
+  );
 console.log(`Data API:   curl -H 'X-AUTH-TOKEN: ${apiKey}' '${collector}/api/data?format=csv'`);
 console.log('\nA data API sample (first 3 rows of GET /api/data):');
 console.log(JSON.stringify(rows.slice(0, 3), null, 2));
 
 if (once) stop(rows.length > 0 ? 0 : 1);
-else console.log(`\nThe collector and the example API keep running; try http://127.0.0.1:${apiPort}/users/1. Ctrl-C to stop.`);
+else
+  console.log(
+    `\nThe collector and the example API keep running; try http://127.0.0.1:${apiPort}/users/1. Ctrl-C to stop.`,
+  );
