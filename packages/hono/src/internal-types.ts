@@ -8,7 +8,7 @@ export interface NodeIncoming {
 export interface NodeOutgoing {
   statusCode: number;
   writableFinished: boolean;
-  once(event: 'finish', listener: () => void): unknown;
+  on(event: 'finish', listener: () => void): unknown;
 }
 
 /** `c.env` under @hono/node-server: the raw Node request and response. */

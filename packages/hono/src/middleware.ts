@@ -60,7 +60,7 @@ export function honoAnalytics(
         if (outgoing !== undefined) {
           // @hono/node-server writes the body after this returns; 'finish' is when the client has all of it.
           const route = routeOf(c, c.res.status);
-          outgoing.once('finish', () => {
+          outgoing.on('finish', () => {
             record(c, c.req.method, outgoing.statusCode, route, performance.now() - start);
           });
           return;

@@ -11,7 +11,7 @@ export function nodeIncoming(c: Context): NodeIncoming | undefined {
 /** The raw Node response on @hono/node-server, else `undefined` (edge runtimes, Bun, Deno, `app.request()`). */
 export function nodeOutgoing(c: Context): NodeOutgoing | undefined {
   const outgoing = (c.env as NodeBindings | undefined)?.outgoing;
-  return outgoing !== undefined && typeof outgoing.once === 'function' ? outgoing : undefined;
+  return outgoing !== undefined && typeof outgoing.on === 'function' ? outgoing : undefined;
 }
 
 function header(c: Context, name: string): string | string[] | undefined {
