@@ -18,3 +18,5 @@ export const STARTED = Symbol.for('apilens.nestjs.started');
 /** Values of the {@link NOTE}: the handler was reached and is to be recorded, or skipped. */
 export const RECORD = 1;
 export const SKIP = 2;
+/** Set on the Express app / Fastify instance once it is observed, to refuse a second module. */
+export const OBSERVED = Symbol.for('apilens.nestjs.observed');

@@ -17,13 +17,14 @@ function skipped(handler: object, cls: object): boolean {
 }
 
 /**
- * Marks the requests that reach a handler as recorded (or skipped, with `@SkipAnalytics()`).
- * The record itself is made by the module when the response has been sent, so it carries the
- * status the client really got, also when a pipe or an exception filter answered.
+ * Opts the controllers (or handlers) it decorates into recording when the module is imported
+ * with `global: false`: `@UseInterceptors(AnalyticsInterceptor)`. It only marks the request
+ * (recorded, or skipped with `@SkipAnalytics()`); the record itself is made by the module once
+ * the response has been sent, so it carries the status the client really got, also when a pipe
+ * or an exception filter answered. It has no dependencies, so it works in any module.
  *
- * Registered for the whole app by `AnalyticsModule.forRoot()`; with `global: false` put it on the
- * controllers to record: `@UseInterceptors(AnalyticsInterceptor)`. It has no dependencies, so it
- * works in any module.
+ * Not needed with the default `global: true`, which records every request without an
+ * interceptor.
  */
 @Injectable()
 export class AnalyticsInterceptor implements NestInterceptor {

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost } from '@nestjs/core';
 import { ANALYTICS_MODULE_OPTIONS } from './constants.js';
 import { AnalyticsInterceptor } from './interceptor.js';
 import type { ResolvedModuleOptions } from './internal-types.js';
@@ -54,7 +54,9 @@ function build(optionsProvider: Provider, wiring: AnalyticsModuleWiring, imports
     },
     AnalyticsInterceptor,
   ];
-  if (wiring.global !== false) providers.push({ provide: APP_INTERCEPTOR, useClass: AnalyticsInterceptor });
+  // No APP_INTERCEPTOR: recording happens at the platform level and reads @SkipAnalytics() from
+  // the route, so a global interceptor would add nothing but Nest's rxjs pipeline to every
+  // request (a third of the throughput of a hello-world app; see docs/benchmarks.md).
   const module: DynamicModule = {
     module: AnalyticsModule,
     global: wiring.isGlobal !== false,

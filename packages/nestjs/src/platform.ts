@@ -1,5 +1,5 @@
 import { type Analytics, defaultIpAddress, firstHeader, type RequestAccessors } from '@apilens/core';
-import { NOTE, RECORD, SKIP, SKIP_ANALYTICS, STARTED } from './constants.js';
+import { NOTE, OBSERVED, RECORD, SKIP, SKIP_ANALYTICS, STARTED } from './constants.js';
 import type {
   ExpressLikeRequest,
   ExpressLikeResponse,
@@ -13,6 +13,14 @@ export type Scope = ResolvedModuleOptions['scope'];
 
 /** Hooks the platform's own "response sent" event; returns false when the platform is unknown. */
 export function observe(type: string, instance: unknown, analytics: Analytics, scope: Scope): boolean {
+  if (instance === null || (typeof instance !== 'object' && typeof instance !== 'function')) return false;
+  const target = instance as Record<symbol, unknown>;
+  if (target[OBSERVED]) {
+    throw new Error(
+      '@apilens/nestjs: AnalyticsModule.forRoot()/forRootAsync() is imported more than once in this app, which would record every request twice. Import it once, in the root module (it is global).',
+    );
+  }
+  if (type === 'express' || type === 'fastify') target[OBSERVED] = true;
   if (type === 'express') {
     observeExpress(instance as ExpressLikeApp, analytics, scope);
     return true;

@@ -18,8 +18,8 @@ export interface AnalyticsModuleOptions<Req = any> {
 /** How the module is wired into the app; given to `forRoot` and `forRootAsync` alike. */
 export interface AnalyticsModuleWiring {
   /**
-   * `true`: record every request of the app (the `AnalyticsInterceptor` is registered as
-   * `APP_INTERCEPTOR`). `false`: record only the controllers and handlers decorated with
+   * `true`: record every request of the app, except controllers and handlers marked with
+   * `@SkipAnalytics()`. `false`: record only the controllers and handlers decorated with
    * `@UseInterceptors(AnalyticsInterceptor)`.
    * @default true
    */

@@ -174,3 +174,16 @@ describe('option checks at import time', () => {
     expect(() => AnalyticsModule.forRoot({ global: 'yes' as never })).toThrow(/global must be true or false/);
   });
 });
+
+describe('misuse', () => {
+  it('refuses a second AnalyticsModule in the same app', async () => {
+    const { NestFactory } = await import('@nestjs/core');
+    @Module({ imports: [AnalyticsModule.forRoot({ apiKey: 'a', isGlobal: false })] })
+    class FeatureModule {}
+    @Module({ imports: [AnalyticsModule.forRoot({ apiKey: 'b' }), FeatureModule] })
+    class AppModule {}
+    await expect(NestFactory.create(AppModule, { logger: false, abortOnError: false })).rejects.toThrow(
+      /imported more than once/,
+    );
+  });
+});
