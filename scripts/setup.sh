@@ -9,3 +9,4 @@ if ! command -v pnpm >/dev/null 2>&1; then
 fi
 pnpm install --frozen-lockfile
 pnpm build
+pnpm --dir packages/nestjs/test/nest11 install --frozen-lockfile --ignore-workspace # Nest 11 fixture (packages/nestjs/test/nest11.test.ts)
