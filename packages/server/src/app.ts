@@ -80,6 +80,7 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
     };
   };
 
+  const touched = new Map<number, number>();
   const ctx: AppContext = {
     options: o,
     get store() {
@@ -105,6 +106,12 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
       }
     },
     async touch(keyId) {
+      // The store rewrites last_used_at at most hourly anyway; skip even asking more often.
+      const now = o.now();
+      const last = touched.get(keyId);
+      if (last !== undefined && last <= now && now - last < DEFAULTS.touchIntervalMs) return;
+      if (touched.size >= 10_000) touched.clear();
+      touched.set(keyId, now);
       try {
         await ready().touchKey(keyId, o.now(), DEFAULTS.touchIntervalMs);
       } catch (err) {

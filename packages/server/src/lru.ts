@@ -1,24 +1,35 @@
-/** A bounded Map-based LRU: recently used entries survive, the oldest is evicted first. */
+/**
+ * A bounded cache that keeps recently used entries: two generations of Maps. A hit in the
+ * current generation costs one Map lookup (no reordering on every read, which showed up in
+ * ingest profiles); when it fills, the older generation is dropped whole. Holds at most `max`
+ * entries.
+ */
 export class Lru<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly max: number) {}
+  private current = new Map<K, V>();
+  private previous = new Map<K, V>();
+  private readonly half: number;
+
+  constructor(max: number) {
+    this.half = Math.max(1, Math.floor(max / 2));
+  }
 
   get(key: K): V | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, value);
-    }
-    return value;
+    const value = this.current.get(key);
+    if (value !== undefined) return value;
+    const old = this.previous.get(key);
+    if (old !== undefined) this.set(key, old);
+    return old;
   }
 
   set(key: K, value: V): void {
-    if (this.map.has(key)) this.map.delete(key);
-    else if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as K);
-    this.map.set(key, value);
+    if (this.current.size >= this.half && !this.current.has(key)) {
+      this.previous = this.current;
+      this.current = new Map();
+    }
+    this.current.set(key, value);
   }
 
   get size(): number {
-    return this.map.size;
+    return this.current.size + this.previous.size;
   }
 }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import maxmind from 'maxmind';
+import { Lru } from '../lru.js';
 
 /** IP → ISO 3166 alpha-2 country code. */
 export interface CountryLookup {
@@ -31,16 +32,26 @@ export async function openCountryLookup(file: string): Promise<CountryLookup> {
       `@apilens/server: cannot open the GeoIP database ${file}: ${(err as Error).message}; pass a MaxMind .mmdb file to --geoip-db`,
     );
   }
+  // The same client addresses come back again and again: remember their country.
+  const cache = new Lru<string, string | null>(10_000);
+  const lookup = (ip: string): string | null => {
+    if (!isIP(ip)) return null;
+    try {
+      const rec = reader.get(ip) as CountryRecord | null;
+      const code = rec?.country_code ?? rec?.country?.iso_code;
+      return typeof code === 'string' && code !== '' ? code : null;
+    } catch {
+      return null;
+    }
+  };
   return {
     country(ip) {
-      if (!isIP(ip)) return null;
-      try {
-        const rec = reader.get(ip) as CountryRecord | null;
-        const code = rec?.country_code ?? rec?.country?.iso_code;
-        return typeof code === 'string' && code !== '' ? code : null;
-      } catch {
-        return null;
+      let code = cache.get(ip);
+      if (code === undefined) {
+        code = lookup(ip);
+        cache.set(ip, code);
       }
+      return code;
     },
   };
 }

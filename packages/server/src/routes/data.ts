@@ -52,7 +52,7 @@ const PARAMS: Record<string, string> = {
 const DAY = 86_400_000;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** Rows fetched per keyset step of a streamed export: bounds memory whatever the export size. */
-const STREAM_CHUNK = 5000;
+const STREAM_CHUNK = 1000;
 
 export interface DataQuery {
   filter: RowFilter;
@@ -258,7 +258,8 @@ export function registerData(app: FastifyInstance, ctx: AppContext): void {
           offset = 0;
         }
       }
-      const stream = Readable.from(chunks());
+      // highWaterMark 1: read the next chunk only when the socket has taken the previous one.
+      const stream = Readable.from(chunks(), { highWaterMark: 1 });
       stream.on('error', (err) => request.log.error({ err }, 'data export failed mid-stream'));
       reply.header(
         'content-type',

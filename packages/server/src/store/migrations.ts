@@ -18,7 +18,8 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     name: 'keys, user agents, requests',
     sql: `
 CREATE TABLE keys (
-  id INTEGER PRIMARY KEY,
+  -- AUTOINCREMENT: an id is never reused, so a batch racing a deletion cannot land under a newer key.
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   key_hash TEXT NOT NULL UNIQUE,
   dashboard_id TEXT NOT NULL UNIQUE,
   created_at INTEGER NOT NULL,

@@ -5,12 +5,11 @@ import {
   type NewRequestRow,
   type RowQuery,
   type Store,
-  type StoredRow,
   UnknownKeyError,
   type UserAgentInfo,
 } from '../types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
-import { buildRowQuery } from './sql.js';
+import { buildRowQuery, fromArray } from './sql.js';
 
 /** Options of {@link openPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -230,8 +229,8 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
 
     async queryRequests(keyId, query: RowQuery) {
       const { sql, params } = buildRowQuery(keyId, query, (i) => `$${i}`);
-      const r = await pool.query<StoredRow>(sql, params);
-      return r.rows;
+      const r = await pool.query<unknown[]>({ text: sql, values: params, rowMode: 'array' });
+      return r.rows.map(fromArray);
     },
 
     async countRequests(keyId) {

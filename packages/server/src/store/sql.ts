@@ -1,4 +1,4 @@
-import type { RowQuery } from '../types.js';
+import type { RowQuery, StoredRow } from '../types.js';
 
 /** Columns of a data API row, joined with the user agent table. */
 export const SELECT_ROWS = `SELECT r.id, r.hostname, r.ip_address, r.path, r.route, u.user_agent, u.browser, u.os,
@@ -31,9 +31,11 @@ export function buildRowQuery(
   if (q.method !== undefined) add((ph) => `r.method = ${ph}`, q.method);
   if (q.route !== undefined) add((ph) => `r.route = ${ph}`, q.route);
   if (q.after !== undefined) {
-    params.push(q.after.createdAt, q.after.createdAt, q.after.id);
+    // A row comparison, not `a > x OR (a = x AND id > y)`: PostgreSQL turns only this form into an
+    // index range on (key_id, created_at, id); the OR form rescans from the start for every chunk.
+    params.push(q.after.createdAt, q.after.id);
     const n = params.length;
-    where.push(`(r.created_at > ${p(n - 2)} OR (r.created_at = ${p(n - 1)} AND r.id > ${p(n)}))`);
+    where.push(`(r.created_at, r.id) > (${p(n - 1)}, ${p(n)})`);
   }
   params.push(q.limit);
   let sql = `${SELECT_ROWS}\nWHERE ${where.join(' AND ')}\nORDER BY r.created_at, r.id LIMIT ${p(params.length)}`;
@@ -42,4 +44,29 @@ export function buildRowQuery(
     sql += ` OFFSET ${p(params.length)}`;
   }
   return { sql, params };
+}
+
+/**
+ * A row read as an array (columns of SELECT_ROWS, in order) as a StoredRow. Drivers build
+ * objects for every row more slowly than this literal does (measured on 50 000-row pages).
+ */
+export function fromArray(a: unknown[]): StoredRow {
+  return {
+    id: a[0] as number,
+    hostname: a[1] as string | null,
+    ip_address: a[2] as string | null,
+    path: a[3] as string,
+    route: a[4] as string | null,
+    user_agent: a[5] as string | null,
+    browser: a[6] as string | null,
+    os: a[7] as string | null,
+    device: a[8] as string | null,
+    method: a[9] as string,
+    status: a[10] as number,
+    response_time: a[11] as number,
+    location: a[12] as string | null,
+    user_id: a[13] as string | null,
+    framework: a[14] as string | null,
+    created_at: a[15] as number,
+  };
 }
