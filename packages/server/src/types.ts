@@ -86,6 +86,8 @@ export interface RowQuery extends RowFilter {
   offset?: number;
   /** Keyset cursor: only rows after this (created_at, id) (streamed exports). */
   after?: { createdAt: number; id: number };
+  /** Inclusive keyset start: rows at or after this (created_at, id). */
+  start?: { createdAt: number; id: number };
 }
 
 /** How much a deletion removed. */

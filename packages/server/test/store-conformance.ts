@@ -190,6 +190,12 @@ export function describeStore(name: string, makeStore: () => Promise<StoreFixtur
       expect(await paths({ method: 'POST' })).toEqual([0]);
       expect(await paths({ route: '/a' })).toEqual([-1, 2]);
       expect(await paths({ hostname: "a.com' OR '1'='1" })).toEqual([]);
+      // Offsets combine with filters (deep pages are read in two steps).
+      expect(await paths({ hostname: 'a.com', offset: 1, limit: 1 })).toEqual([1]);
+      expect(await paths({ hostname: 'a.com', offset: 2 })).toEqual([2]);
+      expect(await paths({ status: 500, offset: 1 })).toEqual([1]);
+      expect(await paths({ offset: 4 })).toEqual([]);
+      expect(await paths({ from: T0, offset: 2, limit: 5 })).toEqual([2]);
     });
 
     it('keeps keys apart', async () => {

@@ -9,7 +9,7 @@ import {
   type UserAgentInfo,
 } from '../types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
-import { buildRowQuery, fromArray } from './sql.js';
+import { boundaryQuery, buildRowQuery, fromArray } from './sql.js';
 
 /** Options of {@link openPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -228,7 +228,15 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
     },
 
     async queryRequests(keyId, query: RowQuery) {
-      const { sql, params } = buildRowQuery(keyId, query, (i) => `$${i}`);
+      const p = (i: number) => `$${i}`;
+      let q = query;
+      if (q.offset) {
+        const { sql, params } = boundaryQuery(keyId, q, p);
+        const b = (await pool.query<unknown[]>({ text: sql, values: params, rowMode: 'array' })).rows[0];
+        if (!b) return [];
+        q = { ...q, offset: undefined, start: { createdAt: b[0] as number, id: b[1] as number } };
+      }
+      const { sql, params } = buildRowQuery(keyId, q, p);
       const r = await pool.query<unknown[]>({ text: sql, values: params, rowMode: 'array' });
       return r.rows.map(fromArray);
     },

@@ -10,7 +10,7 @@ import {
   type UserAgentInfo,
 } from '../types.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import { buildRowQuery, fromArray } from './sql.js';
+import { boundaryQuery, buildRowQuery, fromArray } from './sql.js';
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -237,13 +237,21 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     },
 
     async queryRequests(keyId, query: RowQuery) {
-      const { sql, params } = buildRowQuery(keyId, query, () => '?');
-      let stmt = queries.get(sql);
-      if (!stmt) {
-        stmt = db.prepare(sql).raw(true);
-        if (queries.size < 256) queries.set(sql, stmt);
+      const run = ({ sql, params }: { sql: string; params: unknown[] }) => {
+        let stmt = queries.get(sql);
+        if (!stmt) {
+          stmt = db.prepare(sql).raw(true);
+          if (queries.size < 256) queries.set(sql, stmt);
+        }
+        return stmt.all(...params) as unknown[][];
+      };
+      let q = query;
+      if (q.offset) {
+        const b = run(boundaryQuery(keyId, q, () => '?'))[0];
+        if (!b) return [];
+        q = { ...q, offset: undefined, start: { createdAt: b[0] as number, id: b[1] as number } };
       }
-      return (stmt.all(...params) as unknown[][]).map(fromArray);
+      return run(buildRowQuery(keyId, q, () => '?')).map(fromArray);
     },
 
     async countRequests(keyId) {
