@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store } from '../src/index.js';
+import { bundledGeoipDb, type Store } from '../src/index.js';
 import {
   countUserAgents,
   freshStore,
@@ -288,5 +288,56 @@ describe.each(STORES)('ingest over HTTP (%s)', (storeName) => {
     const rows = (await getData(server.url, api_key, 'format=ndjson')).text.trim().split('\n');
     expect(rows).toHaveLength(600);
     expect(new Set(rows.map((l) => JSON.parse(l).user_agent)).size).toBe(3);
+  });
+});
+
+describe('GeoIP database option', () => {
+  const payload = (api_key: string) => ({
+    api_key,
+    requests: [
+      wireRow({ ip_address: '8.8.8.8' }),
+      wireRow({ ip_address: '2a00:1450::1' }),
+      wireRow({ ip_address: 'not-an-ip' }),
+    ],
+  });
+
+  it('reads another .mmdb file, or none at all', async () => {
+    const ipv4Only = bundledGeoipDb().replace(
+      'geo-whois-asn-country.mmdb',
+      'geo-whois-asn-country-ipv4.mmdb',
+    );
+    for (const [geoipDb, expected] of [
+      // IPv4-only database: an IPv6 address is not located as the full database locates it.
+      [ipv4Only, ['US', 'not IE', null]],
+      [false, [null, null, null]],
+      [undefined, ['US', 'IE', null]],
+    ] as const) {
+      const s = await freshStore('SQLite');
+      const server = await startServer(s.store, { geoipDb });
+      try {
+        const { api_key } = await generateKey(server.url);
+        expect((await ingest(server.url, payload(api_key))).json.accepted).toBe(3);
+        const rows = (await getData(server.url, api_key)).json;
+        const got = rows.map((r: { location: string | null }) => r.location);
+        expect([got[0], got[1] === 'IE' || expected[1] !== 'not IE' ? got[1] : 'not IE', got[2]]).toEqual(
+          expected,
+        );
+        expect(rows[2].ip_address).toBe('not-an-ip');
+      } finally {
+        await server.close();
+        await s.cleanup();
+      }
+    }
+  });
+
+  it('fails to start with a message naming a missing file', async () => {
+    const s = await freshStore('SQLite');
+    try {
+      await expect(startServer(s.store, { geoipDb: '/nonexistent/db.mmdb' })).rejects.toThrow(
+        /cannot open the GeoIP database \/nonexistent\/db.mmdb/,
+      );
+    } finally {
+      await s.cleanup();
+    }
   });
 });
