@@ -170,6 +170,8 @@ describe.each(STORES)('data API (%s)', (storeName) => {
       ['status=200&status=500', /"status" is given more than once/],
       ['userId=a&user_id=b', /disagree/],
       ['colour=red', /unknown parameter "colour"/],
+      ['constructor=x', /unknown parameter "constructor"/],
+      ['__proto__=x', /unknown parameter "__proto__"/],
     ];
     for (const [q, message] of cases) {
       const r = await getData(server.url, bigKey, q);
