@@ -57,7 +57,8 @@ export class Config<Req = any> implements Options<Req> {
   }
 }
 
-const KNOWN_KEYS = new Set<string>([
+/** Every option name `Config` accepts; anything else is rejected as a typo. */
+export const OPTION_NAMES: readonly string[] = [
   'privacyLevel',
   'serverUrl',
   'getPath',
@@ -74,7 +75,8 @@ const KNOWN_KEYS = new Set<string>([
   'timeoutMs',
   'maxRetries',
   'transport',
-]);
+];
+const KNOWN_KEYS = new Set<string>(OPTION_NAMES);
 
 const MAPPERS = ['getPath', 'getHostname', 'getIPAddress', 'getUserAgent', 'getUserID'] as const;
 

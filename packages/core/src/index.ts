@@ -1,6 +1,7 @@
 export { Analytics, EXIT_FLUSH_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS } from './analytics.js';
 export { encodeBatch } from './compress.js';
-export { Config, DEFAULTS, INGEST_PATH } from './config.js';
+export { Config, DEFAULTS, INGEST_PATH, OPTION_NAMES } from './config.js';
+export { type AnalyticsControls, attachControls } from './controls.js';
 export {
   type AnalyticsStats,
   ApilensError,
@@ -16,6 +17,13 @@ export {
   type WirePayload,
   type WireRequest,
 } from './types.js';
-export { defaultIpAddress, defaultIpAddressFrom, firstHeader, type HeaderMap } from './utils.js';
+export {
+  defaultIpAddress,
+  defaultIpAddressFrom,
+  firstHeader,
+  type HeaderMap,
+  type NodeRequestLike,
+  nodeAccessors,
+} from './utils.js';
 export { SDK_VERSION } from './version.js';
 export { serialise, stripQuery, toPayload, toWire } from './wire.js';

@@ -1,3 +1,5 @@
+import type { RequestAccessors } from './types.js';
+
 /** Node.js style header map (IncomingHttpHeaders). */
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
@@ -28,4 +30,35 @@ export function defaultIpAddressFrom(
   fallback: string | undefined,
 ): string | undefined {
   return get('cf-connecting-ip') || get('x-forwarded-for') || get('x-real-ip') || fallback;
+}
+
+/** The part of a Node.js `IncomingMessage` the default accessors read. */
+export interface NodeRequestLike {
+  headers: HeaderMap;
+  socket?: { remoteAddress?: string | undefined } | null;
+}
+
+/**
+ * Default accessors for frameworks built on Node's `http` module (Express, Koa,
+ * Fastify, NestJS, Hono on @hono/node-server): hostname from `Host`, user agent
+ * from `User-Agent`, client IP in the order of {@link defaultIpAddress}.
+ *
+ * @param incoming reads the Node request out of the framework's request or context
+ * @param path reads the path (query string allowed: the core strips it at flush time)
+ * @example
+ * const accessors = nodeAccessors<Context>((ctx) => ctx.req, (ctx) => ctx.originalUrl);
+ */
+export function nodeAccessors<Req>(
+  incoming: (req: Req) => NodeRequestLike,
+  path: (req: Req) => string,
+): RequestAccessors<Req> {
+  return {
+    path,
+    hostname: (req) => firstHeader(incoming(req).headers.host),
+    ipAddress: (req) => {
+      const r = incoming(req);
+      return defaultIpAddress(r.headers, r.socket?.remoteAddress ?? undefined);
+    },
+    userAgent: (req) => firstHeader(incoming(req).headers['user-agent']),
+  };
 }

@@ -1,4 +1,4 @@
-import { Analytics, Config as CoreConfig, defaultIpAddress, type RequestAccessors } from '@apilens/core';
+import { Analytics, attachControls, Config as CoreConfig, nodeAccessors } from '@apilens/core';
 import type { NextFunction, Request, Response } from 'express';
 import type { ExpressAnalyticsMiddleware, ExpressConfigInput } from './types.js';
 
@@ -15,12 +15,10 @@ import type { ExpressAnalyticsMiddleware, ExpressConfigInput } from './types.js'
 export class Config extends CoreConfig<Request> {}
 
 // Raw values only: the core strips the query string and splits x-forwarded-for at flush time.
-const ACCESSORS: RequestAccessors<Request> = {
-  path: (req) => req.originalUrl,
-  hostname: (req) => req.headers.host,
-  ipAddress: (req) => defaultIpAddress(req.headers, req.socket.remoteAddress),
-  userAgent: (req) => req.headers['user-agent'],
-};
+const ACCESSORS = nodeAccessors<Request>(
+  (req) => req,
+  (req) => req.originalUrl,
+);
 
 const HOOKED = Symbol('apilens.hooked');
 
@@ -124,9 +122,5 @@ export function expressAnalytics(
         next();
       };
 
-  return Object.assign(middleware, {
-    analytics,
-    flush: () => analytics.flush(),
-    shutdown: (timeoutMs?: number) => analytics.shutdown(timeoutMs),
-  });
+  return attachControls(middleware, analytics);
 }

@@ -1,22 +1,9 @@
-import { Analytics, defaultIpAddress } from '@apilens/core';
+import { Analytics, attachControls, nodeAccessors, OPTION_NAMES } from '@apilens/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApilensHandle, FastifyAnalyticsOptions } from './types.js';
 
 const PACKAGE = '@apilens/fastify';
-
-// Config fields someone may put next to apiKey instead of inside `config`.
-const CONFIG_FIELDS = [
-  'privacyLevel',
-  'serverUrl',
-  'getPath',
-  'getHostname',
-  'getIPAddress',
-  'getUserAgent',
-  'getUserID',
-  'exclude',
-  'onError',
-];
 
 function checkOptions(options: unknown): FastifyAnalyticsOptions {
   if (options === undefined || options === null) return {};
@@ -26,7 +13,8 @@ function checkOptions(options: unknown): FastifyAnalyticsOptions {
     );
   }
   const o = options as Record<string, unknown>;
-  const misplaced = CONFIG_FIELDS.find((k) => k in o);
+  // Config fields put next to apiKey instead of inside `config`.
+  const misplaced = OPTION_NAMES.find((k) => k in o);
   if (misplaced !== undefined) {
     throw new TypeError(
       `${PACKAGE}: options.${misplaced} is not a plugin option: put it inside options.config, e.g. app.register(fastifyAnalytics, { apiKey, config: { ${misplaced}: … } }).`,
@@ -62,18 +50,14 @@ function apilensPlugin(
     return;
   }
 
-  const record = analytics.createRecorder<FastifyRequest>({
-    path: (req) => req.url,
-    hostname: (req) => req.headers.host,
-    ipAddress: (req) => defaultIpAddress(req.headers, req.socket?.remoteAddress),
-    userAgent: (req) => req.headers['user-agent'],
-  });
+  const record = analytics.createRecorder(
+    nodeAccessors<FastifyRequest>(
+      (req) => req.raw,
+      (req) => req.url,
+    ),
+  );
 
-  const handle: ApilensHandle = {
-    flush: () => analytics.flush(),
-    shutdown: (timeoutMs) => analytics.shutdown(timeoutMs),
-    stats: () => analytics.stats(),
-  };
+  const handle: ApilensHandle = attachControls({}, analytics);
   fastify.decorate('apilens', handle);
 
   if (analytics.enabled) {

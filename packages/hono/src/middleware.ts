@@ -1,4 +1,4 @@
-import { Analytics, Config as CoreConfig } from '@apilens/core';
+import { Analytics, attachControls, Config as CoreConfig } from '@apilens/core';
 import type { Context, Next } from 'hono';
 import type { HonoAnalyticsMiddleware, HonoConfigInput } from './types.js';
 import { ACCESSORS, nodeOutgoing, routeOf, timedBody, waitUntil } from './utils.js';
@@ -93,9 +93,5 @@ export function honoAnalytics(
         await next();
       };
 
-  return Object.assign(middleware, {
-    analytics,
-    flush: () => analytics.flush(),
-    shutdown: (timeoutMs?: number) => analytics.shutdown(timeoutMs),
-  });
+  return attachControls(middleware, analytics);
 }

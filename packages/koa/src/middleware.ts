@@ -1,4 +1,4 @@
-import { Analytics, Config as CoreConfig, defaultIpAddress, type RequestAccessors } from '@apilens/core';
+import { Analytics, attachControls, Config as CoreConfig, nodeAccessors } from '@apilens/core';
 import type { Context, Next } from 'koa';
 import type { KoaAnalyticsMiddleware, KoaConfigInput } from './types.js';
 
@@ -16,12 +16,10 @@ export class Config extends CoreConfig<Context> {}
 
 // Raw values only: the core strips the query string and splits x-forwarded-for at flush time.
 // `originalUrl` is fixed at request start, whatever koa-mount or rewrites do to `ctx.url` later.
-const ACCESSORS: RequestAccessors<Context> = {
-  path: (ctx) => ctx.originalUrl,
-  hostname: (ctx) => ctx.req.headers.host,
-  ipAddress: (ctx) => defaultIpAddress(ctx.req.headers, ctx.req.socket.remoteAddress),
-  userAgent: (ctx) => ctx.req.headers['user-agent'],
-};
+const ACCESSORS = nodeAccessors<Context>(
+  (ctx) => ctx.req,
+  (ctx) => ctx.originalUrl,
+);
 
 type RoutedContext = Context & { _matchedRoute?: string | RegExp };
 
@@ -77,9 +75,5 @@ export function koaAnalytics(
         return next();
       };
 
-  return Object.assign(middleware, {
-    analytics,
-    flush: () => analytics.flush(),
-    shutdown: (timeoutMs?: number) => analytics.shutdown(timeoutMs),
-  });
+  return attachControls(middleware, analytics);
 }

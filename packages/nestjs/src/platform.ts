@@ -1,4 +1,4 @@
-import { type Analytics, defaultIpAddress, firstHeader, type RequestAccessors } from '@apilens/core';
+import { type Analytics, nodeAccessors, type RequestAccessors } from '@apilens/core';
 import { NOTE, OBSERVED, RECORD, SKIP, SKIP_ANALYTICS, STARTED } from './constants.js';
 import type {
   ExpressLikeRequest,
@@ -122,10 +122,5 @@ function observeFastify(instance: FastifyLikeInstance, analytics: Analytics, sco
 function accessors<Req extends ExpressLikeRequest | FastifyLikeRequest>(
   path: (req: Req) => string,
 ): RequestAccessors<Req> {
-  return {
-    path,
-    hostname: (req) => firstHeader(req.headers.host),
-    ipAddress: (req) => defaultIpAddress(req.headers, req.socket?.remoteAddress),
-    userAgent: (req) => firstHeader(req.headers['user-agent']),
-  };
+  return nodeAccessors<Req>((req) => req, path);
 }
