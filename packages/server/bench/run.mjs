@@ -295,11 +295,11 @@ try {
       const { api_key } = await createApiKey(store, Date.now());
       await ingestBench('PostgreSQL', ['--database-url', u.toString()], api_key);
     } else if (name === 'data' && rows > 0 && ONLY !== 'ingest') {
-      // Planner statistics, as autovacuum would gather them shortly after a bulk load.
+      // Statistics and the visibility map, as autovacuum would leave them shortly after a bulk load.
       await dataBench('PostgreSQL', ['--database-url', u.toString()], store, rows, async () => {
         const c2 = new pg.Client({ connectionString: u.toString() });
         await c2.connect();
-        await c2.query('ANALYZE');
+        await c2.query('VACUUM ANALYZE');
         await c2.end();
       });
     }
