@@ -1,12 +1,16 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../src/index.js';
-import { call, getData, ingest, runCli, wireRow } from './harness.js';
+import { call, ingest, runCli, wireRow } from './harness.js';
 import { tempDir } from './helpers.js';
 
 describe('apilens command', () => {
-  const tmp = tempDir();
-  const db = join(tmp.dir, 'cli.db');
+  let tmp: ReturnType<typeof tempDir>;
+  let db: string;
+  beforeAll(() => {
+    tmp = tempDir();
+    db = join(tmp.dir, 'cli.db');
+  });
   afterAll(() => tmp.remove());
 
   it('--help and --version', async () => {
@@ -126,6 +130,5 @@ describe('graceful shutdown', () => {
     expect(total).toBe(acked * 5000);
     // Refused batches were answered, not dropped silently.
     for (const r of replies) expect([200, 503, 0]).toContain(r.status);
-    void getData;
   });
 });
