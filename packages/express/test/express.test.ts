@@ -1,14 +1,12 @@
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express5 from 'express';
 import express4 from 'express4';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCollector, type TestCollector } from '../../../test-utils/collector.js';
+import { describe, expect, it } from 'vitest';
+import { describeAdapterCases, useAdapterTest } from '../../../test-utils/adapter-cases.js';
+import { listening } from '../../../test-utils/helpers.js';
 import {
-  type ApilensError,
   Config,
   type ExpressAnalyticsMiddleware,
+  type ExpressOptions,
   expressAnalytics,
 } from '../src/index.js';
 
@@ -19,153 +17,111 @@ const majors: Array<[string, ExpressFactory]> = [
   ['Express 4', express4 as unknown as ExpressFactory],
 ];
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Flushes until the collector holds `n` records: 'finish' may fire just after the client read the response. */
-async function records(mw: ExpressAnalyticsMiddleware, collector: TestCollector, n: number) {
-  const deadline = Date.now() + 5_000;
-  while (collector.requests().length < n) {
-    if (Date.now() > deadline)
-      throw new Error(`collector got ${collector.requests().length} of ${n} records`);
-    await mw.flush();
-    await sleep(5);
-  }
-  return collector.requests();
+/** The test app: every route the shared cases and the Express-specific ones below request. */
+function makeApp(express: ExpressFactory, options: ExpressOptions) {
+  const app = express();
+  const mw = expressAnalytics('test-key', options);
+  app.use(mw);
+  app.get('/users/:id', (req, res) => {
+    res.json({ id: req.params.id });
+  });
+  const items = express.Router();
+  items.get('/', (_req, res) => {
+    res.send('all');
+  });
+  items.get('/:itemId', (req, res) => {
+    res.send(req.params.itemId);
+  });
+  items.get('/:itemId/fail', () => {
+    throw Object.assign(new Error('teapot'), { status: 418 });
+  });
+  const v1 = express.Router();
+  v1.use('/items', items);
+  app.use('/api/v1', v1);
+  app.get('/boom', () => {
+    throw new Error('boom');
+  });
+  app.get('/next-error', (_req, _res, next) => {
+    next(Object.assign(new Error('unavailable'), { statusCode: 503 }));
+  });
+  app.get('/stream', (_req, res) => {
+    res.write('a');
+    let n = 0;
+    const timer = setInterval(() => {
+      res.write('b');
+      if (++n === 4) {
+        clearInterval(timer);
+        res.end('c');
+      }
+    }, 50);
+  });
+  app.get('/slow', (_req, res) => {
+    setTimeout(() => res.send('late'), 300);
+  });
+  const admin = express();
+  admin.get('/stats/:day', (_req, res) => {
+    res.send('stats');
+  });
+  app.use('/admin', admin);
+  app.get('/health', (_req, res) => {
+    res.send('ok');
+  });
+  app.get('/internal/metrics', (_req, res) => {
+    res.send('m');
+  });
+  return { app, mw };
 }
 
 describe.each(majors)('%s', (_name, express) => {
-  let collector: TestCollector;
-  let server: Server | undefined;
-  let mw: ExpressAnalyticsMiddleware | undefined;
-
-  beforeEach(async () => {
-    collector = await startCollector();
+  describeAdapterCases({
+    framework: 'Express',
+    async start(options) {
+      const { app, mw } = makeApp(express, options as ExpressOptions);
+      return { ...(await listening(app.listen(0, '127.0.0.1'))), handle: mw };
+    },
+    exclude: {
+      patterns: ['/health', /^\/internal\//, '/api/v1/items/:itemId'],
+      requests: ['/health', '/internal/metrics', '/api/v1/items/9', '/users/5'],
+      recorded: ['/users/5'],
+    },
+    typedMappers: {
+      getPath: (req) => req.path.toUpperCase(),
+      getHostname: (req) => req.get('x-host'),
+      getUserAgent: () => 'mapped-agent',
+      getIPAddress: (req) => req.get('x-client'),
+      getUserID: (req) => req.get('x-user-id'),
+    } satisfies ExpressOptions,
+    async startWithConfigInstance(serverUrl) {
+      const config = new Config();
+      config.serverUrl = serverUrl;
+      config.flushIntervalMs = 50;
+      config.getUserID = (req) => req.get('x-user-id');
+      const app = express();
+      const mw = expressAnalytics('config-key', config);
+      app.use(mw);
+      app.get('/me', (_req, res) => {
+        res.send('me');
+      });
+      return { ...(await listening(app.listen(0, '127.0.0.1'))), handle: mw };
+    },
+    meRoute: '/me',
   });
-  afterEach(async () => {
-    await mw?.shutdown(1_000);
-    if (server) await new Promise((resolve) => server?.close(resolve));
-    server = undefined;
-    mw = undefined;
-    await collector.close();
-  });
 
-  async function listen(app: ReturnType<ExpressFactory>): Promise<string> {
-    server = app.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const t = useAdapterTest<ExpressAnalyticsMiddleware>();
+  const { records } = t;
+  const listen = (app: ReturnType<ExpressFactory>) => t.listen(app.listen(0, '127.0.0.1'));
+
+  function build(config: ExpressOptions = {}) {
+    const made = makeApp(express, { ...t.options(), ...config });
+    t.handle = made.mw;
+    return made.app;
   }
-
-  function build(config: ConstructorParameters<typeof Config>[0] = {}) {
-    const app = express();
-    mw = expressAnalytics('test-key', { serverUrl: collector.url, flushIntervalMs: 60_000, ...config });
-    app.use(mw);
-    app.get('/users/:id', (req, res) => {
-      res.json({ id: req.params.id });
-    });
-    const items = express.Router();
-    items.get('/', (_req, res) => {
-      res.send('all');
-    });
-    items.get('/:itemId', (req, res) => {
-      res.send(req.params.itemId);
-    });
-    items.get('/:itemId/fail', () => {
-      throw Object.assign(new Error('teapot'), { status: 418 });
-    });
-    const v1 = express.Router();
-    v1.use('/items', items);
-    app.use('/api/v1', v1);
-    app.get('/boom', () => {
-      throw new Error('boom');
-    });
-    app.get('/next-error', (_req, _res, next) => {
-      next(Object.assign(new Error('unavailable'), { statusCode: 503 }));
-    });
-    app.get('/stream', (_req, res) => {
-      res.write('a');
-      let n = 0;
-      const timer = setInterval(() => {
-        res.write('b');
-        if (++n === 4) {
-          clearInterval(timer);
-          res.end('c');
-        }
-      }, 50);
-    });
-    app.get('/slow', (_req, res) => {
-      setTimeout(() => res.send('late'), 300);
-    });
-    const admin = express();
-    admin.get('/stats/:day', (_req, res) => {
-      res.send('stats');
-    });
-    app.use('/admin', admin);
-    app.get('/health', (_req, res) => {
-      res.send('ok');
-    });
-    app.get('/internal/metrics', (_req, res) => {
-      res.send('m');
-    });
-    return app;
-  }
-
-  it('records the fields and route templates, nested routers included', async () => {
-    const base = await listen(build());
-    const res = await fetch(`${base}/users/42?expand=1`, {
-      headers: { 'user-agent': 'test-agent/1.0', 'x-forwarded-for': '203.0.113.9, 10.0.0.1' },
-    });
-    expect(res.status).toBe(200);
-    await fetch(`${base}/api/v1/items/7?x=y`);
-    await fetch(`${base}/api/v1/items`);
-    const all = await records(mw!, collector, 3);
-    const batch = collector.batches[0]!;
-    expect(batch.api_key).toBe('test-key');
-    expect(batch.framework).toBe('Express');
-    expect(batch.privacy_level).toBe(0);
-    const byPath = new Map(all.map((r) => [r.path, r]));
-    expect(byPath.get('/users/42')).toMatchObject({
-      method: 'GET',
-      route: '/users/:id',
-      status: 200,
-      hostname: new URL(base).host,
-      ip_address: '203.0.113.9',
-      user_agent: 'test-agent/1.0',
-      user_id: null,
-    });
-    expect(byPath.get('/api/v1/items/7')).toMatchObject({ route: '/api/v1/items/:itemId', status: 200 });
-    expect(byPath.get('/api/v1/items')).toMatchObject({ route: '/api/v1/items', status: 200 });
-    const first = byPath.get('/users/42')!;
-    expect(first.response_time).toBeGreaterThanOrEqual(0);
-    expect(Math.abs(Date.parse(first.created_at) - Date.now())).toBeLessThan(5_000);
-  });
 
   it('records routes of a mounted sub-app', async () => {
     const base = await listen(build());
     await fetch(`${base}/admin/stats/monday`);
-    const [r] = await records(mw!, collector, 1);
+    const [r] = await records(1);
     expect(r).toMatchObject({ path: '/admin/stats/monday', route: '/admin/stats/:day', status: 200 });
-  });
-
-  it('deliberately skips requests whose client went away before the response finished', async () => {
-    const base = await listen(build());
-    const aborter = new AbortController();
-    const slow = fetch(`${base}/slow`, { signal: aborter.signal }).catch((e: Error) => e);
-    await sleep(50);
-    aborter.abort();
-    expect(await slow).toBeInstanceOf(Error);
-    await sleep(350);
-    await fetch(`${base}/users/1`);
-    await records(mw!, collector, 1);
-    await sleep(20);
-    await mw!.flush();
-    expect(collector.requests().map((r) => r.path)).toEqual(['/users/1']);
-  });
-
-  it('uses the socket address when no proxy header is present', async () => {
-    const base = await listen(build());
-    await fetch(`${base}/users/1`);
-    const [r] = await records(mw!, collector, 1);
-    expect(r!.ip_address).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
   });
 
   it('records thrown and forwarded errors with the status the client got', async () => {
@@ -173,7 +129,7 @@ describe.each(majors)('%s', (_name, express) => {
     expect((await fetch(`${base}/boom`)).status).toBe(500);
     expect((await fetch(`${base}/next-error`)).status).toBe(503);
     expect((await fetch(`${base}/api/v1/items/3/fail`)).status).toBe(418);
-    const all = await records(mw!, collector, 3);
+    const all = await records(3);
     const byPath = new Map(all.map((r) => [r.path, r]));
     expect(byPath.get('/boom')).toMatchObject({ status: 500, route: '/boom' });
     expect(byPath.get('/next-error')).toMatchObject({ status: 503, route: '/next-error' });
@@ -192,7 +148,7 @@ describe.each(majors)('%s', (_name, express) => {
     );
     const base = await listen(app);
     expect((await fetch(`${base}/boom`)).status).toBe(502);
-    const [r] = await records(mw!, collector, 1);
+    const [r] = await records(1);
     expect(r).toMatchObject({ status: 502, route: '/boom', path: '/boom' });
   });
 
@@ -200,7 +156,7 @@ describe.each(majors)('%s', (_name, express) => {
     const base = await listen(build());
     expect((await fetch(`${base}/nope/1?q=2`)).status).toBe(404);
     expect((await fetch(`${base}/users/1`, { method: 'DELETE' })).status).toBe(404);
-    const all = await records(mw!, collector, 2);
+    const all = await records(2);
     expect(all).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ path: '/nope/1', status: 404, route: null, method: 'GET' }),
@@ -213,24 +169,9 @@ describe.each(majors)('%s', (_name, express) => {
     const base = await listen(build());
     const res = await fetch(`${base}/stream`);
     expect(await res.text()).toBe('abbbbc');
-    const [r] = await records(mw!, collector, 1);
+    const [r] = await records(1);
     expect(r).toMatchObject({ path: '/stream', route: '/stream', status: 200 });
     expect(r!.response_time).toBeGreaterThanOrEqual(190);
-  });
-
-  it('does not record excluded paths', async () => {
-    const base = await listen(
-      build({ exclude: ['/health', /^\/internal\//, '/api/v1/items/:itemId'] as Array<string | RegExp> }),
-    );
-    await fetch(`${base}/health`);
-    await fetch(`${base}/internal/metrics`);
-    await fetch(`${base}/api/v1/items/9`);
-    await fetch(`${base}/users/5`);
-    const all = await records(mw!, collector, 1);
-    await sleep(50);
-    await mw!.flush();
-    expect(collector.requests().map((r) => r.path)).toEqual(['/users/5']);
-    expect(all).toHaveLength(1);
   });
 
   it('does not record requests an exclude predicate rejects, and passes it the request', async () => {
@@ -245,116 +186,9 @@ describe.each(majors)('%s', (_name, express) => {
     );
     await fetch(`${base}/health?x=1`);
     await fetch(`${base}/users/5`);
-    await records(mw!, collector, 1);
-    expect(collector.requests().map((r) => r.path)).toEqual(['/users/5']);
+    await records(1);
+    expect(t.collector.requests().map((r) => r.path)).toEqual(['/users/5']);
     expect(seen).toEqual(['GET', 'GET']);
-  });
-
-  it('answers and records the request when every mapper throws', async () => {
-    const errors: ApilensError[] = [];
-    const boom = () => {
-      throw new Error('mapper bug');
-    };
-    const base = await listen(
-      build({
-        getPath: boom,
-        getHostname: boom,
-        getIPAddress: boom,
-        getUserAgent: boom,
-        getUserID: boom,
-        onError: (e) => errors.push(e),
-      }),
-    );
-    const res = await fetch(`${base}/users/3?q=1`, { headers: { 'user-agent': 'ua' } });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ id: '3' });
-    const [r] = await records(mw!, collector, 1);
-    expect(r).toMatchObject({ path: '/users/3', route: '/users/:id', user_agent: 'ua', user_id: null });
-    expect(r!.hostname).toBe(new URL(base).host);
-    expect(errors.map((e) => e.field).sort()).toEqual([
-      'getHostname',
-      'getIPAddress',
-      'getPath',
-      'getUserAgent',
-      'getUserID',
-    ]);
-  });
-
-  it('applies mappers typed with the Express request', async () => {
-    const base = await listen(
-      build({
-        getPath: (req) => req.path.toUpperCase(),
-        getHostname: (req) => req.get('x-host'),
-        getUserAgent: () => 'mapped-agent',
-        getIPAddress: (req) => req.get('x-client'),
-        getUserID: (req) => req.get('x-user-id'),
-      }),
-    );
-    await fetch(`${base}/users/8`, {
-      headers: { 'x-host': 'api.example.com', 'x-client': '198.51.100.1', 'x-user-id': 'u-1' },
-    });
-    const [r] = await records(mw!, collector, 1);
-    expect(r).toMatchObject({
-      path: '/USERS/8',
-      hostname: 'api.example.com',
-      user_agent: 'mapped-agent',
-      ip_address: '198.51.100.1',
-      user_id: 'u-1',
-    });
-  });
-
-  it('never reads the client IP at privacy level 2', async () => {
-    let called = 0;
-    const base = await listen(
-      build({
-        privacyLevel: 2,
-        getIPAddress: () => {
-          called++;
-          return '192.0.2.1';
-        },
-      }),
-    );
-    await fetch(`${base}/users/1`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
-    const [r] = await records(mw!, collector, 1);
-    expect(r!.ip_address).toBeNull();
-    expect(collector.batches[0]!.privacy_level).toBe(2);
-    expect(called).toBe(0);
-  });
-
-  it('delivers pending records on shutdown', async () => {
-    const base = await listen(build());
-    for (let i = 0; i < 5; i++) await fetch(`${base}/users/${i}`);
-    await sleep(20);
-    expect(collector.requests()).toHaveLength(0);
-    expect(mw!.analytics.stats().queued).toBe(5);
-    await mw!.shutdown(2_000);
-    expect(collector.requests().map((r) => r.path)).toEqual([
-      '/users/0',
-      '/users/1',
-      '/users/2',
-      '/users/3',
-      '/users/4',
-    ]);
-    expect(mw!.analytics.stats()).toMatchObject({ queued: 0, sent: 5, dropped: 0 });
-  });
-
-  it('accepts a Config instance', async () => {
-    const config = new Config();
-    config.serverUrl = collector.url;
-    config.flushIntervalMs = 50;
-    config.getUserID = (req) => req.get('x-user-id');
-    const app = express();
-    mw = expressAnalytics('config-key', config);
-    app.use(mw);
-    app.get('/me', (_req, res) => {
-      res.send('me');
-    });
-    const base = await listen(app);
-    await fetch(`${base}/me`, { headers: { 'x-user-id': '77' } });
-    // No explicit flush: the interval timer sends the batch.
-    await collector.waitForRequests(1, 5_000);
-    expect(collector.requests()[0]).toMatchObject({ path: '/me', route: '/me', user_id: '77' });
-    expect(collector.batches[0]!.api_key).toBe('config-key');
   });
 });
 
@@ -382,10 +216,9 @@ describe('expressAnalytics()', () => {
     app.get('/x', (_req, res) => {
       res.send('x');
     });
-    const server = app.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/x`);
+    const server = await listening(app.listen(0, '127.0.0.1'));
+    const res = await fetch(`${server.url}/x`);
     expect(await res.text()).toBe('x');
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
   });
 });

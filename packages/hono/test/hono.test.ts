@@ -1,56 +1,23 @@
-import { once } from 'node:events';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { stream } from 'hono/streaming';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCollector, type TestCollector } from '../../../test-utils/collector.js';
-import {
-  type ApilensError,
-  Config,
-  type HonoAnalyticsMiddleware,
-  type HonoOptions,
-  honoAnalytics,
-} from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { describeAdapterCases, useAdapterTest } from '../../../test-utils/adapter-cases.js';
+import { listening, sleep } from '../../../test-utils/helpers.js';
+import { Config, type HonoAnalyticsMiddleware, type HonoOptions, honoAnalytics } from '../src/index.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const serveNode = (app: Hono) => serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
 
-/** Flushes until the collector holds `n` records: 'finish' may fire just after the client read the response. */
-async function records(mw: HonoAnalyticsMiddleware, collector: TestCollector, n: number) {
-  const deadline = Date.now() + 5_000;
-  while (collector.requests().length < n) {
-    if (Date.now() > deadline)
-      throw new Error(`collector got ${collector.requests().length} of ${n} records`);
-    await mw.flush();
-    await sleep(5);
-  }
-  return collector.requests();
-}
-
-let collector: TestCollector;
-let server: Server | undefined;
-let mw: HonoAnalyticsMiddleware | undefined;
-
-beforeEach(async () => {
-  collector = await startCollector();
-});
-afterEach(async () => {
-  await mw?.shutdown(1_000);
-  if (server) await new Promise((resolve) => server?.close(resolve));
-  server = undefined;
-  mw = undefined;
-  await collector.close();
-});
-
-function build(config: HonoOptions = {}) {
+/** The test app: every route the shared cases and the Hono-specific ones below request. */
+function makeApp(options: HonoOptions) {
   const app = new Hono();
   // Hono's default answer, without its console.error.
   app.onError((err, c) =>
     err instanceof HTTPException ? err.getResponse() : c.text('Internal Server Error', 500),
   );
-  mw = honoAnalytics('test-key', { serverUrl: collector.url, flushIntervalMs: 60_000, ...config });
+  const mw = honoAnalytics('test-key', options);
   app.use('*', mw);
   // A second middleware for every path, so that "ran past the last middleware" is really tested.
   app.use('*', async (c, next) => {
@@ -95,56 +62,58 @@ function build(config: HonoOptions = {}) {
     throw new Error('nested failure');
   });
   app.route('/api/v1', v1);
-  return app;
+  return { app, mw };
 }
 
-async function listen(app: Hono): Promise<string> {
-  server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-  if (!server.listening) await once(server, 'listening');
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+describeAdapterCases({
+  framework: 'Hono',
+  async start(options) {
+    const { app, mw } = makeApp(options as HonoOptions);
+    return { ...(await listening(serveNode(app))), handle: mw };
+  },
+  exclude: {
+    patterns: ['/health', /^\/api\//, '/users/:id'],
+    requests: ['/health', '/api/v1/items/9', '/users/5', '/boom'],
+    recorded: ['/boom'],
+  },
+  typedMappers: {
+    getPath: (c) => c.req.path.toUpperCase(),
+    getHostname: (c) => c.req.header('x-host'),
+    getUserAgent: () => 'mapped-agent',
+    getIPAddress: (c) => c.req.header('x-client'),
+    getUserID: (c) => c.req.header('x-user-id'),
+  } satisfies HonoOptions,
+  async startWithConfigInstance(serverUrl) {
+    const config = new Config();
+    config.serverUrl = serverUrl;
+    config.flushIntervalMs = 50;
+    config.getUserID = (c) => c.req.header('x-user-id');
+    const app = new Hono();
+    const mw = honoAnalytics('config-key', config);
+    app.use('*', mw);
+    app.get('/me', (c) => c.text('me'));
+    return { ...(await listening(serveNode(app))), handle: mw };
+  },
+  meRoute: '/me',
+});
+
+const t = useAdapterTest<HonoAnalyticsMiddleware>();
+const { records } = t;
+const listen = (app: Hono) => t.listen(serveNode(app));
+
+function build(config: HonoOptions = {}) {
+  const made = makeApp({ ...t.options(), ...config });
+  t.handle = made.mw;
+  return made.app;
 }
 
 describe('Hono on @hono/node-server', () => {
-  it('records the fields and route templates, sub-apps included', async () => {
-    const base = await listen(build());
-    const res = await fetch(`${base}/users/42?expand=1`, {
-      headers: { 'user-agent': 'test-agent/1.0', 'x-forwarded-for': '203.0.113.9, 10.0.0.1' },
-    });
-    expect(res.status).toBe(200);
-    await fetch(`${base}/api/v1/items/7?x=y`);
-    await fetch(`${base}/api/v1/items`);
-    const all = await records(mw!, collector, 3);
-    expect(collector.batches[0]).toMatchObject({ api_key: 'test-key', framework: 'Hono', privacy_level: 0 });
-    const byPath = new Map(all.map((r) => [r.path, r]));
-    expect(byPath.get('/users/42')).toMatchObject({
-      method: 'GET',
-      route: '/users/:id',
-      status: 200,
-      hostname: new URL(base).host,
-      ip_address: '203.0.113.9',
-      user_agent: 'test-agent/1.0',
-      user_id: null,
-    });
-    expect(byPath.get('/api/v1/items/7')).toMatchObject({ route: '/api/v1/items/:itemId', status: 200 });
-    expect(byPath.get('/api/v1/items')).toMatchObject({ route: '/api/v1/items', status: 200 });
-    const first = byPath.get('/users/42')!;
-    expect(first.response_time).toBeGreaterThanOrEqual(0);
-    expect(Math.abs(Date.parse(first.created_at) - Date.now())).toBeLessThan(5_000);
-  });
-
-  it('uses the socket address when no proxy header is present', async () => {
-    const base = await listen(build());
-    await fetch(`${base}/users/1`);
-    const [r] = await records(mw!, collector, 1);
-    expect(r!.ip_address).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
-  });
-
   it('records errors with the status onError answered', async () => {
     const base = await listen(build());
     expect((await fetch(`${base}/boom`)).status).toBe(500);
     expect((await fetch(`${base}/teapot`)).status).toBe(418);
     expect((await fetch(`${base}/api/v1/items/3/fail`)).status).toBe(500);
-    const all = await records(mw!, collector, 3);
+    const all = await records(3);
     const byPath = new Map(all.map((r) => [r.path, r]));
     expect(byPath.get('/boom')).toMatchObject({ status: 500, route: '/boom' });
     expect(byPath.get('/teapot')).toMatchObject({ status: 418, route: '/teapot' });
@@ -157,7 +126,7 @@ describe('Hono on @hono/node-server', () => {
   it('records a thrown non-Error, which Hono leaves to the server, as 500', async () => {
     const base = await listen(build());
     expect((await fetch(`${base}/not-an-error`)).status).toBe(500);
-    const [r] = await records(mw!, collector, 1);
+    const [r] = await records(1);
     expect(r).toMatchObject({ status: 500, route: '/not-an-error' });
   });
 
@@ -166,7 +135,7 @@ describe('Hono on @hono/node-server', () => {
     app.onError((err, c) => c.json({ error: err.message }, 503));
     const base = await listen(app);
     expect((await fetch(`${base}/boom`)).status).toBe(503);
-    const [r] = await records(mw!, collector, 1);
+    const [r] = await records(1);
     expect(r).toMatchObject({ status: 503, route: '/boom' });
   });
 
@@ -174,7 +143,7 @@ describe('Hono on @hono/node-server', () => {
     const base = await listen(build());
     expect((await fetch(`${base}/nope/1?q=2`)).status).toBe(404);
     expect((await fetch(`${base}/missing`)).status).toBe(404);
-    const all = await records(mw!, collector, 2);
+    const all = await records(2);
     const byPath = new Map(all.map((r) => [r.path, r]));
     expect(byPath.get('/nope/1')).toMatchObject({ status: 404, route: null, method: 'GET' });
     expect(byPath.get('/missing')).toMatchObject({ status: 404, route: '/missing' });
@@ -186,7 +155,7 @@ describe('Hono on @hono/node-server', () => {
     expect((await fetch(`${base}/admin/stats`, { headers: { authorization: 'Bearer ok' } })).status).toBe(
       200,
     );
-    const all = await records(mw!, collector, 2);
+    const all = await records(2);
     expect(all.map((r) => [r.status, r.route])).toEqual([
       [401, '/admin/*'],
       [200, '/admin/stats'],
@@ -197,141 +166,9 @@ describe('Hono on @hono/node-server', () => {
     const base = await listen(build());
     const res = await fetch(`${base}/stream`);
     expect(await res.text()).toBe('abbbb');
-    const [r] = await records(mw!, collector, 1);
+    const [r] = await records(1);
     expect(r).toMatchObject({ path: '/stream', route: '/stream', status: 200 });
     expect(r!.response_time).toBeGreaterThanOrEqual(190);
-  });
-
-  it('deliberately skips requests whose client went away before the response finished', async () => {
-    const base = await listen(build());
-    const aborter = new AbortController();
-    const slow = fetch(`${base}/slow`, { signal: aborter.signal }).catch((e: Error) => e);
-    await sleep(50);
-    aborter.abort();
-    expect(await slow).toBeInstanceOf(Error);
-    await sleep(350);
-    await fetch(`${base}/users/1`);
-    await records(mw!, collector, 1);
-    await sleep(20);
-    await mw!.flush();
-    expect(collector.requests().map((r) => r.path)).toEqual(['/users/1']);
-  });
-
-  it('does not record excluded paths', async () => {
-    const base = await listen(build({ exclude: ['/health', /^\/api\//, '/users/:id'] }));
-    await fetch(`${base}/health`);
-    await fetch(`${base}/api/v1/items/9`);
-    await fetch(`${base}/users/5`);
-    await fetch(`${base}/boom`);
-    await records(mw!, collector, 1);
-    await sleep(50);
-    await mw!.flush();
-    expect(collector.requests().map((r) => r.path)).toEqual(['/boom']);
-  });
-
-  it('answers and records the request when every mapper throws', async () => {
-    const errors: ApilensError[] = [];
-    const boom = () => {
-      throw new Error('mapper bug');
-    };
-    const base = await listen(
-      build({
-        getPath: boom,
-        getHostname: boom,
-        getIPAddress: boom,
-        getUserAgent: boom,
-        getUserID: boom,
-        onError: (e) => errors.push(e),
-      }),
-    );
-    const res = await fetch(`${base}/users/3?q=1`, { headers: { 'user-agent': 'ua' } });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ id: '3' });
-    const [r] = await records(mw!, collector, 1);
-    expect(r).toMatchObject({ path: '/users/3', route: '/users/:id', user_agent: 'ua', user_id: null });
-    expect(r!.hostname).toBe(new URL(base).host);
-    expect(errors.map((e) => e.field).sort()).toEqual([
-      'getHostname',
-      'getIPAddress',
-      'getPath',
-      'getUserAgent',
-      'getUserID',
-    ]);
-  });
-
-  it('applies mappers typed with the Hono context', async () => {
-    const base = await listen(
-      build({
-        getPath: (c) => c.req.path.toUpperCase(),
-        getHostname: (c) => c.req.header('x-host'),
-        getUserAgent: () => 'mapped-agent',
-        getIPAddress: (c) => c.req.header('x-client'),
-        getUserID: (c) => c.req.header('x-user-id'),
-      }),
-    );
-    await fetch(`${base}/users/8`, {
-      headers: { 'x-host': 'api.example.com', 'x-client': '198.51.100.1', 'x-user-id': 'u-1' },
-    });
-    const [r] = await records(mw!, collector, 1);
-    expect(r).toMatchObject({
-      path: '/USERS/8',
-      hostname: 'api.example.com',
-      user_agent: 'mapped-agent',
-      ip_address: '198.51.100.1',
-      user_id: 'u-1',
-    });
-  });
-
-  it('never reads the client IP at privacy level 2', async () => {
-    let called = 0;
-    const base = await listen(
-      build({
-        privacyLevel: 2,
-        getIPAddress: () => {
-          called++;
-          return '192.0.2.1';
-        },
-      }),
-    );
-    await fetch(`${base}/users/1`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
-    const [r] = await records(mw!, collector, 1);
-    expect(r!.ip_address).toBeNull();
-    expect(collector.batches[0]!.privacy_level).toBe(2);
-    expect(called).toBe(0);
-  });
-
-  it('delivers pending records on shutdown', async () => {
-    const base = await listen(build());
-    for (let i = 0; i < 5; i++) await fetch(`${base}/users/${i}`);
-    await sleep(20);
-    expect(collector.requests()).toHaveLength(0);
-    expect(mw!.analytics.stats().queued).toBe(5);
-    await mw!.shutdown(2_000);
-    expect(collector.requests().map((r) => r.path)).toEqual([
-      '/users/0',
-      '/users/1',
-      '/users/2',
-      '/users/3',
-      '/users/4',
-    ]);
-    expect(mw!.analytics.stats()).toMatchObject({ queued: 0, sent: 5, dropped: 0 });
-  });
-
-  it('accepts a Config instance', async () => {
-    const config = new Config();
-    config.serverUrl = collector.url;
-    config.flushIntervalMs = 50;
-    config.getUserID = (c) => c.req.header('x-user-id');
-    const app = new Hono();
-    mw = honoAnalytics('config-key', config);
-    app.use('*', mw);
-    app.get('/me', (c) => c.text('me'));
-    const base = await listen(app);
-    await fetch(`${base}/me`, { headers: { 'x-user-id': '77' } });
-    // No explicit flush: the interval timer sends the batch.
-    await collector.waitForRequests(1, 5_000);
-    expect(collector.requests()[0]).toMatchObject({ path: '/me', route: '/me', user_id: '77' });
-    expect(collector.batches[0]!.api_key).toBe('config-key');
   });
 });
 
@@ -363,7 +200,7 @@ describe('Hono with an execution context (edge runtimes)', () => {
     expect(await res.json()).toEqual({ id: '9' });
     expect(pending).toHaveLength(1);
     await Promise.all(pending);
-    expect(collector.requests()).toMatchObject([
+    expect(t.collector.requests()).toMatchObject([
       {
         path: '/users/9',
         route: '/users/:id',
@@ -386,9 +223,9 @@ describe('Hono with an execution context (edge runtimes)', () => {
     await reader.read();
     await reader.cancel();
     await Promise.all(pending);
-    expect(collector.requests()).toHaveLength(1);
-    expect(collector.requests()[0]).toMatchObject({ path: '/stream', status: 200, route: '/stream' });
-    expect(collector.requests()[0]!.response_time).toBeGreaterThanOrEqual(190);
+    expect(t.collector.requests()).toHaveLength(1);
+    expect(t.collector.requests()[0]).toMatchObject({ path: '/stream', status: 200, route: '/stream' });
+    expect(t.collector.requests()[0]!.response_time).toBeGreaterThanOrEqual(190);
   });
 
   it('works without an execution context (app.request)', async () => {
@@ -396,7 +233,7 @@ describe('Hono with an execution context (edge runtimes)', () => {
     const res = await app.request('/teapot');
     expect(res.status).toBe(418);
     await res.text();
-    const [r] = await records(mw!, collector, 1);
+    const [r] = await records(1);
     expect(r).toMatchObject({ path: '/teapot', status: 418, route: '/teapot' });
   });
 });
