@@ -4,19 +4,9 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import type { WireRequest } from '../packages/core/src/types.js';
 
-export interface WireRequest {
-  hostname: string | null;
-  ip_address: string | null;
-  path: string;
-  user_agent: string | null;
-  method: string;
-  status: number;
-  response_time: number;
-  user_id: string | null;
-  created_at: string;
-  route: string | null;
-}
+export type { WireRequest };
 
 export interface ReceivedBatch {
   headers: IncomingMessage['headers'];

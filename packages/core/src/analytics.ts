@@ -121,7 +121,7 @@ export class Analytics<Req = any> {
         warnedNoKey = true;
         console.warn(
           `[${this.packageName}] No API key given: requests will NOT be recorded. ` +
-            'Create one with `npx apilens keys create` (or POST /api/generate on your collector) and pass it to the middleware.',
+            'Create one with `npx @apilens/server keys create` (or POST /api/generate on your collector) and pass it to the middleware.',
         );
       }
       return;
