@@ -131,3 +131,22 @@ describe('serialise', () => {
     ]);
   });
 });
+
+describe('serialiseSliced', () => {
+  it('builds the same body as serialise for batches spanning several slices', async () => {
+    const { serialise } = await import('../src/wire.js');
+    const { SERIALISE_SLICE, serialiseSliced } = await import('../src/compress.js');
+    for (const n of [0, 1, SERIALISE_SLICE, SERIALISE_SLICE + 1, 3 * SERIALISE_SLICE + 7]) {
+      const records = Array.from({ length: n }, (_, i) => ({
+        method: 'GET',
+        path: `/p/${i}?q="x"`,
+        status: 200 + (i % 300),
+        responseTimeMs: i,
+        userAgent: i % 2 ? 'ua\n"quoted"' : null,
+        createdAt: Date.UTC(2026, 0, 1) + i,
+      }));
+      const sliced = await serialiseSliced('k"ey', 'Express', 1, records);
+      expect(sliced).toBe(serialise('k"ey', 'Express', 1, records));
+    }
+  });
+});
