@@ -1,6 +1,7 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../../../test-utils/build.js';
 import { startCollector, type TestCollector } from '../../../test-utils/collector.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
@@ -24,10 +25,8 @@ function run(env: Record<string, string>): Promise<{ code: number | null; ms: nu
 
 let collector: TestCollector;
 
-beforeAll(() => {
-  // The child runs the published build, the way a user's process would load it.
-  execFileSync('pnpm', ['exec', 'tsup', '--silent'], { cwd: pkgDir, stdio: 'ignore' });
-}, 60_000);
+// The child runs the published build, the way a user's process would load it.
+beforeAll(() => ensureBuilt(['core']), 120_000);
 afterEach(async () => collector?.close());
 
 describe('process exit', () => {

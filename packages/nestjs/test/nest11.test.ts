@@ -6,53 +6,19 @@
 // fixture app: a link would resolve the package's own Nest imports from packages/nestjs/
 // node_modules (Nest 12), even with --preserve-symlinks.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, exec, newest, packageDir } from '../../../test-utils/build.js';
 import { startCollector, type TestCollector, type WireRequest } from '../../../test-utils/collector.js';
 
 const run = promisify(execFile);
-const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./nest11/', import.meta.url));
-const packageDir = (name: string) => join(root, 'packages', name);
-
-/** Newest modification time (ms) of a file or of any file under a directory; 0 if missing. */
-function newest(path: string): number {
-  if (!existsSync(path)) return 0;
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
-}
-/** Oldest modification time of the files directly in a directory; 0 if missing or empty. */
-function oldest(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  const times = readdirSync(dir).map((name) => statSync(join(dir, name)).mtimeMs);
-  return times.length === 0 ? 0 : Math.min(...times);
-}
-
-async function exec(command: string, args: string[], cwd: string): Promise<void> {
-  try {
-    await run(command, args, { cwd, timeout: 240_000 });
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(
-      `\`${command} ${args.join(' ')}\` in ${cwd} failed: ${e.stderr || e.stdout || e.message}`,
-    );
-  }
-}
 
 /** Builds @apilens/core and @apilens/nestjs if a dist is missing or older than its sources. */
-async function ensureBuilt(): Promise<void> {
-  const stale = ['core', 'nestjs'].some((name) => {
-    const dir = packageDir(name);
-    const built = oldest(join(dir, 'dist'));
-    const sources = ['src', 'package.json', 'tsup.config.ts'].map((p) => newest(join(dir, p)));
-    return built === 0 || Math.max(...sources) > built;
-  });
-  if (stale) await exec('pnpm', ['--filter', '@apilens/core', '--filter', '@apilens/nestjs', 'build'], root);
-}
+const ensureCoreAndNestBuilt = () => ensureBuilt(['core', 'nestjs']);
 
 /** Installs the fixture's Nest 11 from its lockfile unless that install is already there. */
 async function ensureFixture(): Promise<void> {
@@ -85,7 +51,7 @@ let result: Promise<FixtureRun> | undefined;
 /** Prepares everything and runs the fixture app once (both platforms); shared by the tests. */
 function fixtureRun(): Promise<FixtureRun> {
   result ??= (async () => {
-    await ensureBuilt();
+    await ensureCoreAndNestBuilt();
     await ensureFixture();
     // The app and a copy of the package as published (package.json + dist) in a throwaway
     // folder inside the fixture, whose node_modules (Nest 11, linked @apilens/core) then

@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { Lru } from '../lru.js';
 import {
-  type KeyRecord,
   type NewRequestRow,
   type RowQuery,
   type Store,
@@ -9,7 +8,7 @@ import {
   type UserAgentInfo,
 } from '../types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
-import { boundaryQuery, buildRowQuery, fromArray } from './sql.js';
+import { boundaryQuery, buildRowQuery, fromArray, type KeyRow, toKey } from './sql.js';
 
 /** Options of {@link openPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -27,25 +26,6 @@ const types = {
 
 /** Any 32-bit number identifying the migration lock among advisory locks. */
 const MIGRATION_LOCK = 0x61706c73;
-
-interface KeyRow {
-  id: number;
-  key_hash: string;
-  dashboard_id: string;
-  created_at: number;
-  last_used_at: number;
-}
-
-function toKey(row: KeyRow | undefined): KeyRecord | null {
-  if (!row) return null;
-  return {
-    id: row.id,
-    keyHash: row.key_hash,
-    dashboardId: row.dashboard_id,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-  };
-}
 
 /** `postgres://user:secret@host/db` → `postgres://user@host/db`, for logs. */
 export function redactUrl(url: string): string {

@@ -1,4 +1,4 @@
-import type { RowQuery, StoredRow } from '../types.js';
+import type { KeyRecord, RowQuery, StoredRow } from '../types.js';
 
 /** Columns of a data API row, joined with the user agent table. */
 export const SELECT_ROWS = `SELECT r.id, r.hostname, r.ip_address, r.path, r.route, u.user_agent, u.browser, u.os,
@@ -91,5 +91,26 @@ export function fromArray(a: unknown[]): StoredRow {
     user_id: a[13] as string | null,
     framework: a[14] as string | null,
     created_at: a[15] as number,
+  };
+}
+
+/** A row of the `keys` table as both stores return it. */
+export interface KeyRow {
+  id: number;
+  key_hash: string;
+  dashboard_id: string;
+  created_at: number;
+  last_used_at: number;
+}
+
+/** Maps a `keys` row to the store's key record. */
+export function toKey(row: KeyRow | undefined): KeyRecord | null {
+  if (!row) return null;
+  return {
+    id: row.id,
+    keyHash: row.key_hash,
+    dashboardId: row.dashboard_id,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
   };
 }

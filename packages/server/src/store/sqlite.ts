@@ -2,7 +2,6 @@ import Database from 'better-sqlite3';
 import { Lru } from '../lru.js';
 import {
   type DeleteCounts,
-  type KeyRecord,
   type NewRequestRow,
   type RowQuery,
   type Store,
@@ -10,7 +9,7 @@ import {
   type UserAgentInfo,
 } from '../types.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import { boundaryQuery, buildRowQuery, fromArray } from './sql.js';
+import { boundaryQuery, buildRowQuery, fromArray, type KeyRow, toKey } from './sql.js';
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -20,25 +19,6 @@ export interface SqliteStoreOptions {
    * @default 'FULL'
    */
   synchronous?: 'FULL' | 'NORMAL';
-}
-
-interface KeyRow {
-  id: number;
-  key_hash: string;
-  dashboard_id: string;
-  created_at: number;
-  last_used_at: number;
-}
-
-function toKey(row: KeyRow | undefined): KeyRecord | null {
-  if (!row) return null;
-  return {
-    id: row.id,
-    keyHash: row.key_hash,
-    dashboardId: row.dashboard_id,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-  };
 }
 
 /**

@@ -1,0 +1,52 @@
+// Tests that run a package's published build (child processes, other Nest majors) make sure
+// it is there and current. In CI `pnpm build` has just run, so nothing is rebuilt and no test
+// removes a dist folder (tsup cleans it first) while another test file is reading it.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+export const packageDir = (name: string): string => join(repoRoot, 'packages', name);
+
+/** Newest modification time (ms) of a file or of any file under a directory; 0 if missing. */
+export function newest(path: string): number {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
+}
+
+/** Oldest modification time of the files directly in a directory; 0 if missing or empty. */
+function oldest(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  const times = readdirSync(dir).map((name) => statSync(join(dir, name)).mtimeMs);
+  return times.length === 0 ? 0 : Math.min(...times);
+}
+
+/** Runs a command, failing with its output. */
+export async function exec(command: string, args: string[], cwd: string): Promise<void> {
+  try {
+    await run(command, args, { cwd, timeout: 240_000 });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(
+      `\`${command} ${args.join(' ')}\` in ${cwd} failed: ${e.stderr || e.stdout || e.message}`,
+    );
+  }
+}
+
+/** Builds the named workspace packages (e.g. `core`) whose dist is missing or older than their sources. */
+export async function ensureBuilt(names: string[]): Promise<void> {
+  const stale = names.filter((name) => {
+    const dir = packageDir(name);
+    const built = oldest(join(dir, 'dist'));
+    const sources = ['src', 'package.json', 'tsup.config.ts'].map((p) => newest(join(dir, p)));
+    return built === 0 || Math.max(...sources, newest(join(repoRoot, 'tsup.base.ts'))) > built;
+  });
+  if (stale.length > 0) {
+    await exec('pnpm', stale.flatMap((name) => ['--filter', `@apilens/${name}`]).concat('build'), repoRoot);
+  }
+}
