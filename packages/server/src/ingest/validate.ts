@@ -1,3 +1,4 @@
+import type { NewRequestRow } from '../types.js';
 /** Longest stored string, as upstream: longer values are truncated, not rejected. */
 export const MAX_STRING = 255;
 
@@ -110,19 +111,8 @@ export function clean(value: string): string {
   return s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s;
 }
 
-/** The fields of one wire row after validation, before enrichment. */
-export interface ValidRow {
-  hostname: string | null;
-  ipAddress: string | null;
-  path: string;
-  route: string | null;
-  userAgent: string | null;
-  method: string;
-  status: number;
-  responseTime: number;
-  userId: string | null;
-  createdAt: number;
-}
+/** The fields of one wire row after validation, before enrichment (country) and the batch's framework. */
+export type ValidRow = Omit<NewRequestRow, 'location' | 'framework'>;
 
 type Result = { ok: true; row: ValidRow } | { ok: false; error: string };
 
