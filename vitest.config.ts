@@ -10,7 +10,7 @@ export default defineConfig({
     alias: [{ find: /^@apilens\/([a-z-]+)$/, replacement: `${root}packages/$1/src/index.ts` }],
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
     globalSetup: ['./test-utils/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
