@@ -1,17 +1,25 @@
 import type { Analytics } from './analytics.js';
 import type { AnalyticsStats } from './types.js';
 
-/** The SDK controls every adapter exposes on what its factory returns. */
+/**
+ * The SDK controls every adapter exposes on what its factory returns (the Express,
+ * Koa and Hono middleware, Fastify's `app.apilens`, Nest's `AnalyticsService`).
+ */
 export interface AnalyticsControls<Req = any> {
   /** The underlying client. */
   readonly analytics: Analytics<Req>;
-  /** Sends the records queued now; resolves when they are delivered or given up on. Never rejects. */
-  flush(): Promise<void>;
   /**
-   * Stops the timers and delivers what is queued, waiting at most `timeoutMs`. Idempotent; never rejects.
+   * Sends the records queued now. Resolves to `true` once all of them were accepted by
+   * the collector, `false` when some were lost or `timeoutMs` passed first. Never rejects.
+   * @param timeoutMs how long to wait at most @default no limit
+   */
+  flush(timeoutMs?: number): Promise<boolean>;
+  /**
+   * Stops the timers and delivers what is queued, waiting at most `timeoutMs`. Resolves to
+   * `true` when everything was delivered, `false` when records were lost. Idempotent; never rejects.
    * @param timeoutMs @default 5000
    */
-  shutdown(timeoutMs?: number): Promise<void>;
+  shutdown(timeoutMs?: number): Promise<boolean>;
   /** Counters since creation: queued, in flight, sent, rejected, dropped, retries, failed batches. */
   stats(): AnalyticsStats;
 }
@@ -29,7 +37,7 @@ export function attachControls<T extends object, Req>(
 ): T & AnalyticsControls<Req> {
   return Object.assign(target, {
     analytics,
-    flush: () => analytics.flush(),
+    flush: (timeoutMs?: number) => analytics.flush(timeoutMs),
     shutdown: (timeoutMs?: number) => analytics.shutdown(timeoutMs),
     stats: () => analytics.stats(),
   });
