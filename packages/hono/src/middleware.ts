@@ -1,7 +1,17 @@
 import { Analytics, attachControls, Config as CoreConfig } from '@apilens/core';
 import type { Context, Next } from 'hono';
 import type { HonoAnalyticsMiddleware, HonoConfigInput } from './types.js';
-import { ACCESSORS, nodeOutgoing, routeOf, timedBody, waitUntil } from './utils.js';
+import { ACCESSORS, loadRouteHelper, nodeOutgoing, routeOf, timedBody, waitUntil } from './utils.js';
+
+/** Who reports, for the collector and for messages. */
+const IDENTITY = { framework: 'Hono', packageName: '@apilens/hono' };
+
+/**
+ * How long a delivery handed to `waitUntil` may keep an edge isolate busy. Workers
+ * grant about 30 s after the response; a hung collector must not hold every request's
+ * isolate that long, and what is left is sent with a later request's flush.
+ */
+const WAIT_UNTIL_FLUSH_MS = 5_000;
 
 /**
  * apilens configuration for Hono. Same fields as the core `Config`, with the
@@ -13,7 +23,7 @@ import { ACCESSORS, nodeOutgoing, routeOf, timedBody, waitUntil } from './utils.
  * config.getUserID = (c) => c.req.header('x-user-id');
  * app.use('*', honoAnalytics(env.APILENS_API_KEY, config));
  */
-export class Config extends CoreConfig<Context> {}
+export class Config<Req extends Context = Context> extends CoreConfig<Req> {}
 
 /**
  * Creates the apilens middleware for Hono 4. Register it first, with
@@ -43,8 +53,9 @@ export function honoAnalytics(
   apiKey: string | undefined | null,
   config?: HonoConfigInput,
 ): HonoAnalyticsMiddleware {
-  const analytics = new Analytics<Context>(apiKey, 'Hono', config);
+  const analytics = new Analytics<Context>(apiKey, IDENTITY, config);
   const record = analytics.createRecorder<Context>(ACCESSORS);
+  if (analytics.enabled) void loadRouteHelper();
 
   const middleware = analytics.enabled
     ? async function apilensHono(c: Context, next: Next): Promise<void> {
@@ -70,7 +81,7 @@ export function honoAnalytics(
         const route = routeOf(c, status);
         if (res.body === null || status === 101) {
           record(c, c.req.method, status, route, performance.now() - start);
-          waitUntil(c, analytics.flush());
+          waitUntil(c, analytics.flush(WAIT_UNTIL_FLUSH_MS));
           return;
         }
         let settle: () => void = () => {};
@@ -86,7 +97,7 @@ export function honoAnalytics(
         );
         waitUntil(
           c,
-          settled.then(() => analytics.flush()),
+          settled.then(() => analytics.flush(WAIT_UNTIL_FLUSH_MS)),
         );
       }
     : async function apilensHono(_c: Context, next: Next): Promise<void> {

@@ -2,6 +2,9 @@ import { Analytics, attachControls, Config as CoreConfig, nodeAccessors } from '
 import type { Context, Next } from 'koa';
 import type { KoaAnalyticsMiddleware, KoaConfigInput } from './types.js';
 
+/** Who reports, for the collector and for messages. */
+const IDENTITY = { framework: 'Koa', packageName: '@apilens/koa' };
+
 /**
  * apilens configuration for Koa. Same fields as the core `Config`, with the
  * mappers typed for the Koa `Context`.
@@ -12,7 +15,7 @@ import type { KoaAnalyticsMiddleware, KoaConfigInput } from './types.js';
  * config.getUserID = (ctx) => ctx.state.user?.id;
  * app.use(koaAnalytics(process.env.APILENS_API_KEY, config));
  */
-export class Config extends CoreConfig<Context> {}
+export class Config<Req extends Context = Context> extends CoreConfig<Req> {}
 
 // Raw values only: the core strips the query string and splits x-forwarded-for at flush time.
 // `originalUrl` is fixed at request start, whatever koa-mount or rewrites do to `ctx.url` later.
@@ -56,7 +59,7 @@ export function koaAnalytics(
   apiKey: string | undefined | null,
   config?: KoaConfigInput,
 ): KoaAnalyticsMiddleware {
-  const analytics = new Analytics<Context>(apiKey, 'Koa', config);
+  const analytics = new Analytics<Context>(apiKey, IDENTITY, config);
   const record = analytics.createRecorder<Context>(ACCESSORS);
 
   const middleware = analytics.enabled
