@@ -1,5 +1,5 @@
-import type { Compression, PrivacyLevel, RequestRecord } from './types.js';
 import { yieldToLoop } from './timers.js';
+import type { Compression, PrivacyLevel, RequestRecord } from './types.js';
 import { serialise } from './wire.js';
 
 type Gzip = (body: string) => Promise<Uint8Array>;

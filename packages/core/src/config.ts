@@ -1,10 +1,4 @@
-import type {
-  ExcludeRules,
-  Exhaustive,
-  MapperName,
-  OptionName,
-  ResolvedConfig,
-} from './internal-types.js';
+import type { ExcludeRules, Exhaustive, MapperName, OptionName, ResolvedConfig } from './internal-types.js';
 import type { Compression, Options, PrivacyLevel, TransportKind } from './types.js';
 
 /** Defaults of every option, in one place. */
@@ -66,7 +60,13 @@ export const OPTION_NAMES = listing<OptionName>()([
 const KNOWN_KEYS = new Set<string>(OPTION_NAMES);
 
 /** The mapper options, validated alike. */
-const MAPPERS = listing<MapperName>()(['getPath', 'getHostname', 'getIPAddress', 'getUserAgent', 'getUserID']);
+const MAPPERS = listing<MapperName>()([
+  'getPath',
+  'getHostname',
+  'getIPAddress',
+  'getUserAgent',
+  'getUserID',
+]);
 
 /**
  * The identity at runtime. At compile time the list must name every member of `U`

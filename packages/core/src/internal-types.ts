@@ -40,6 +40,8 @@ export type ResolvedConfig<Req = any> = {
  * naming the rest, so that a list typed `List & Exhaustive<Union, List>` fails to
  * compile with a message that says what it lacks.
  */
-export type Exhaustive<Union, List extends readonly unknown[]> = [Exclude<Union, List[number]>] extends [never]
+export type Exhaustive<Union, List extends readonly unknown[]> = [Exclude<Union, List[number]>] extends [
+  never,
+]
   ? unknown
   : { missing: Exclude<Union, List[number]> };

@@ -7,7 +7,10 @@ import type { Transport, TransportResponse } from './transport.js';
 import type { AnalyticsStats, RequestRecord } from './types.js';
 
 /** Counters the sender adds to; the client reads them for `stats()`. */
-export type DeliveryCounters = Pick<AnalyticsStats, 'sent' | 'rejected' | 'dropped' | 'retries' | 'failedBatches'> & {
+export type DeliveryCounters = Pick<
+  AnalyticsStats,
+  'sent' | 'rejected' | 'dropped' | 'retries' | 'failedBatches'
+> & {
   /**
    * Records lost after they were queued (dropped or rejected), whatever the reason:
    * what `flush()` and `shutdown()` compare to answer whether everything was delivered.
@@ -135,7 +138,10 @@ export function createSender(transport: () => Promise<Transport>, options: Sende
       http = await client;
     } catch (err) {
       client = undefined;
-      failBatch(batch.length, new ApilensError('network', `could not load the HTTP client: ${errorText(err)}`));
+      failBatch(
+        batch.length,
+        new ApilensError('network', `could not load the HTTP client: ${errorText(err)}`),
+      );
       return;
     }
     for (let attempt = 0; ; attempt++) {
@@ -158,10 +164,14 @@ export function createSender(transport: () => Promise<Transport>, options: Sende
       if (halted) return lose(batch.length, HALTED);
       const retryable = res === undefined || isRetryableStatus(res.status);
       const error = res
-        ? new ApilensError('http', `collector at ${endpoint} answered ${res.status}${serverMessage(res.body)}`, {
-            status: res.status,
-            records: batch.length,
-          })
+        ? new ApilensError(
+            'http',
+            `collector at ${endpoint} answered ${res.status}${serverMessage(res.body)}`,
+            {
+              status: res.status,
+              records: batch.length,
+            },
+          )
         : new ApilensError('network', `could not reach the collector at ${endpoint}: ${errorText(failure)}`, {
             records: batch.length,
             cause: failure,

@@ -65,7 +65,9 @@ describe('config', () => {
 
   it('rejects a non-object config and a non-string key', () => {
     const koa = { framework: 'Koa', packageName: '@apilens/koa' };
-    expect(() => new Analytics('key', koa, 5 as never)).toThrow(/@apilens\/koa: config must be a Config instance/);
+    expect(() => new Analytics('key', koa, 5 as never)).toThrow(
+      /@apilens\/koa: config must be a Config instance/,
+    );
     expect(() => new Analytics(42 as never, koa)).toThrow(/@apilens\/koa: the API key must be a string/);
   });
 

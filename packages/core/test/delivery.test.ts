@@ -479,4 +479,3 @@ describe('flush and shutdown results', () => {
     expect(b.stats()).toMatchObject({ sent: 0, dropped: 1 });
   });
 });
-
