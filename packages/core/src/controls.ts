@@ -1,5 +1,6 @@
-import type { Analytics } from './analytics.js';
-import type { AnalyticsStats } from './types.js';
+import { Analytics } from './analytics.js';
+import type { Config } from './config.js';
+import type { AdapterIdentity, AnalyticsStats, Options } from './types.js';
 
 /**
  * The SDK controls every adapter exposes on what its factory returns (the Express,
@@ -41,4 +42,24 @@ export function attachControls<T extends object, Req>(
     shutdown: (timeoutMs?: number) => analytics.shutdown(timeoutMs),
     stats: () => analytics.stats(),
   });
+}
+
+/**
+ * The frame of an adapter's factory: creates the client for `identity` (validating
+ * `config`, which throws a TypeError naming the package when malformed) and returns
+ * what `build` makes of it — the framework's middleware, which does nothing but call
+ * the next one when the client is disabled (no API key) — with the controls attached.
+ *
+ * @example
+ * export const myAnalytics = (apiKey?: string, config?: Options<MyRequest>) =>
+ *   instrument(apiKey, { framework: 'My', packageName: 'apilens-my' }, config, myMiddleware);
+ */
+export function instrument<Req, T extends object>(
+  apiKey: string | undefined | null,
+  identity: AdapterIdentity,
+  config: Config<Req> | Options<Req> | undefined,
+  build: (analytics: Analytics<Req>) => T,
+): T & AnalyticsControls<Req> {
+  const analytics = new Analytics<Req>(apiKey, identity, config);
+  return attachControls(build(analytics), analytics);
 }

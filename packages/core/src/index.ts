@@ -1,6 +1,6 @@
 export { Analytics, EXIT_FLUSH_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS } from './analytics.js';
 export { Config, DEFAULTS, INGEST_PATH } from './config.js';
-export { type AnalyticsControls, attachControls } from './controls.js';
+export { type AnalyticsControls, attachControls, instrument } from './controls.js';
 export {
   type AdapterIdentity,
   type AnalyticsStats,

@@ -3,17 +3,11 @@
 import type { MapperName, ResolvedConfig } from './internal-types.js';
 import { ApilensError, errorText, type Reporter } from './report.js';
 import { safeCall } from './safe-call.js';
-import type { RequestAccessors, RequestRecord } from './types.js';
+import type { Recorder, RequestAccessors, RequestRecord } from './types.js';
 import { stripQuery } from './wire.js';
 
-/** Builds the record of one request; `undefined` when it is excluded (or could not be built). */
-export type RecordBuilder<Req> = (
-  req: Req,
-  method: string,
-  status: number,
-  route: string | null | undefined,
-  responseTimeMs: number,
-) => RequestRecord | undefined;
+/** Builds the record of one request (a {@link Recorder}'s arguments); `undefined` when it is excluded (or could not be built). */
+export type RecordBuilder<Req> = (...args: Parameters<Recorder<Req>>) => RequestRecord | undefined;
 
 /** What a mapper's value must be, as the end of a message when it is not; `undefined` when it is fine. */
 type Check = (value: unknown) => string | undefined;

@@ -1,4 +1,4 @@
-import { Analytics, attachControls, Config as CoreConfig } from '@apilens/core';
+import { type Analytics, Config as CoreConfig, instrument } from '@apilens/core';
 import type { NextFunction, Request, Response } from 'express';
 import { recordingMiddleware } from './recording.js';
 import type { ExpressAnalyticsMiddleware, ExpressConfigInput } from './types.js';
@@ -40,12 +40,11 @@ export function expressAnalytics(
   apiKey: string | undefined | null,
   config?: ExpressConfigInput,
 ): ExpressAnalyticsMiddleware {
-  const analytics = new Analytics<Request>(apiKey, IDENTITY, config);
-  const middleware = analytics.enabled
-    ? recordingMiddleware<Request, Response>(analytics)
-    : function apilensExpress(_req: Request, _res: Response, next: NextFunction): void {
-        next();
-      };
-
-  return attachControls(middleware, analytics);
+  return instrument(apiKey, IDENTITY, config, (analytics: Analytics<Request>) =>
+    analytics.enabled
+      ? recordingMiddleware<Request, Response>(analytics)
+      : function apilensExpress(_req: Request, _res: Response, next: NextFunction): void {
+          next();
+        },
+  );
 }

@@ -1,4 +1,4 @@
-import { Analytics, attachControls, Config as CoreConfig } from '@apilens/core';
+import { type Analytics, Config as CoreConfig, instrument } from '@apilens/core';
 import type { Context, Next } from 'hono';
 import type { HonoAnalyticsMiddleware, HonoConfigInput } from './types.js';
 import { ACCESSORS, loadRouteHelper, nodeOutgoing, routeOf, timedBody, waitUntil } from './utils.js';
@@ -53,56 +53,58 @@ export function honoAnalytics(
   apiKey: string | undefined | null,
   config?: HonoConfigInput,
 ): HonoAnalyticsMiddleware {
-  const analytics = new Analytics<Context>(apiKey, IDENTITY, config);
+  return instrument(apiKey, IDENTITY, config, honoMiddleware);
+}
+
+/** The middleware {@link honoAnalytics} returns: recording, or (no API key) passing requests on. */
+function honoMiddleware(analytics: Analytics<Context>): (c: Context, next: Next) => Promise<void> {
+  if (!analytics.enabled) {
+    return async function apilensHono(_c, next) {
+      await next();
+    };
+  }
   const record = analytics.createRecorder<Context>(ACCESSORS);
-  if (analytics.enabled) void loadRouteHelper();
-
-  const middleware = analytics.enabled
-    ? async function apilensHono(c: Context, next: Next): Promise<void> {
-        const start = performance.now();
-        try {
-          await next();
-        } catch (err) {
-          // Only what Hono's compose does not catch (a thrown non-Error) gets here; the server answers 500.
-          record(c, c.req.method, 500, routeOf(c, 500), performance.now() - start);
-          throw err;
-        }
-        const outgoing = nodeOutgoing(c);
-        if (outgoing !== undefined) {
-          // @hono/node-server writes the body after this returns; 'finish' is when the client has all of it.
-          const route = routeOf(c, c.res.status);
-          outgoing.on('finish', () => {
-            record(c, c.req.method, outgoing.statusCode, route, performance.now() - start);
-          });
-          return;
-        }
-        const res = c.res;
-        const status = res.status;
-        const route = routeOf(c, status);
-        if (res.body === null || status === 101) {
-          record(c, c.req.method, status, route, performance.now() - start);
-          waitUntil(c, analytics.flush(WAIT_UNTIL_FLUSH_MS));
-          return;
-        }
-        let settle: () => void = () => {};
-        const settled = new Promise<void>((resolve) => {
-          settle = resolve;
-        });
-        c.res = new Response(
-          timedBody(res.body, (completed) => {
-            if (completed) record(c, c.req.method, status, route, performance.now() - start);
-            settle();
-          }),
-          res,
-        );
-        waitUntil(
-          c,
-          settled.then(() => analytics.flush(WAIT_UNTIL_FLUSH_MS)),
-        );
-      }
-    : async function apilensHono(_c: Context, next: Next): Promise<void> {
-        await next();
-      };
-
-  return attachControls(middleware, analytics);
+  void loadRouteHelper();
+  return async function apilensHono(c, next) {
+    const start = performance.now();
+    try {
+      await next();
+    } catch (err) {
+      // Only what Hono's compose does not catch (a thrown non-Error) gets here; the server answers 500.
+      record(c, c.req.method, 500, routeOf(c, 500), performance.now() - start);
+      throw err;
+    }
+    const outgoing = nodeOutgoing(c);
+    if (outgoing !== undefined) {
+      // @hono/node-server writes the body after this returns; 'finish' is when the client has all of it.
+      const route = routeOf(c, c.res.status);
+      outgoing.on('finish', () => {
+        record(c, c.req.method, outgoing.statusCode, route, performance.now() - start);
+      });
+      return;
+    }
+    const res = c.res;
+    const status = res.status;
+    const route = routeOf(c, status);
+    if (res.body === null || status === 101) {
+      record(c, c.req.method, status, route, performance.now() - start);
+      waitUntil(c, analytics.flush(WAIT_UNTIL_FLUSH_MS));
+      return;
+    }
+    let settle: () => void = () => {};
+    const settled = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    c.res = new Response(
+      timedBody(res.body, (completed) => {
+        if (completed) record(c, c.req.method, status, route, performance.now() - start);
+        settle();
+      }),
+      res,
+    );
+    waitUntil(
+      c,
+      settled.then(() => analytics.flush(WAIT_UNTIL_FLUSH_MS)),
+    );
+  };
 }

@@ -1,4 +1,4 @@
-import { Analytics, attachControls, Config as CoreConfig, nodeAccessors } from '@apilens/core';
+import { type Analytics, Config as CoreConfig, instrument, nodeAccessors } from '@apilens/core';
 import type { Context, Next } from 'koa';
 import type { KoaAnalyticsMiddleware, KoaConfigInput } from './types.js';
 
@@ -33,6 +33,24 @@ function routeOf(ctx: RoutedContext): string | null {
   return typeof route === 'string' ? route : String(route);
 }
 
+/** The middleware {@link koaAnalytics} returns: recording, or (no API key) passing requests on. */
+function koaMiddleware(analytics: Analytics<Context>): (ctx: Context, next: Next) => Promise<unknown> {
+  const record = analytics.createRecorder<Context>(ACCESSORS);
+  // Without an API key: a fresh function (the controls are attached to it) that passes requests on.
+  if (!analytics.enabled) return (_ctx, next) => next();
+  return function apilensKoa(ctx, next) {
+    const start = performance.now();
+    const res = ctx.res;
+    // Koa writes the body (a stream included) and handles errors after the
+    // middleware chain settles: 'finish' is when the client has it all, and
+    // `res.statusCode` then is the status it got.
+    res.on('finish', () => {
+      record(ctx, ctx.req.method ?? 'GET', res.statusCode, routeOf(ctx), performance.now() - start);
+    });
+    return next();
+  };
+}
+
 /**
  * Creates the apilens middleware for Koa 2 and 3. Register it first, before your
  * error handling and routers; it records every request once its response has
@@ -59,24 +77,5 @@ export function koaAnalytics(
   apiKey: string | undefined | null,
   config?: KoaConfigInput,
 ): KoaAnalyticsMiddleware {
-  const analytics = new Analytics<Context>(apiKey, IDENTITY, config);
-  const record = analytics.createRecorder<Context>(ACCESSORS);
-
-  const middleware = analytics.enabled
-    ? function apilensKoa(ctx: Context, next: Next): Promise<unknown> {
-        const start = performance.now();
-        const res = ctx.res;
-        // Koa writes the body (a stream included) and handles errors after the
-        // middleware chain settles: 'finish' is when the client has it all, and
-        // `res.statusCode` then is the status it got.
-        res.on('finish', () => {
-          record(ctx, ctx.req.method ?? 'GET', res.statusCode, routeOf(ctx), performance.now() - start);
-        });
-        return next();
-      }
-    : function apilensKoa(_ctx: Context, next: Next): Promise<unknown> {
-        return next();
-      };
-
-  return attachControls(middleware, analytics);
+  return instrument(apiKey, IDENTITY, config, koaMiddleware);
 }
