@@ -7,7 +7,11 @@ export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources of every workspace package, so a
     // change is tested without a rebuild; the packed builds are checked by publint/attw.
-    alias: [{ find: /^@apilens\/([a-z-]+)$/, replacement: `${root}packages/$1/src/index.ts` }],
+    alias: [
+      { find: /^@apilens\/([a-z-]+)$/, replacement: `${root}packages/$1/src/index.ts` },
+      // Internal entries (`@apilens/core/internal`, …): `src/internal.ts` of the package.
+      { find: /^@apilens\/([a-z-]+)\/internal$/, replacement: `${root}packages/$1/src/internal.ts` },
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],

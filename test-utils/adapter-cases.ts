@@ -1,18 +1,16 @@
 // The cases every HTTP adapter (Express, Koa, Hono, Fastify) must pass the same way, run against
-// each framework's own test app. Framework-specific behaviour (error handling, streaming, 404s,
-// mounted apps…) stays in the package's own test file.
+// each framework's own test app: fields and routes, errors, 404s, streamed bodies, exclusion,
+// mappers, privacy, shutdown. What only one framework does (its own error middleware, mounted
+// sub-apps, early answers from middleware…) stays in the package's own test file.
 
 import type { Server } from 'node:http';
+import type { AnalyticsControls } from '@apilens/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startCollector, type TestCollector } from './collector.js';
 import { type Listening, listening, sleep, waitForRecords } from './helpers.js';
 
-/** The controls every adapter exposes (middleware or `app.apilens`). */
-export interface AdapterHandle {
-  flush(): Promise<void>;
-  shutdown(timeoutMs?: number): Promise<void>;
-  stats(): { queued: number; sent: number; dropped: number };
-}
+/** The controls every adapter exposes (middleware, `app.apilens` or `AnalyticsService`). */
+export type AdapterHandle = Pick<AnalyticsControls, 'flush' | 'shutdown' | 'stats'>;
 
 export interface StartedApp {
   /** Base URL, `http://127.0.0.1:<port>`. */
@@ -31,10 +29,13 @@ export interface AdapterUnderTest {
   /**
    * Starts the framework's test app on 127.0.0.1 with the adapter under API key 'test-key' and
    * these options. The app serves at least GET /users/:id (answers `{ id }`), /slow (answers
-   * after 300 ms), /health, and a nested router (or sub-app, or prefixed plugin) answering
-   * /api/v1/items and /api/v1/items/:itemId.
+   * after 300 ms), /health, /boom (the handler throws an `Error`), /stream (writes `a`, then `b`
+   * four times, 50 ms apart), and a nested router (or sub-app, or prefixed plugin) answering
+   * /api/v1/items, /api/v1/items/:itemId and /api/v1/items/:itemId/fail (the handler fails).
    */
   start(options: CaseOptions): Promise<StartedApp>;
+  /** Status the client gets from GET /api/v1/items/3/fail (the framework's answer to that failure). */
+  nestedErrorStatus: number;
   /** Route recorded for GET /api/v1/items. @default '/api/v1/items' */
   itemsListRoute?: string | RegExp;
   /** `exclude` patterns for the standard app, the paths requested, and those that must be recorded. */
@@ -150,6 +151,35 @@ export function describeAdapterCases(adapter: AdapterUnderTest): void {
       expect(Math.abs(Date.parse(first.created_at) - Date.now())).toBeLessThan(5_000);
     });
 
+    it('records thrown errors with the status the client got and the failing route, nested routers included', async () => {
+      const { url: base } = await start();
+      expect((await fetch(`${base}/boom`)).status).toBe(500);
+      expect((await fetch(`${base}/api/v1/items/3/fail`)).status).toBe(adapter.nestedErrorStatus);
+      const byPath = new Map((await records(2)).map((r) => [r.path, r]));
+      expect(byPath.get('/boom')).toMatchObject({ status: 500, route: '/boom', method: 'GET' });
+      expect(byPath.get('/api/v1/items/3/fail')).toMatchObject({
+        status: adapter.nestedErrorStatus,
+        route: '/api/v1/items/:itemId/fail',
+      });
+    });
+
+    it('records unmatched routes as 404 without a route', async () => {
+      const { url: base } = await start();
+      expect((await fetch(`${base}/nope/1?q=2`)).status).toBe(404);
+      const [r] = await records(1);
+      expect(r).toMatchObject({ path: '/nope/1', status: 404, route: null, method: 'GET' });
+    });
+
+    it('times a streamed response until its last byte', async () => {
+      const { url: base } = await start();
+      const res = await fetch(`${base}/stream`);
+      expect(await res.text()).toBe('abbbb');
+      const [r] = await records(1);
+      expect(r).toMatchObject({ path: '/stream', route: '/stream', status: 200 });
+      // Four 50 ms pauses: a response timed at its headers would be well under this.
+      expect(r!.response_time).toBeGreaterThanOrEqual(190);
+    });
+
     it('uses the socket address when no proxy header is present', async () => {
       const { url: base } = await start();
       await fetch(`${base}/users/1`);
@@ -248,7 +278,7 @@ export function describeAdapterCases(adapter: AdapterUnderTest): void {
       await sleep(20);
       expect(t.collector.requests()).toHaveLength(0);
       expect(handle.stats().queued).toBe(5);
-      await handle.shutdown(2_000);
+      expect(await handle.shutdown(2_000)).toBe(true);
       expect(t.collector.requests().map((r) => r.path)).toEqual([
         '/users/0',
         '/users/1',

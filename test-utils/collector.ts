@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import type { WireRequest } from '../packages/core/src/types.js';
+import type { WireRequest } from '@apilens/core';
 
 export type { WireRequest };
 

@@ -11,7 +11,7 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
  * after the client read the response, so one flush right after a request can come too early.
  */
 export async function waitForRecords(
-  handle: { flush(): Promise<void> },
+  handle: { flush(): Promise<unknown> },
   collector: TestCollector,
   n: number,
   timeoutMs = 5_000,

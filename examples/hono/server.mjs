@@ -55,6 +55,10 @@ const server = serve({ fetch: app.fetch, port }, (info) => {
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, () => {
     server.close();
-    analytics.shutdown(5_000).finally(() => process.exit(0));
+    analytics
+      .shutdown(5_000)
+      // `false`: some records could not be delivered in time (the collector is down or slow).
+      .then((delivered) => delivered || console.error('apilens: some records were not delivered'))
+      .finally(() => process.exit(0));
   });
 }

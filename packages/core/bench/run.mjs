@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 execFileSync('pnpm', ['exec', 'tsup', '--silent'], { cwd: pkgDir, stdio: 'inherit' });
-const { Analytics, serialise, encodeBatch } = await import(`${pkgDir}dist/index.mjs`);
+const { Analytics } = await import(`${pkgDir}dist/index.mjs`);
+// Internals (not the public API) from the package's internal entry.
+const { serialise, encodeBatch } = await import(`${pkgDir}dist/internal.mjs`);
 
 const sink = fork(fileURLToPath(new URL('./sink.mjs', import.meta.url)), { stdio: 'inherit' });
 const [port] = await once(sink, 'message');

@@ -1,29 +1,31 @@
+// The client: holds the queue, the timers and the lifecycle (flush, shutdown, process exit).
+// Recording (recording.ts) builds the records, sending (sender.ts) delivers the batches.
 import { encodeBatch } from './compress.js';
-import { Config, resolveConfig } from './config.js';
+import { type Config, resolveConfig } from './config.js';
 import type { ResolvedConfig } from './internal-types.js';
 import { RingQueue } from './queue.js';
+import { type RecordBuilder, Recording } from './recording.js';
 import { ApilensError, errorText, Reporter } from './report.js';
-import { backoffMs, isRetryableStatus, parseRetryAfter } from './retry.js';
-import { createTransport, type Transport, type TransportResponse } from './transport.js';
-import type { AnalyticsStats, Options, Recorder, RequestAccessors, RequestRecord } from './types.js';
+import { createSender, type DeliveryCounters, type Sender } from './sender.js';
+import { defer, unref } from './timers.js';
+import { createTransport } from './transport.js';
+import type {
+  AdapterIdentity,
+  AnalyticsStats,
+  Options,
+  Recorder,
+  RequestAccessors,
+  RequestRecord,
+} from './types.js';
 import { SDK_VERSION } from './version.js';
-import { stripQuery } from './wire.js';
 
 /** How long a flush triggered by the process running out of work may take. */
 export const EXIT_FLUSH_TIMEOUT_MS = 5_000;
 /** Default of {@link Analytics.shutdown}'s timeout. */
 export const SHUTDOWN_TIMEOUT_MS = 5_000;
 
-const PACKAGES: Record<string, string> = {
-  Express: '@apilens/express',
-  Koa: '@apilens/koa',
-  Fastify: '@apilens/fastify',
-  Hono: '@apilens/hono',
-  NestJS: '@apilens/nestjs',
-};
-
-const defer: (fn: () => void) => void =
-  typeof setImmediate === 'function' ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
+/** Package named in messages when the core is used directly, with a framework name only. */
+const CORE_PACKAGE = '@apilens/core';
 
 let warnedNoKey = false;
 
@@ -37,8 +39,36 @@ function nodeProcess(): NodeProcess | undefined {
   return typeof p?.on === 'function' && typeof p.off === 'function' ? (p as NodeProcess) : undefined;
 }
 
-function unref(timer: unknown): void {
-  (timer as { unref?: () => void } | undefined)?.unref?.();
+function identityOf(who: string | AdapterIdentity): AdapterIdentity {
+  const framework = typeof who === 'string' ? who : who?.framework;
+  return {
+    framework: typeof framework === 'string' && framework !== '' ? framework : 'Custom',
+    packageName:
+      typeof who === 'object' && typeof who?.packageName === 'string' && who.packageName !== ''
+        ? who.packageName
+        : CORE_PACKAGE,
+  };
+}
+
+/** A valid timeout in milliseconds, or `fallback`. */
+function timeoutOr(ms: unknown, fallback: number): number {
+  return typeof ms === 'number' && ms >= 0 && ms < Number.POSITIVE_INFINITY ? ms : fallback;
+}
+
+/**
+ * Resolves with whether `promise` settled within `ms`. The timer is ref'd: whoever
+ * waits for the answer keeps the process up meanwhile.
+ */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -62,17 +92,19 @@ export class Analytics<Req = any> {
   /** Package name used in messages, e.g. `@apilens/express`. */
   readonly packageName: string;
 
-  private readonly apiKey: string;
   private readonly cfg: ResolvedConfig<Req>;
   private readonly reporter: Reporter;
+  private readonly recording: Recording<Req>;
+  private readonly sender: Sender;
   private readonly queue: RingQueue<RequestRecord>;
-  private readonly hasExclude: boolean;
-
-  private sent = 0;
-  private rejected = 0;
-  private dropped = 0;
-  private retries = 0;
-  private failedBatches = 0;
+  private readonly counters: DeliveryCounters = {
+    sent: 0,
+    rejected: 0,
+    dropped: 0,
+    retries: 0,
+    failedBatches: 0,
+    lost: 0,
+  };
   private enqueued = 0;
 
   private inflight: Promise<void> | null = null;
@@ -81,40 +113,48 @@ export class Analytics<Req = any> {
   private kickPending = false;
   private stopped = false;
   private halted = false;
-  private deadline = Number.POSITIVE_INFINITY;
-  private transport: Promise<Transport> | undefined;
-  private readonly abort = new AbortController();
-  private readonly sleepers = new Set<() => void>();
   private exitAttempt = -1;
-  private shutdownPromise: Promise<void> | undefined;
+  private shutdownPromise: Promise<boolean> | undefined;
   private readonly onBeforeExit: (() => void) | undefined;
-  private readonly headers: Record<string, string>;
 
   /**
    * @param apiKey the key from `apilens keys create`; missing means a warning and a no-op client
-   * @param framework the framework name sent to the collector, e.g. `Express`
+   * @param framework who reports: a framework name sent to the collector (e.g. `Express`; messages
+   *   then name `@apilens/core`), or an adapter's {@link AdapterIdentity}
    * @param config a {@link Config} or an options object; validated here, throws a TypeError when malformed
    */
-  constructor(apiKey: string | undefined | null, framework: string, config?: Config<Req> | Options<Req>) {
-    this.framework = typeof framework === 'string' && framework !== '' ? framework : 'Custom';
-    this.packageName = PACKAGES[this.framework] ?? '@apilens/core';
-    this.cfg = resolveConfig<Req>(config, this.packageName);
+  constructor(
+    apiKey: string | undefined | null,
+    framework: string | AdapterIdentity,
+    config?: Config<Req> | Options<Req>,
+  ) {
+    const identity = identityOf(framework);
+    this.framework = identity.framework;
+    this.packageName = identity.packageName;
+    const cfg = resolveConfig<Req>(config, this.packageName);
+    this.cfg = cfg;
     if (apiKey !== undefined && apiKey !== null && typeof apiKey !== 'string') {
       throw new TypeError(`${this.packageName}: the API key must be a string, got ${typeof apiKey}.`);
     }
-    this.apiKey = apiKey ?? '';
-    this.enabled = this.apiKey.trim() !== '';
-    this.reporter = new Reporter(this.packageName, this.cfg.onError);
-    this.queue = new RingQueue(this.enabled ? this.cfg.maxQueueSize : 1);
-    this.hasExclude =
-      this.cfg.excludeExact.size > 0 ||
-      this.cfg.excludePatterns.length > 0 ||
-      this.cfg.excludePredicate !== undefined;
-    this.headers = {
+    const key = apiKey ?? '';
+    this.enabled = key.trim() !== '';
+    this.reporter = new Reporter(this.packageName, cfg.onError);
+    this.recording = new Recording(cfg, this.reporter);
+    this.queue = new RingQueue(this.enabled ? cfg.maxQueueSize : 1);
+    const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': `apilens-node/${SDK_VERSION} (${this.framework})`,
     };
-    if (this.cfg.compression === 'gzip') this.headers['content-encoding'] = 'gzip';
+    if (cfg.compression === 'gzip') headers['content-encoding'] = 'gzip';
+    this.sender = createSender(() => createTransport(cfg.transport, cfg.endpoint, cfg.timeoutMs), {
+      endpoint: cfg.endpoint,
+      headers,
+      timeoutMs: cfg.timeoutMs,
+      maxRetries: cfg.maxRetries,
+      encode: (batch) => encodeBatch(key, this.framework, cfg.privacyLevel, batch, cfg.compression),
+      reporter: this.reporter,
+      counters: this.counters,
+    });
 
     if (!this.enabled) {
       if (!warnedNoKey) {
@@ -140,10 +180,11 @@ export class Analytics<Req = any> {
   record(record: RequestRecord): void {
     if (!this.enabled) return;
     if (this.stopped) {
-      this.dropped++;
+      this.counters.dropped++;
       return;
     }
-    if (this.hasExclude && this.isExcluded(String(record.path), record.route, undefined)) return;
+    if (this.recording.hasExclude && this.recording.excludes(String(record.path), record.route, undefined))
+      return;
     this.enqueue(record);
   }
 
@@ -155,112 +196,82 @@ export class Analytics<Req = any> {
    */
   createRecorder<R extends Req>(defaults: RequestAccessors<R>): Recorder<R> {
     if (!this.enabled) return () => {};
-    const c = this.cfg as unknown as ResolvedConfig<R>;
-    const readIp = c.privacyLevel !== 2;
+    const build: RecordBuilder<R> = this.recording.builder(defaults);
     return (req, method, status, route, responseTimeMs) => {
       if (this.stopped) {
-        this.dropped++;
+        this.counters.dropped++;
         return;
       }
-      try {
-        const path = c.getPath
-          ? (this.mapString(c.getPath, 'getPath', req, defaults.path, false) as string)
-          : defaults.path(req);
-        if (this.hasExclude && this.isExcluded(path, route, req)) return;
-        this.enqueue({
-          method,
-          path,
-          route,
-          status,
-          responseTimeMs,
-          hostname: c.getHostname
-            ? this.mapString(c.getHostname, 'getHostname', req, defaults.hostname, true)
-            : defaults.hostname(req),
-          ipAddress: readIp
-            ? c.getIPAddress
-              ? this.mapString(c.getIPAddress, 'getIPAddress', req, defaults.ipAddress, true)
-              : defaults.ipAddress(req)
-            : null,
-          userAgent: c.getUserAgent
-            ? this.mapString(c.getUserAgent, 'getUserAgent', req, defaults.userAgent, true)
-            : defaults.userAgent(req),
-          userId: c.getUserID ? this.mapUserId(c.getUserID, req) : null,
-          createdAt: Date.now() - responseTimeMs,
-        });
-      } catch (err) {
-        this.reporter.report(
-          () => new ApilensError('internal', `could not record a request: ${errorText(err)}`, { cause: err }),
-          'internal',
-        );
-      }
+      const record = build(req, method, status, route, responseTimeMs);
+      if (record !== undefined) this.enqueue(record);
     };
   }
 
   /**
-   * Sends everything queued when it is called. Resolves once those records are
-   * delivered or given up on (after retries); never rejects.
+   * Sends everything queued when it is called (retrying as configured). Never rejects.
+   *
+   * Resolves to `true` once every record queued at the call has been accepted by
+   * the collector; to `false` when records were lost meanwhile (dropped after their
+   * retries, refused as invalid, pushed out of a full queue) or when `timeoutMs`
+   * passed first. A timeout only stops the waiting: delivery goes on in the background.
+   *
+   * @param timeoutMs how long to wait at most @default no limit
+   * @example
+   * if (!(await analytics.flush(2000))) console.warn('apilens: not everything was delivered');
    */
-  async flush(): Promise<void> {
-    if (!this.enabled) return;
-    const target = this.enqueued;
-    while (!this.halted) {
-      if (this.inflight) {
-        await this.inflight;
-        continue;
-      }
-      if (this.queue.removed >= target) return;
-      await this.sendNext();
-    }
+  async flush(timeoutMs?: number): Promise<boolean> {
+    if (!this.enabled) return true;
+    const lost = this.counters.lost;
+    const drained = this.drain();
+    const limit = timeoutOr(timeoutMs, Number.POSITIVE_INFINITY);
+    const emptied =
+      limit === Number.POSITIVE_INFINITY ? await drained : (await within(drained, limit)) && (await drained);
+    return emptied && this.counters.lost === lost;
   }
 
   /**
    * Stops the timers, delivers what is queued and resolves within `timeoutMs`
    * whatever the collector does; records still undelivered then are counted as
-   * dropped. Idempotent; never rejects.
+   * dropped. Idempotent (every call gets the first call's answer); never rejects.
+   *
+   * Resolves to `true` when everything queued was delivered, `false` when records
+   * were lost (given up on, refused, or still undelivered at the timeout).
    *
    * @param timeoutMs how long delivery may take @default 5000
    * @example process.on('SIGTERM', () => analytics.shutdown().finally(() => process.exit(0)));
    */
-  shutdown(timeoutMs: number = SHUTDOWN_TIMEOUT_MS): Promise<void> {
+  shutdown(timeoutMs: number = SHUTDOWN_TIMEOUT_MS): Promise<boolean> {
     if (this.shutdownPromise) return this.shutdownPromise;
-    const ms =
-      typeof timeoutMs === 'number' && timeoutMs >= 0 && Number.isFinite(timeoutMs)
-        ? timeoutMs
-        : SHUTDOWN_TIMEOUT_MS;
+    const ms = timeoutOr(timeoutMs, SHUTDOWN_TIMEOUT_MS);
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     if (this.onBeforeExit) nodeProcess()?.off('beforeExit', this.onBeforeExit);
     this.shutdownPromise = (async () => {
-      if (!this.enabled) return;
+      if (!this.enabled) return true;
+      const lost = this.counters.lost;
       await this.flushWithin(ms);
-      this.halt();
+      this.halted = true;
+      this.sender.halt();
       if (this.inflight) await this.inflight;
-      const lost = this.queue.take(this.queue.length).length;
-      if (lost > 0) this.lose(lost, 'the shutdown timeout passed before they were delivered');
-      const transport = this.transport;
-      this.transport = undefined;
-      if (transport) {
-        try {
-          const t = await transport;
-          await Promise.race([t.close(), new Promise((resolve) => unref(setTimeout(resolve, 100)))]);
-        } catch {
-          // Closing a transport that never opened is not worth a report.
-        }
-      }
+      const left = this.queue.take(this.queue.length).length;
+      if (left > 0) this.sender.lose(left, 'the shutdown timeout passed before they were delivered');
+      await this.sender.close();
+      return this.counters.lost === lost;
     })();
     return this.shutdownPromise;
   }
 
   /** Counters since construction. */
   stats(): AnalyticsStats {
+    const { sent, rejected, dropped, retries, failedBatches } = this.counters;
     return {
       queued: this.queue.length,
       inFlight: this.inflightSize,
-      sent: this.sent,
-      rejected: this.rejected,
-      dropped: this.dropped,
-      retries: this.retries,
-      failedBatches: this.failedBatches,
+      sent,
+      rejected,
+      dropped,
+      retries,
+      failedBatches,
     };
   }
 
@@ -268,7 +279,8 @@ export class Analytics<Req = any> {
 
   private enqueue(record: RequestRecord): void {
     if (this.queue.push(record)) {
-      this.dropped++;
+      this.counters.dropped++;
+      this.counters.lost++;
       this.reporter.report(
         () =>
           new ApilensError(
@@ -284,91 +296,13 @@ export class Analytics<Req = any> {
     if (this.queue.length >= this.cfg.maxBatchSize) this.kick();
   }
 
-  private isExcluded(rawPath: string, route: string | null | undefined, req: Req | undefined): boolean {
-    const c = this.cfg;
-    const path = stripQuery(rawPath);
-    if (c.excludeExact.has(path) || (route != null && c.excludeExact.has(route))) return true;
-    for (const re of c.excludePatterns) {
-      re.lastIndex = 0;
-      if (re.test(path)) return true;
-    }
-    if (c.excludePredicate) {
-      try {
-        return c.excludePredicate(path, req as Req) === true;
-      } catch (err) {
-        this.reporter.report(
-          () =>
-            new ApilensError('exclude', `config.exclude threw: ${errorText(err)}; the request is recorded`, {
-              field: 'exclude',
-              cause: err,
-            }),
-          'exclude',
-        );
-      }
-    }
-    return false;
-  }
-
-  private mapString<R>(
-    fn: (req: R) => unknown,
-    field: string,
-    req: R,
-    fallback: (req: R) => string | null | undefined,
-    nullable: boolean,
-  ): string | null | undefined {
-    let problem: string;
-    let cause: unknown;
-    try {
-      const v = fn(req);
-      if (typeof v === 'string' || (nullable && (v === null || v === undefined)))
-        return v as string | null | undefined;
-      problem = `returned ${v === null ? 'null' : typeof v} instead of a string`;
-    } catch (err) {
-      problem = `threw: ${errorText(err)}`;
-      cause = err;
-    }
-    this.reportMapper(field, problem, cause);
-    return fallback(req);
-  }
-
-  private mapUserId<R>(fn: (req: R) => unknown, req: R): string | number | null {
-    let problem: string;
-    let cause: unknown;
-    try {
-      const v = fn(req);
-      if (typeof v === 'string' || typeof v === 'number') return v;
-      if (v === null || v === undefined) return null;
-      problem = `returned ${typeof v} instead of a string or number`;
-    } catch (err) {
-      problem = `threw: ${errorText(err)}`;
-      cause = err;
-    }
-    this.reportMapper('getUserID', problem, cause);
-    return null;
-  }
-
-  private reportMapper(field: string, problem: string, cause: unknown): void {
-    this.reporter.report(
-      new ApilensError(
-        'mapper',
-        `config.${field} ${problem}; using the default value (the request is still recorded)`,
-        {
-          field,
-          cause,
-        },
-      ),
-      `mapper:${field}`,
-    );
-  }
-
-  // ---- delivery -------------------------------------------------------------
-
   private startTimer(): void {
     // Started on the first record, not at construction: edge runtimes forbid timers at module scope.
-    this.timer = setInterval(() => {
-      if (this.queue.length > 0 && !this.inflight) void this.sendNext();
-    }, this.cfg.flushIntervalMs);
-    unref(this.timer);
+    this.timer = unref(
+      setInterval(() => {
+        if (this.queue.length > 0 && !this.inflight) void this.sendNext();
+      }, this.cfg.flushIntervalMs),
+    );
   }
 
   private kick(): void {
@@ -387,11 +321,11 @@ export class Analytics<Req = any> {
     const batch = this.queue.take(this.cfg.maxBatchSize);
     if (batch.length === 0) return Promise.resolve();
     this.inflightSize = batch.length;
-    this.inflight = this.deliver(batch).then(
+    this.inflight = this.sender.deliver(batch).then(
       () => this.afterBatch(),
       (err) => {
         // deliver() handles its own errors; this is a last line of defence.
-        this.lose(batch.length, `internal error: ${errorText(err)}`);
+        this.sender.lose(batch.length, `internal error: ${errorText(err)}`);
         this.afterBatch();
       },
     );
@@ -404,179 +338,36 @@ export class Analytics<Req = any> {
     if (this.queue.length >= this.cfg.maxBatchSize) this.kick();
   }
 
-  private async deliver(batch: RequestRecord[]): Promise<void> {
-    let body: string | Uint8Array;
+  // ---- lifecycle ------------------------------------------------------------
+
+  /**
+   * Sends batches until every record queued at the call has left the queue and its
+   * batch is done. Resolves `false` when delivery was halted (shutdown timeout) first.
+   */
+  private async drain(): Promise<boolean> {
+    const target = this.enqueued;
+    while (!this.halted) {
+      if (this.inflight) {
+        await this.inflight;
+        continue;
+      }
+      if (this.queue.removed >= target) return true;
+      await this.sendNext();
+    }
+    return false;
+  }
+
+  /**
+   * Flushes, but gives up waiting after `ms`, and shortens backoffs so that a last
+   * attempt happens before then (the process is about to exit).
+   */
+  private async flushWithin(ms: number): Promise<boolean> {
+    this.sender.setDeadline(Date.now() + ms);
     try {
-      body = await encodeBatch(
-        this.apiKey,
-        this.framework,
-        this.cfg.privacyLevel,
-        batch,
-        this.cfg.compression,
-      );
-    } catch (err) {
-      this.failedBatches++;
-      this.dropped += batch.length;
-      this.reporter.report(
-        new ApilensError('encode', `could not serialise a batch: ${errorText(err)}`, {
-          records: batch.length,
-          cause: err,
-        }),
-      );
-      return;
-    }
-    await this.post(batch, body);
-  }
-
-  private async post(batch: RequestRecord[], body: string | Uint8Array): Promise<void> {
-    let transport: Transport;
-    try {
-      this.transport ??= createTransport(this.cfg.transport, this.cfg.endpoint, this.cfg.timeoutMs);
-      transport = await this.transport;
-    } catch (err) {
-      this.transport = undefined;
-      this.failBatch(
-        batch.length,
-        new ApilensError('network', `could not load the HTTP client: ${errorText(err)}`),
-      );
-      return;
-    }
-    for (let attempt = 0; ; attempt++) {
-      if (this.halted) {
-        this.lose(batch.length, 'the shutdown timeout passed before they were delivered');
-        return;
-      }
-      let res: TransportResponse | undefined;
-      let failure: unknown;
-      try {
-        res = await transport.send({
-          url: this.cfg.endpoint,
-          headers: this.headers,
-          body,
-          signal: this.abort.signal,
-          timeoutMs: this.cfg.timeoutMs,
-        });
-      } catch (err) {
-        failure = err;
-      }
-      if (res && res.status >= 200 && res.status < 300) {
-        this.accepted(res, batch.length);
-        return;
-      }
-      if (res && res.status === 413 && batch.length > 1) {
-        // Too large for this collector's body limit: halve it rather than lose it.
-        const half = Math.ceil(batch.length / 2);
-        await this.deliver(batch.slice(0, half));
-        await this.deliver(batch.slice(half));
-        return;
-      }
-      if (this.halted) {
-        this.lose(batch.length, 'the shutdown timeout passed before they were delivered');
-        return;
-      }
-      const retryable = res === undefined || isRetryableStatus(res.status);
-      const error = res
-        ? new ApilensError(
-            'http',
-            `collector at ${this.cfg.endpoint} answered ${res.status}${serverMessage(res.body)}`,
-            { status: res.status, records: batch.length },
-          )
-        : new ApilensError(
-            'network',
-            `could not reach the collector at ${this.cfg.endpoint}: ${errorText(failure)}`,
-            {
-              records: batch.length,
-              cause: failure,
-            },
-          );
-      if (!retryable || attempt >= this.cfg.maxRetries) {
-        this.failBatch(batch.length, error, retryable ? attempt + 1 : undefined);
-        return;
-      }
-      this.retries++;
-      await this.sleep(parseRetryAfter(res?.retryAfter) ?? backoffMs(attempt));
-    }
-  }
-
-  private accepted(res: TransportResponse, size: number): void {
-    let accepted = size;
-    let rejected: Array<{ index?: number; error?: string }> = [];
-    try {
-      const parsed = JSON.parse(res.body) as { accepted?: unknown; rejected?: unknown };
-      if (typeof parsed?.accepted === 'number') accepted = parsed.accepted;
-      if (Array.isArray(parsed?.rejected)) rejected = parsed.rejected;
-    } catch {
-      // Upstream servers answer with plain text: everything was accepted.
-    }
-    this.sent += accepted;
-    if (rejected.length > 0) {
-      this.rejected += rejected.length;
-      const first = rejected[0];
-      this.reporter.report(
-        new ApilensError(
-          'rejected',
-          `collector rejected ${rejected.length} of ${size} records as invalid (first: #${first?.index}: ${first?.error})`,
-          { records: rejected.length },
-        ),
-        'rejected',
-      );
-    }
-  }
-
-  private failBatch(size: number, error: ApilensError, attempts?: number): void {
-    this.failedBatches++;
-    this.dropped += size;
-    const tries = attempts === undefined ? '' : ` after ${attempts} attempts`;
-    this.reporter.report(
-      new ApilensError(error.code, `${error.message}; ${size} records dropped${tries}`, {
-        status: error.status,
-        records: size,
-        cause: error.cause,
-      }),
-    );
-  }
-
-  private lose(size: number, why: string): void {
-    this.dropped += size;
-    this.reporter.report(new ApilensError('dropped', `${size} records dropped: ${why}`, { records: size }));
-  }
-
-  private sleep(ms: number): Promise<void> {
-    const left = this.deadline - Date.now();
-    const wait = left > 0 && left < ms ? left : ms;
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(done);
-        resolve();
-      };
-      // Unref'd: a backoff alone must not keep the host process alive.
-      const timer = setTimeout(done, wait);
-      unref(timer);
-      this.sleepers.add(done);
-    });
-  }
-
-  /** Flushes, but gives up waiting after `ms`; the timer is ref'd so the process stays up meanwhile. */
-  private async flushWithin(ms: number): Promise<void> {
-    this.deadline = Date.now() + ms;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    });
-    try {
-      await Promise.race([this.flush(), timeout]);
+      return await this.flush(ms);
     } finally {
-      clearTimeout(timer);
-      if (!this.stopped) this.deadline = Number.POSITIVE_INFINITY;
+      if (!this.stopped) this.sender.setDeadline(Number.POSITIVE_INFINITY);
     }
-  }
-
-  /** Stops all delivery now: aborts the request in flight and wakes any backoff. */
-  private halt(): void {
-    this.halted = true;
-    this.abort.abort();
-    for (const wake of [...this.sleepers]) wake();
   }
 
   /** The event loop ran out of work: deliver what is queued before the process exits. */
@@ -599,17 +390,3 @@ export class Analytics<Req = any> {
     });
   }
 }
-
-function serverMessage(body: string): string {
-  if (!body) return '';
-  try {
-    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
-    const msg = parsed?.error ?? parsed?.message;
-    if (typeof msg === 'string') return `: ${msg}`;
-  } catch {
-    // not JSON
-  }
-  return `: ${body.slice(0, 200)}`;
-}
-
-export { Config };

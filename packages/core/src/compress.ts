@@ -1,3 +1,4 @@
+import { yieldToLoop } from './timers.js';
 import type { Compression, PrivacyLevel, RequestRecord } from './types.js';
 import { serialise } from './wire.js';
 
@@ -44,11 +45,6 @@ export function gzip(body: string): Promise<Uint8Array> {
 
 /** Records serialised per slice; the event loop runs other work between slices. */
 export const SERIALISE_SLICE = 250;
-
-const yieldToLoop: () => Promise<void> =
-  typeof setImmediate === 'function'
-    ? () => new Promise((resolve) => setImmediate(resolve))
-    : () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
  * The JSON body of a batch, built in slices of {@link SERIALISE_SLICE} records with

@@ -1,12 +1,5 @@
-import type { ResolvedConfig } from './internal-types.js';
-import type {
-  ApilensError,
-  Compression,
-  ExcludeOption,
-  Options,
-  PrivacyLevel,
-  TransportKind,
-} from './types.js';
+import type { ExcludeRules, Exhaustive, MapperName, OptionName, ResolvedConfig } from './internal-types.js';
+import type { Compression, Options, PrivacyLevel, TransportKind } from './types.js';
 
 /** Defaults of every option, in one place. */
 export const DEFAULTS = {
@@ -26,7 +19,8 @@ export const INGEST_PATH = '/api/log-request';
 
 /**
  * SDK configuration, field-compatible with the upstream API Analytics `Config`:
- * create it, set fields, pass it to the adapter. A plain object works too.
+ * create it, set fields, pass it to the adapter. A plain object works too. Its
+ * fields are those of {@link Options} (declared once, there).
  *
  * @example
  * const config = new Config();
@@ -34,31 +28,18 @@ export const INGEST_PATH = '/api/log-request';
  * config.getUserID = (req) => req.headers['x-user-id'];
  * app.use(expressAnalytics(process.env.APILENS_API_KEY, config));
  */
-export class Config<Req = any> implements Options<Req> {
-  privacyLevel?: PrivacyLevel;
-  serverUrl?: string;
-  getPath?: (req: Req) => string;
-  getHostname?: (req: Req) => string | null | undefined;
-  getIPAddress?: (req: Req) => string | null | undefined;
-  getUserAgent?: (req: Req) => string | null | undefined;
-  getUserID?: (req: Req) => string | number | null | undefined;
-  exclude?: ExcludeOption<Req>;
-  flushIntervalMs?: number;
-  maxBatchSize?: number;
-  maxQueueSize?: number;
-  compression?: Compression;
-  onError?: (error: ApilensError) => void;
-  timeoutMs?: number;
-  maxRetries?: number;
-  transport?: TransportKind;
-
+// Config's fields are the optional fields of Options, set by the constructor (or by the user
+// afterwards, upstream style): merging the interface into the class spares listing them again.
+export interface Config<Req = any> extends Options<Req> {}
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged fields are all optional and set by Object.assign.
+export class Config<Req = any> {
   constructor(options: Options<Req> = {}) {
     Object.assign(this, options);
   }
 }
 
 /** Every option name `Config` accepts; anything else is rejected as a typo. */
-export const OPTION_NAMES: readonly string[] = [
+export const OPTION_NAMES = listing<OptionName>()([
   'privacyLevel',
   'serverUrl',
   'getPath',
@@ -75,10 +56,26 @@ export const OPTION_NAMES: readonly string[] = [
   'timeoutMs',
   'maxRetries',
   'transport',
-];
+]);
 const KNOWN_KEYS = new Set<string>(OPTION_NAMES);
 
-const MAPPERS = ['getPath', 'getHostname', 'getIPAddress', 'getUserAgent', 'getUserID'] as const;
+/** The mapper options, validated alike. */
+const MAPPERS = listing<MapperName>()([
+  'getPath',
+  'getHostname',
+  'getIPAddress',
+  'getUserAgent',
+  'getUserID',
+]);
+
+/**
+ * The identity at runtime. At compile time the list must name every member of `U`
+ * and nothing else: an option added to {@link Options} and forgotten in a list
+ * above is an error naming it.
+ */
+function listing<U>() {
+  return <const L extends readonly U[]>(list: L & Exhaustive<U, L>): L => list;
+}
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -163,32 +160,7 @@ export function resolveConfig<Req>(input: unknown, pkg: string): ResolvedConfig<
     throw invalid(pkg, 'onError', 'a function (error) => void', o.onError);
   }
 
-  const excludeExact = new Set<string>();
-  const excludePatterns: RegExp[] = [];
-  let excludePredicate: ((path: string, req: Req) => boolean) | undefined;
-  const exclude = o.exclude;
-  if (typeof exclude === 'function') {
-    excludePredicate = exclude as (path: string, req: Req) => boolean;
-  } else if (Array.isArray(exclude)) {
-    for (const rule of exclude) {
-      if (typeof rule === 'string') excludeExact.add(rule);
-      else if (rule instanceof RegExp) excludePatterns.push(rule);
-      else
-        throw invalid(
-          pkg,
-          'exclude',
-          'an array of strings and RegExps, or a function (path, req) => boolean',
-          rule,
-        );
-    }
-  } else if (exclude !== undefined) {
-    throw invalid(
-      pkg,
-      'exclude',
-      'an array of strings and RegExps, or a function (path, req) => boolean',
-      exclude,
-    );
-  }
+  const exclude = resolveExclude<Req>(pkg, o.exclude);
 
   const compression = o.compression ?? DEFAULTS.compression;
   if (compression !== 'gzip' && compression !== 'none') {
@@ -215,9 +187,7 @@ export function resolveConfig<Req>(input: unknown, pkg: string): ResolvedConfig<
     getIPAddress: o.getIPAddress as ResolvedConfig<Req>['getIPAddress'],
     getUserAgent: o.getUserAgent as ResolvedConfig<Req>['getUserAgent'],
     getUserID: o.getUserID as ResolvedConfig<Req>['getUserID'],
-    excludeExact,
-    excludePatterns,
-    excludePredicate,
+    exclude,
     flushIntervalMs: int(pkg, o, 'flushIntervalMs', 10, 86_400_000, DEFAULTS.flushIntervalMs),
     maxBatchSize,
     maxQueueSize,
@@ -227,4 +197,21 @@ export function resolveConfig<Req>(input: unknown, pkg: string): ResolvedConfig<
     maxRetries: int(pkg, o, 'maxRetries', 0, 100, DEFAULTS.maxRetries),
     transport,
   };
+}
+
+const EXCLUDE_EXPECTED = 'an array of strings and RegExps, or a function (path, req) => boolean';
+
+function resolveExclude<Req>(pkg: string, exclude: unknown): ExcludeRules<Req> {
+  const rules = { exact: new Set<string>(), patterns: [] as RegExp[], predicate: undefined };
+  if (exclude === undefined) return rules;
+  if (typeof exclude === 'function') {
+    return { ...rules, predicate: exclude as ExcludeRules<Req>['predicate'] };
+  }
+  if (!Array.isArray(exclude)) throw invalid(pkg, 'exclude', EXCLUDE_EXPECTED, exclude);
+  for (const rule of exclude) {
+    if (typeof rule === 'string') rules.exact.add(rule);
+    else if (rule instanceof RegExp) rules.patterns.push(rule);
+    else throw invalid(pkg, 'exclude', EXCLUDE_EXPECTED, rule);
+  }
+  return rules;
 }

@@ -1,8 +1,8 @@
 export { Analytics, EXIT_FLUSH_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS } from './analytics.js';
-export { encodeBatch } from './compress.js';
-export { Config, DEFAULTS, INGEST_PATH, OPTION_NAMES } from './config.js';
-export { type AnalyticsControls, attachControls } from './controls.js';
+export { Config, DEFAULTS, INGEST_PATH } from './config.js';
+export { type AnalyticsControls, attachControls, instrument } from './controls.js';
 export {
+  type AdapterIdentity,
   type AnalyticsStats,
   ApilensError,
   type ApilensErrorCode,
@@ -26,4 +26,3 @@ export {
   nodeAccessors,
 } from './utils.js';
 export { SDK_VERSION } from './version.js';
-export { serialise, stripQuery, toPayload, toWire } from './wire.js';

@@ -1,25 +1,47 @@
-import type { ApilensError, Compression, PrivacyLevel, TransportKind } from './types.js';
+import type { Options } from './types.js';
 
-/** Options after validation and defaults: every field present. Never exported. */
-export interface ResolvedConfig<Req = any> {
-  privacyLevel: PrivacyLevel;
+/** Every option name. */
+export type OptionName = keyof Options;
+
+/** The options that read a field of the request: `getPath`, `getHostname`, … */
+export type MapperName = Extract<OptionName, `get${string}`>;
+
+/** Options that are the user's functions, kept as given (or `undefined`). */
+type CallbackName = MapperName | 'onError';
+
+/** Options resolved into something else: `serverUrl` into `endpoint`, `exclude` into rules. */
+type TransformedName = 'serverUrl' | 'exclude';
+
+/** `exclude` split by kind, so the common cases need no user code. */
+export interface ExcludeRules<Req = any> {
+  /** Exact paths or route templates; empty when none. */
+  exact: ReadonlySet<string>;
+  patterns: readonly RegExp[];
+  predicate: ((path: string, req: Req) => boolean) | undefined;
+}
+
+/**
+ * Options after validation and defaults, every field present. Derived from
+ * {@link Options}: an option added there is a compile error in `resolveConfig`
+ * until it is resolved. Never exported.
+ */
+export type ResolvedConfig<Req = any> = {
+  [K in Exclude<OptionName, CallbackName | TransformedName>]: NonNullable<Options<Req>[K]>;
+} & {
+  [K in CallbackName]: Options<Req>[K] | undefined;
+} & {
   /** Full ingest endpoint, e.g. http://localhost:8787/api/log-request */
   endpoint: string;
-  getPath: ((req: Req) => string) | undefined;
-  getHostname: ((req: Req) => string | null | undefined) | undefined;
-  getIPAddress: ((req: Req) => string | null | undefined) | undefined;
-  getUserAgent: ((req: Req) => string | null | undefined) | undefined;
-  getUserID: ((req: Req) => string | number | null | undefined) | undefined;
-  /** Exact paths or route templates not recorded; empty when none. */
-  excludeExact: ReadonlySet<string>;
-  excludePatterns: readonly RegExp[];
-  excludePredicate: ((path: string, req: Req) => boolean) | undefined;
-  flushIntervalMs: number;
-  maxBatchSize: number;
-  maxQueueSize: number;
-  compression: Compression;
-  onError: ((error: ApilensError) => void) | undefined;
-  timeoutMs: number;
-  maxRetries: number;
-  transport: TransportKind;
-}
+  exclude: ExcludeRules<Req>;
+};
+
+/**
+ * `unknown` when `List` names every member of `Union`; otherwise `{ missing: … }`
+ * naming the rest, so that a list typed `List & Exhaustive<Union, List>` fails to
+ * compile with a message that says what it lacks.
+ */
+export type Exhaustive<Union, List extends readonly unknown[]> = [Exclude<Union, List[number]>] extends [
+  never,
+]
+  ? unknown
+  : { missing: Exclude<Union, List[number]> };

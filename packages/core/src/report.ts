@@ -1,3 +1,4 @@
+import { safeCall } from './safe-call.js';
 import { ApilensError } from './types.js';
 
 /** Mapper errors reach `onError` at most once per field in this window. */
@@ -30,14 +31,8 @@ export class Reporter {
     if (key !== undefined && throttleKey === undefined && this.throttled(key)) return;
     const skipped = key === undefined ? 0 : (this.suppressed.get(key) ?? 0);
     if (key !== undefined) this.suppressed.delete(key);
-    if (this.onError) {
-      try {
-        this.onError(error);
-        return;
-      } catch {
-        // A broken handler must not break the host; fall through to the console.
-      }
-    }
+    // A broken handler must not break the host: its throw falls through to the console.
+    if (this.onError && safeCall(this.onError, error, undefined, handlerThrew) !== THREW) return;
     const more =
       skipped > 0 ? ` (${skipped} similar ${skipped === 1 ? 'problem' : 'problems'} in the last minute)` : '';
     console.warn(`[${this.pkg}] ${error.message}${more}`);
@@ -55,6 +50,9 @@ export class Reporter {
     return false;
   }
 }
+
+const THREW = Symbol('threw');
+const handlerThrew = () => THREW;
 
 /** Wraps anything thrown into an ApilensError message fragment. */
 export function errorText(err: unknown): string {

@@ -18,6 +18,10 @@ export type ExcludeOption<Req = any> = ReadonlyArray<string | RegExp> | ((path: 
  * SDK options. Every field is optional; pass a {@link Config} instance or a plain
  * object literal of this shape. `Req` is the framework's request (or context) type,
  * which the mapper functions receive.
+ *
+ * This interface is the one list of options: `Config`'s fields, the option names
+ * checked at runtime and the resolved configuration are derived from it (or fail to
+ * compile when one is forgotten), so adding an option starts here.
  */
 export interface Options<Req = any> {
   /**
@@ -70,6 +74,21 @@ export interface Options<Req = any> {
   maxRetries?: number;
   /** HTTP client. @default 'auto' (undici where it loads, else global fetch) */
   transport?: TransportKind;
+}
+
+/**
+ * Who reports: the framework name sent with every batch and the package named in
+ * messages. An adapter passes its own; code using the core directly may pass just a
+ * framework name, and messages then name `@apilens/core`.
+ *
+ * @example
+ * new Analytics(apiKey, { framework: 'Express', packageName: '@apilens/express' }, config);
+ */
+export interface AdapterIdentity {
+  /** Framework name sent to the collector, e.g. `Express`. */
+  framework: string;
+  /** npm package the user installed, named in errors and warnings, e.g. `@apilens/express`. */
+  packageName: string;
 }
 
 /** One request, as an adapter (or your own code) hands it to {@link Analytics.record}. */

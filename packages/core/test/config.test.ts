@@ -54,17 +54,31 @@ describe('config', () => {
     [{ transport: 'xhr' }, /config\.transport/],
     [{ privacylevel: 1 }, /unknown config\.privacylevel \(did you mean privacyLevel\?\)/],
   ])('rejects %j with a TypeError naming the field', (options, message) => {
-    expect(() => new Analytics('key', 'Express', options as never)).toThrow(TypeError);
-    expect(() => new Analytics('key', 'Express', options as never)).toThrow(message);
-    // The message names the adapter package the user installed.
-    expect(() => new Analytics('key', 'Express', options as never)).toThrow(/^@apilens\/express: /);
+    const express = { framework: 'Express', packageName: '@apilens/express' };
+    expect(() => new Analytics('key', express, options as never)).toThrow(TypeError);
+    expect(() => new Analytics('key', express, options as never)).toThrow(message);
+    // The message names the adapter package the user installed…
+    expect(() => new Analytics('key', express, options as never)).toThrow(/^@apilens\/express: /);
+    // …or the core, for code that uses it directly with a framework name.
+    expect(() => new Analytics('key', 'Express', options as never)).toThrow(/^@apilens\/core: /);
   });
 
   it('rejects a non-object config and a non-string key', () => {
-    expect(() => new Analytics('key', 'Koa', 5 as never)).toThrow(
+    const koa = { framework: 'Koa', packageName: '@apilens/koa' };
+    expect(() => new Analytics('key', koa, 5 as never)).toThrow(
       /@apilens\/koa: config must be a Config instance/,
     );
-    expect(() => new Analytics(42 as never, 'Koa')).toThrow(/API key must be a string/);
+    expect(() => new Analytics(42 as never, koa)).toThrow(/@apilens\/koa: the API key must be a string/);
+  });
+
+  it('takes the framework name sent to the collector from a string or an identity', () => {
+    const direct = new Analytics('key', 'MyFramework');
+    expect([direct.framework, direct.packageName]).toEqual(['MyFramework', '@apilens/core']);
+    const adapter = new Analytics('key', { framework: 'Koa', packageName: '@apilens/koa' });
+    expect([adapter.framework, adapter.packageName]).toEqual(['Koa', '@apilens/koa']);
+    const unnamed = new Analytics('key', '');
+    expect([unnamed.framework, unnamed.packageName]).toEqual(['Custom', '@apilens/core']);
+    return Promise.all([direct.shutdown(0), adapter.shutdown(0), unnamed.shutdown(0)]);
   });
 
   it('a missing API key is a one-time warning and a no-op client', async () => {

@@ -429,3 +429,53 @@ describe('shutdown', () => {
     expect(a.stats()).toMatchObject({ sent: 1, dropped: 1 });
   });
 });
+
+describe('flush and shutdown results', () => {
+  it('flush resolves true once everything queued was accepted, false when records were lost', async () => {
+    const a = client({ onError: () => {} });
+    expect(await a.flush()).toBe(true); // nothing queued
+    a.record(rec());
+    a.record(rec());
+    expect(await a.flush()).toBe(true);
+    collector.script({ status: 400 });
+    a.record(rec());
+    expect(await a.flush()).toBe(false);
+    collector.script({
+      status: 200,
+      body: JSON.stringify({ accepted: 0, rejected: [{ index: 0, error: 'invalid' }] }),
+    });
+    a.record(rec());
+    expect(await a.flush()).toBe(false);
+    a.record(rec());
+    expect(await a.flush()).toBe(true);
+    expect(a.stats()).toMatchObject({ sent: 3, rejected: 1, dropped: 1 });
+  });
+
+  it('flush(timeoutMs) answers false at its timeout and lets delivery go on', async () => {
+    collector.script({ delayMs: 600 });
+    const a = client();
+    a.record(rec({ path: '/late' }));
+    const t0 = Date.now();
+    expect(await a.flush(100)).toBe(false);
+    const elapsed = Date.now() - t0;
+    expect(elapsed).toBeGreaterThanOrEqual(90);
+    expect(elapsed).toBeLessThan(500);
+    // Not given up on: the slow answer still arrives, and the next flush waits for it.
+    expect(await a.flush(5_000)).toBe(true);
+    expect(collector.requests().map((r) => r.path)).toEqual(['/late']);
+    expect(a.stats()).toMatchObject({ sent: 1, dropped: 0, retries: 0 });
+  });
+
+  it('shutdown resolves true when everything was delivered, false when its timeout dropped records', async () => {
+    const a = client();
+    for (let i = 0; i < 3; i++) a.record(rec());
+    expect(await a.shutdown()).toBe(true);
+    expect(await a.shutdown()).toBe(true); // idempotent: the same answer
+
+    collector.always({ hang: true });
+    const b = client({ onError: () => {} });
+    b.record(rec());
+    expect(await b.shutdown(200)).toBe(false);
+    expect(b.stats()).toMatchObject({ sent: 0, dropped: 1 });
+  });
+});

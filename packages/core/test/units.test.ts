@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApilensError, defaultIpAddress, defaultIpAddressFrom, stripQuery } from '../src/index.js';
+import { ApilensError, defaultIpAddress, defaultIpAddressFrom } from '../src/index.js';
+import { stripQuery } from '../src/internal.js';
 import { RingQueue } from '../src/queue.js';
 import { Reporter } from '../src/report.js';
 import { BACKOFF_MAX_MS, backoffMs, parseRetryAfter } from '../src/retry.js';

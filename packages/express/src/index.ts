@@ -1,4 +1,5 @@
 export {
+  type AnalyticsControls,
   type AnalyticsStats,
   ApilensError,
   type ApilensErrorCode,

@@ -51,7 +51,7 @@ function makeApp(express: ExpressFactory, options: ExpressOptions) {
       res.write('b');
       if (++n === 4) {
         clearInterval(timer);
-        res.end('c');
+        res.end();
       }
     }, 50);
   });
@@ -75,6 +75,7 @@ function makeApp(express: ExpressFactory, options: ExpressOptions) {
 describe.each(majors)('%s', (_name, express) => {
   describeAdapterCases({
     framework: 'Express',
+    nestedErrorStatus: 418,
     async start(options) {
       const { app, mw } = makeApp(express, options as ExpressOptions);
       return { ...(await listening(app.listen(0, '127.0.0.1'))), handle: mw };
@@ -124,19 +125,11 @@ describe.each(majors)('%s', (_name, express) => {
     expect(r).toMatchObject({ path: '/admin/stats/monday', route: '/admin/stats/:day', status: 200 });
   });
 
-  it('records thrown and forwarded errors with the status the client got', async () => {
+  it('records errors forwarded with next(err) with their status', async () => {
     const base = await listen(build());
-    expect((await fetch(`${base}/boom`)).status).toBe(500);
     expect((await fetch(`${base}/next-error`)).status).toBe(503);
-    expect((await fetch(`${base}/api/v1/items/3/fail`)).status).toBe(418);
-    const all = await records(3);
-    const byPath = new Map(all.map((r) => [r.path, r]));
-    expect(byPath.get('/boom')).toMatchObject({ status: 500, route: '/boom' });
-    expect(byPath.get('/next-error')).toMatchObject({ status: 503, route: '/next-error' });
-    expect(byPath.get('/api/v1/items/3/fail')).toMatchObject({
-      status: 418,
-      route: '/api/v1/items/:itemId/fail',
-    });
+    const [r] = await records(1);
+    expect(r).toMatchObject({ status: 503, route: '/next-error', path: '/next-error' });
   });
 
   it('records errors answered by an error-handling middleware', async () => {
@@ -152,26 +145,11 @@ describe.each(majors)('%s', (_name, express) => {
     expect(r).toMatchObject({ status: 502, route: '/boom', path: '/boom' });
   });
 
-  it('records unmatched routes as 404 without a route', async () => {
+  it('records a method without a route as 404 without a route', async () => {
     const base = await listen(build());
-    expect((await fetch(`${base}/nope/1?q=2`)).status).toBe(404);
     expect((await fetch(`${base}/users/1`, { method: 'DELETE' })).status).toBe(404);
-    const all = await records(2);
-    expect(all).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ path: '/nope/1', status: 404, route: null, method: 'GET' }),
-        expect.objectContaining({ path: '/users/1', status: 404, route: null, method: 'DELETE' }),
-      ]),
-    );
-  });
-
-  it('times a streamed response until its last byte', async () => {
-    const base = await listen(build());
-    const res = await fetch(`${base}/stream`);
-    expect(await res.text()).toBe('abbbbc');
     const [r] = await records(1);
-    expect(r).toMatchObject({ path: '/stream', route: '/stream', status: 200 });
-    expect(r!.response_time).toBeGreaterThanOrEqual(190);
+    expect(r).toMatchObject({ path: '/users/1', status: 404, route: null, method: 'DELETE' });
   });
 
   it('does not record requests an exclude predicate rejects, and passes it the request', async () => {

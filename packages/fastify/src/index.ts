@@ -1,6 +1,14 @@
 import { fastifyAnalytics } from './plugin.js';
 
-export { type AnalyticsStats, ApilensError, Config, type Options } from '@apilens/core';
-export { fastifyAnalytics } from './plugin.js';
-export type { ApilensHandle, FastifyAnalyticsOptions } from './types.js';
+export {
+  type AnalyticsControls,
+  type AnalyticsStats,
+  ApilensError,
+  type ApilensErrorCode,
+  type ExcludeOption,
+  type Options,
+  type PrivacyLevel,
+} from '@apilens/core';
+export { Config, fastifyAnalytics } from './plugin.js';
+export type { ApilensHandle, FastifyAnalyticsOptions, FastifyConfigInput, FastifyOptions } from './types.js';
 export default fastifyAnalytics;

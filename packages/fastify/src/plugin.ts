@@ -1,9 +1,25 @@
-import { Analytics, attachControls, nodeAccessors, OPTION_NAMES } from '@apilens/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { Analytics, attachControls, Config as CoreConfig } from '@apilens/core';
+import { OPTION_NAMES } from '@apilens/core/internal';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { recordingHook } from './recording.js';
 import type { ApilensHandle, FastifyAnalyticsOptions } from './types.js';
 
 const PACKAGE = '@apilens/fastify';
+/** Who reports, for the collector and for messages. */
+const IDENTITY = { framework: 'Fastify', packageName: PACKAGE };
+
+/**
+ * apilens configuration for Fastify. Same fields as the core `Config`, with the
+ * mappers typed for the `FastifyRequest`.
+ *
+ * @example
+ * const config = new Config();
+ * config.privacyLevel = 2;
+ * config.getUserID = (request) => request.headers['x-user-id'];
+ * await app.register(fastifyAnalytics, { apiKey: process.env.APILENS_API_KEY, config });
+ */
+export class Config<Req extends FastifyRequest = FastifyRequest> extends CoreConfig<Req> {}
 
 function checkOptions(options: unknown): FastifyAnalyticsOptions {
   if (options === undefined || options === null) return {};
@@ -14,7 +30,7 @@ function checkOptions(options: unknown): FastifyAnalyticsOptions {
   }
   const o = options as Record<string, unknown>;
   // Config fields put next to apiKey instead of inside `config`.
-  const misplaced = OPTION_NAMES.find((k) => k in o);
+  const misplaced = OPTION_NAMES.find((k: string) => k in o);
   if (misplaced !== undefined) {
     throw new TypeError(
       `${PACKAGE}: options.${misplaced} is not a plugin option: put it inside options.config, e.g. app.register(fastifyAnalytics, { apiKey, config: { ${misplaced}: … } }).`,
@@ -44,41 +60,16 @@ function apilensPlugin(
   let analytics: Analytics<FastifyRequest>;
   try {
     const opts = checkOptions(options);
-    analytics = new Analytics<FastifyRequest>(opts.apiKey, 'Fastify', opts.config);
+    analytics = new Analytics<FastifyRequest>(opts.apiKey, IDENTITY, opts.config);
   } catch (err) {
     done(err as Error);
     return;
   }
 
-  const record = analytics.createRecorder(
-    nodeAccessors<FastifyRequest>(
-      (req) => req.raw,
-      (req) => req.url,
-    ),
-  );
-
   const handle: ApilensHandle = attachControls({}, analytics);
   fastify.decorate('apilens', handle);
-
-  if (analytics.enabled) {
-    // onResponse runs once the response is sent, for every request: matched routes, 404s and
-    // errors alike. reply.elapsedTime is measured by Fastify from the start of the request, so no
-    // onRequest hook (and no per-request state) is needed.
-    fastify.addHook(
-      'onResponse',
-      function apilensOnResponse(
-        request: FastifyRequest,
-        reply: FastifyReply,
-        next: HookHandlerDoneFunction,
-      ) {
-        const route = request.routeOptions;
-        if (route.config?.analytics !== false) {
-          record(request, request.method, reply.statusCode, route.url ?? null, reply.elapsedTime);
-        }
-        next();
-      },
-    );
-  }
+  // A root hook (fastify-plugin lifts it out of encapsulation): it sees every route, prefixes included.
+  if (analytics.enabled) fastify.addHook('onResponse', recordingHook(analytics));
   // Runs on app.close(): delivers what is still queued before the server is gone.
   fastify.addHook('onClose', (_instance, next) => {
     analytics.shutdown().then(() => next(), next);

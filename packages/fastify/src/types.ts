@@ -1,4 +1,4 @@
-import type { AnalyticsStats, Config, Options } from '@apilens/core';
+import type { AnalyticsControls, Config, Options } from '@apilens/core';
 import type { FastifyRequest } from 'fastify';
 
 /** Options of {@link fastifyAnalytics}, passed as the second argument of `app.register`. */
@@ -9,22 +9,20 @@ export interface FastifyAnalyticsOptions {
    */
   apiKey?: string;
   /** SDK options: privacy level, collector URL, mappers (given the Fastify request), exclude, batching. */
-  config?: Config<FastifyRequest> | Options<FastifyRequest>;
+  config?: FastifyConfigInput;
 }
 
-/** What the plugin decorates the Fastify instance with, as `app.apilens`. */
-export interface ApilensHandle {
-  /** Sends every queued record now; resolves once they are delivered or given up on. Never rejects. */
-  flush(): Promise<void>;
-  /**
-   * Stops the client and delivers what is queued, waiting at most `timeoutMs`. Called for you by
-   * `app.close()`; idempotent.
-   * @param timeoutMs @default 5000
-   */
-  shutdown(timeoutMs?: number): Promise<void>;
-  /** Counters since registration: queued, in flight, sent, rejected, dropped, retries, failed batches. */
-  stats(): AnalyticsStats;
-}
+/**
+ * What the plugin decorates the Fastify instance with, as `app.apilens`: the SDK's controls
+ * (`flush()`, `shutdown()`, `stats()`, `analytics`). `shutdown()` is called for you by `app.close()`.
+ */
+export type ApilensHandle = AnalyticsControls<FastifyRequest>;
+
+/** SDK options with mappers typed for Fastify: each receives the `FastifyRequest`. */
+export type FastifyOptions = Options<FastifyRequest>;
+
+/** Config accepted in {@link FastifyAnalyticsOptions.config}: a `Config` instance or an options object. */
+export type FastifyConfigInput = Config<FastifyRequest> | FastifyOptions;
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,8 +1,4 @@
-/** The parts of Node's IncomingMessage the adapter reads (a type, so nothing Node-only is imported). */
-export interface NodeIncoming {
-  headers: Record<string, string | string[] | undefined>;
-  socket?: { remoteAddress?: string } | null;
-}
+import type { NodeRequestLike } from '@apilens/core';
 
 /** The parts of Node's ServerResponse the adapter uses. */
 export interface NodeOutgoing {
@@ -11,8 +7,8 @@ export interface NodeOutgoing {
   on(event: 'finish', listener: () => void): unknown;
 }
 
-/** `c.env` under @hono/node-server: the raw Node request and response. */
+/** `c.env` under @hono/node-server: the raw Node request (read as core reads any Node request) and response. */
 export interface NodeBindings {
-  incoming?: NodeIncoming;
+  incoming?: NodeRequestLike;
   outgoing?: NodeOutgoing;
 }

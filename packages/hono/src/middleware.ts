@@ -1,7 +1,17 @@
-import { Analytics, attachControls, Config as CoreConfig } from '@apilens/core';
+import { type Analytics, Config as CoreConfig, instrument } from '@apilens/core';
 import type { Context, Next } from 'hono';
 import type { HonoAnalyticsMiddleware, HonoConfigInput } from './types.js';
-import { ACCESSORS, nodeOutgoing, routeOf, timedBody, waitUntil } from './utils.js';
+import { ACCESSORS, loadRouteHelper, nodeOutgoing, routeOf, timedBody, waitUntil } from './utils.js';
+
+/** Who reports, for the collector and for messages. */
+const IDENTITY = { framework: 'Hono', packageName: '@apilens/hono' };
+
+/**
+ * How long a delivery handed to `waitUntil` may keep an edge isolate busy. Workers
+ * grant about 30 s after the response; a hung collector must not hold every request's
+ * isolate that long, and what is left is sent with a later request's flush.
+ */
+const WAIT_UNTIL_FLUSH_MS = 5_000;
 
 /**
  * apilens configuration for Hono. Same fields as the core `Config`, with the
@@ -13,7 +23,7 @@ import { ACCESSORS, nodeOutgoing, routeOf, timedBody, waitUntil } from './utils.
  * config.getUserID = (c) => c.req.header('x-user-id');
  * app.use('*', honoAnalytics(env.APILENS_API_KEY, config));
  */
-export class Config extends CoreConfig<Context> {}
+export class Config<Req extends Context = Context> extends CoreConfig<Req> {}
 
 /**
  * Creates the apilens middleware for Hono 4. Register it first, with
@@ -43,55 +53,58 @@ export function honoAnalytics(
   apiKey: string | undefined | null,
   config?: HonoConfigInput,
 ): HonoAnalyticsMiddleware {
-  const analytics = new Analytics<Context>(apiKey, 'Hono', config);
+  return instrument(apiKey, IDENTITY, config, honoMiddleware);
+}
+
+/** The middleware {@link honoAnalytics} returns: recording, or (no API key) passing requests on. */
+function honoMiddleware(analytics: Analytics<Context>): (c: Context, next: Next) => Promise<void> {
+  if (!analytics.enabled) {
+    return async function apilensHono(_c, next) {
+      await next();
+    };
+  }
   const record = analytics.createRecorder<Context>(ACCESSORS);
-
-  const middleware = analytics.enabled
-    ? async function apilensHono(c: Context, next: Next): Promise<void> {
-        const start = performance.now();
-        try {
-          await next();
-        } catch (err) {
-          // Only what Hono's compose does not catch (a thrown non-Error) gets here; the server answers 500.
-          record(c, c.req.method, 500, routeOf(c, 500), performance.now() - start);
-          throw err;
-        }
-        const outgoing = nodeOutgoing(c);
-        if (outgoing !== undefined) {
-          // @hono/node-server writes the body after this returns; 'finish' is when the client has all of it.
-          const route = routeOf(c, c.res.status);
-          outgoing.on('finish', () => {
-            record(c, c.req.method, outgoing.statusCode, route, performance.now() - start);
-          });
-          return;
-        }
-        const res = c.res;
-        const status = res.status;
-        const route = routeOf(c, status);
-        if (res.body === null || status === 101) {
-          record(c, c.req.method, status, route, performance.now() - start);
-          waitUntil(c, analytics.flush());
-          return;
-        }
-        let settle: () => void = () => {};
-        const settled = new Promise<void>((resolve) => {
-          settle = resolve;
-        });
-        c.res = new Response(
-          timedBody(res.body, (completed) => {
-            if (completed) record(c, c.req.method, status, route, performance.now() - start);
-            settle();
-          }),
-          res,
-        );
-        waitUntil(
-          c,
-          settled.then(() => analytics.flush()),
-        );
-      }
-    : async function apilensHono(_c: Context, next: Next): Promise<void> {
-        await next();
-      };
-
-  return attachControls(middleware, analytics);
+  void loadRouteHelper();
+  return async function apilensHono(c, next) {
+    const start = performance.now();
+    try {
+      await next();
+    } catch (err) {
+      // Only what Hono's compose does not catch (a thrown non-Error) gets here; the server answers 500.
+      record(c, c.req.method, 500, routeOf(c, 500), performance.now() - start);
+      throw err;
+    }
+    const outgoing = nodeOutgoing(c);
+    if (outgoing !== undefined) {
+      // @hono/node-server writes the body after this returns; 'finish' is when the client has all of it.
+      const route = routeOf(c, c.res.status);
+      outgoing.on('finish', () => {
+        record(c, c.req.method, outgoing.statusCode, route, performance.now() - start);
+      });
+      return;
+    }
+    const res = c.res;
+    const status = res.status;
+    const route = routeOf(c, status);
+    if (res.body === null || status === 101) {
+      record(c, c.req.method, status, route, performance.now() - start);
+      waitUntil(c, analytics.flush(WAIT_UNTIL_FLUSH_MS));
+      return;
+    }
+    let settle: () => void = () => {};
+    const settled = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    c.res = new Response(
+      timedBody(res.body, (completed) => {
+        if (completed) record(c, c.req.method, status, route, performance.now() - start);
+        settle();
+      }),
+      res,
+    );
+    waitUntil(
+      c,
+      settled.then(() => analytics.flush(WAIT_UNTIL_FLUSH_MS)),
+    );
+  };
 }

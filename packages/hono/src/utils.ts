@@ -1,9 +1,15 @@
-import { defaultIpAddress, defaultIpAddressFrom, type RequestAccessors } from '@apilens/core';
+import {
+  defaultIpAddress,
+  defaultIpAddressFrom,
+  type NodeRequestLike,
+  type RequestAccessors,
+} from '@apilens/core';
 import type { Context } from 'hono';
-import type { NodeBindings, NodeIncoming, NodeOutgoing } from './internal-types.js';
+import type { RouterRoute } from 'hono/types';
+import type { NodeBindings, NodeOutgoing } from './internal-types.js';
 
 /** The raw Node request when the app runs on @hono/node-server (it passes `{ incoming, outgoing }` as `c.env`). */
-export function nodeIncoming(c: Context): NodeIncoming | undefined {
+export function nodeIncoming(c: Context): NodeRequestLike | undefined {
   const incoming = (c.env as NodeBindings | undefined)?.incoming;
   return incoming !== undefined && typeof incoming.headers === 'object' ? incoming : undefined;
 }
@@ -33,6 +39,49 @@ export const ACCESSORS: RequestAccessors<Context> = {
   userAgent: (c) => header(c, 'user-agent') as string | undefined,
 };
 
+type MatchedRoutes = (c: Context) => RouterRoute[];
+
+/** Before Hono 4.8 the only way to the matched routes; deprecated since in favour of `hono/route`. */
+const fromRequest: MatchedRoutes = (c) => c.req.matchedRoutes;
+let matchedRoutes: MatchedRoutes = fromRequest;
+let helperLoad: Promise<void> | undefined;
+
+/**
+ * Reads matched routes through `hono/route` from now on where the installed Hono has
+ * it (4.8 and later); older 4.x keep `c.req.matchedRoutes`. Loaded once, when the
+ * first middleware is created, by a dynamic import: a static one would fail to
+ * resolve on Hono < 4.8, and bundlers leave a dynamic import that may fail alone.
+ * Requests answered before it has loaded use `c.req.matchedRoutes`, which gives the
+ * same routes.
+ */
+export function loadRouteHelper(): Promise<void> {
+  helperLoad ??= import('hono/route').then(
+    (helper: { matchedRoutes?: unknown }) => {
+      if (typeof helper.matchedRoutes === 'function') matchedRoutes = helper.matchedRoutes as MatchedRoutes;
+    },
+    () => {
+      // Hono before 4.8: no hono/route.
+    },
+  );
+  return helperLoad;
+}
+
+/** Which way the routes are read now, for tests. */
+export function routeSource(): 'hono/route' | 'c.req.matchedRoutes' {
+  return matchedRoutes === fromRequest ? 'c.req.matchedRoutes' : 'hono/route';
+}
+
+function routesOf(c: Context): RouterRoute[] {
+  try {
+    return matchedRoutes(c);
+  } catch {
+    // A second copy of Hono (its ESM and CJS builds both loaded) keys the match result with a
+    // symbol of its own, and the helper throws on the other copy's requests: back to the request.
+    matchedRoutes = fromRequest;
+    return fromRequest(c);
+  }
+}
+
 /**
  * Route template of the request: the path of the route that ran last (Hono's
  * `routePath`: the handler that answered, or the middleware that answered
@@ -41,7 +90,7 @@ export const ACCESSORS: RequestAccessors<Context> = {
  */
 export function routeOf(c: Context, status: number): string | null {
   const index = c.req.routeIndex;
-  const routes = c.req.matchedRoutes;
+  const routes = routesOf(c);
   const route = routes[index];
   if (route === undefined) return null;
   if (status === 404 && route.method === 'ALL' && index === routes.length - 1) return null;

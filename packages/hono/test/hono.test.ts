@@ -3,15 +3,33 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { stream } from 'hono/streaming';
+import { Hono as Hono47 } from 'hono47';
+import { HTTPException as HTTPException47 } from 'hono47/http-exception';
+import { stream as stream47 } from 'hono47/streaming';
 import { describe, expect, it } from 'vitest';
 import { describeAdapterCases, useAdapterTest } from '../../../test-utils/adapter-cases.js';
 import { listening, sleep } from '../../../test-utils/helpers.js';
 import { Config, type HonoAnalyticsMiddleware, type HonoOptions, honoAnalytics } from '../src/index.js';
+import { routeSource } from '../src/utils.js';
 
 const serveNode = (app: Hono) => serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
 
+/** What the test app needs of a Hono major. */
+interface HonoModule {
+  Hono: typeof Hono;
+  HTTPException: typeof HTTPException;
+  stream: typeof stream;
+}
+const hono4: HonoModule = { Hono, HTTPException, stream };
+// Hono 4.7 has no `hono/route`: the adapter falls back to `c.req.matchedRoutes`.
+const hono47 = { Hono: Hono47, HTTPException: HTTPException47, stream: stream47 } as unknown as HonoModule;
+const majors: Array<[string, HonoModule]> = [
+  ['Hono 4 (current)', hono4],
+  ['Hono 4.7', hono47],
+];
+
 /** The test app: every route the shared cases and the Hono-specific ones below request. */
-function makeApp(options: HonoOptions) {
+function makeApp(options: HonoOptions, { Hono, HTTPException, stream }: HonoModule = hono4) {
   const app = new Hono();
   // Hono's default answer, without its console.error.
   app.onError((err, c) =>
@@ -65,36 +83,46 @@ function makeApp(options: HonoOptions) {
   return { app, mw };
 }
 
-describeAdapterCases({
-  framework: 'Hono',
-  async start(options) {
-    const { app, mw } = makeApp(options as HonoOptions);
-    return { ...(await listening(serveNode(app))), handle: mw };
-  },
-  exclude: {
-    patterns: ['/health', /^\/api\//, '/users/:id'],
-    requests: ['/health', '/api/v1/items/9', '/users/5', '/boom'],
-    recorded: ['/boom'],
-  },
-  typedMappers: {
-    getPath: (c) => c.req.path.toUpperCase(),
-    getHostname: (c) => c.req.header('x-host'),
-    getUserAgent: () => 'mapped-agent',
-    getIPAddress: (c) => c.req.header('x-client'),
-    getUserID: (c) => c.req.header('x-user-id'),
-  } satisfies HonoOptions,
-  async startWithConfigInstance(serverUrl) {
-    const config = new Config();
-    config.serverUrl = serverUrl;
-    config.flushIntervalMs = 50;
-    config.getUserID = (c) => c.req.header('x-user-id');
-    const app = new Hono();
-    const mw = honoAnalytics('config-key', config);
-    app.use('*', mw);
-    app.get('/me', (c) => c.text('me'));
-    return { ...(await listening(serveNode(app))), handle: mw };
-  },
-  meRoute: '/me',
+describe.each(majors)('%s', (name, mod) => {
+  describeAdapterCases({
+    framework: 'Hono',
+    // A plain Error from a handler: Hono's default error answer.
+    nestedErrorStatus: 500,
+    async start(options) {
+      const { app, mw } = makeApp(options as HonoOptions, mod);
+      return { ...(await listening(serveNode(app))), handle: mw };
+    },
+    exclude: {
+      patterns: ['/health', /^\/api\//, '/users/:id'],
+      requests: ['/health', '/api/v1/items/9', '/users/5', '/boom'],
+      recorded: ['/boom'],
+    },
+    typedMappers: {
+      getPath: (c) => c.req.path.toUpperCase(),
+      getHostname: (c) => c.req.header('x-host'),
+      getUserAgent: () => 'mapped-agent',
+      getIPAddress: (c) => c.req.header('x-client'),
+      getUserID: (c) => c.req.header('x-user-id'),
+    } satisfies HonoOptions,
+    async startWithConfigInstance(serverUrl) {
+      const config = new Config();
+      config.serverUrl = serverUrl;
+      config.flushIntervalMs = 50;
+      config.getUserID = (c) => c.req.header('x-user-id');
+      const app = new mod.Hono();
+      const mw = honoAnalytics('config-key', config);
+      app.use('*', mw);
+      app.get('/me', (c) => c.text('me'));
+      return { ...(await listening(serveNode(app))), handle: mw };
+    },
+    meRoute: '/me',
+  });
+
+  it(`reads the matched routes through ${mod === hono4 ? 'hono/route' : 'c.req.matchedRoutes'}`, () => {
+    // Hono ≥ 4.8 has hono/route; on 4.7 the helper (of the installed Hono 4.13) does not know the
+    // app's requests, and the adapter goes back to c.req.matchedRoutes for good.
+    expect(routeSource(), name).toBe(mod === hono4 ? 'hono/route' : 'c.req.matchedRoutes');
+  });
 });
 
 const t = useAdapterTest<HonoAnalyticsMiddleware>();
@@ -108,19 +136,11 @@ function build(config: HonoOptions = {}) {
 }
 
 describe('Hono on @hono/node-server', () => {
-  it('records errors with the status onError answered', async () => {
+  it('records an HTTPException with its status', async () => {
     const base = await listen(build());
-    expect((await fetch(`${base}/boom`)).status).toBe(500);
     expect((await fetch(`${base}/teapot`)).status).toBe(418);
-    expect((await fetch(`${base}/api/v1/items/3/fail`)).status).toBe(500);
-    const all = await records(3);
-    const byPath = new Map(all.map((r) => [r.path, r]));
-    expect(byPath.get('/boom')).toMatchObject({ status: 500, route: '/boom' });
-    expect(byPath.get('/teapot')).toMatchObject({ status: 418, route: '/teapot' });
-    expect(byPath.get('/api/v1/items/3/fail')).toMatchObject({
-      status: 500,
-      route: '/api/v1/items/:itemId/fail',
-    });
+    const [r] = await records(1);
+    expect(r).toMatchObject({ status: 418, route: '/teapot' });
   });
 
   it('records a thrown non-Error, which Hono leaves to the server, as 500', async () => {
@@ -139,14 +159,11 @@ describe('Hono on @hono/node-server', () => {
     expect(r).toMatchObject({ status: 503, route: '/boom' });
   });
 
-  it('records unmatched routes as 404 without a route, and a handler’s own 404 with its route', async () => {
+  it('records a handler’s own 404 with its route', async () => {
     const base = await listen(build());
-    expect((await fetch(`${base}/nope/1?q=2`)).status).toBe(404);
     expect((await fetch(`${base}/missing`)).status).toBe(404);
-    const all = await records(2);
-    const byPath = new Map(all.map((r) => [r.path, r]));
-    expect(byPath.get('/nope/1')).toMatchObject({ status: 404, route: null, method: 'GET' });
-    expect(byPath.get('/missing')).toMatchObject({ status: 404, route: '/missing' });
+    const [r] = await records(1);
+    expect(r).toMatchObject({ path: '/missing', status: 404, route: '/missing' });
   });
 
   it('records a middleware that answers early with its own pattern', async () => {
@@ -160,15 +177,6 @@ describe('Hono on @hono/node-server', () => {
       [401, '/admin/*'],
       [200, '/admin/stats'],
     ]);
-  });
-
-  it('times a streamed response until its last byte', async () => {
-    const base = await listen(build());
-    const res = await fetch(`${base}/stream`);
-    expect(await res.text()).toBe('abbbb');
-    const [r] = await records(1);
-    expect(r).toMatchObject({ path: '/stream', route: '/stream', status: 200 });
-    expect(r!.response_time).toBeGreaterThanOrEqual(190);
   });
 });
 

@@ -1,6 +1,9 @@
-import { Analytics, attachControls, Config as CoreConfig, nodeAccessors } from '@apilens/core';
+import { type Analytics, Config as CoreConfig, instrument, nodeAccessors } from '@apilens/core';
 import type { Context, Next } from 'koa';
 import type { KoaAnalyticsMiddleware, KoaConfigInput } from './types.js';
+
+/** Who reports, for the collector and for messages. */
+const IDENTITY = { framework: 'Koa', packageName: '@apilens/koa' };
 
 /**
  * apilens configuration for Koa. Same fields as the core `Config`, with the
@@ -12,7 +15,7 @@ import type { KoaAnalyticsMiddleware, KoaConfigInput } from './types.js';
  * config.getUserID = (ctx) => ctx.state.user?.id;
  * app.use(koaAnalytics(process.env.APILENS_API_KEY, config));
  */
-export class Config extends CoreConfig<Context> {}
+export class Config<Req extends Context = Context> extends CoreConfig<Req> {}
 
 // Raw values only: the core strips the query string and splits x-forwarded-for at flush time.
 // `originalUrl` is fixed at request start, whatever koa-mount or rewrites do to `ctx.url` later.
@@ -28,6 +31,24 @@ function routeOf(ctx: RoutedContext): string | null {
   const route = ctx._matchedRoute;
   if (route === undefined || route === null) return null;
   return typeof route === 'string' ? route : String(route);
+}
+
+/** The middleware {@link koaAnalytics} returns: recording, or (no API key) passing requests on. */
+function koaMiddleware(analytics: Analytics<Context>): (ctx: Context, next: Next) => Promise<unknown> {
+  const record = analytics.createRecorder<Context>(ACCESSORS);
+  // Without an API key: a fresh function (the controls are attached to it) that passes requests on.
+  if (!analytics.enabled) return (_ctx, next) => next();
+  return function apilensKoa(ctx, next) {
+    const start = performance.now();
+    const res = ctx.res;
+    // Koa writes the body (a stream included) and handles errors after the
+    // middleware chain settles: 'finish' is when the client has it all, and
+    // `res.statusCode` then is the status it got.
+    res.on('finish', () => {
+      record(ctx, ctx.req.method ?? 'GET', res.statusCode, routeOf(ctx), performance.now() - start);
+    });
+    return next();
+  };
 }
 
 /**
@@ -56,24 +77,5 @@ export function koaAnalytics(
   apiKey: string | undefined | null,
   config?: KoaConfigInput,
 ): KoaAnalyticsMiddleware {
-  const analytics = new Analytics<Context>(apiKey, 'Koa', config);
-  const record = analytics.createRecorder<Context>(ACCESSORS);
-
-  const middleware = analytics.enabled
-    ? function apilensKoa(ctx: Context, next: Next): Promise<unknown> {
-        const start = performance.now();
-        const res = ctx.res;
-        // Koa writes the body (a stream included) and handles errors after the
-        // middleware chain settles: 'finish' is when the client has it all, and
-        // `res.statusCode` then is the status it got.
-        res.on('finish', () => {
-          record(ctx, ctx.req.method ?? 'GET', res.statusCode, routeOf(ctx), performance.now() - start);
-        });
-        return next();
-      }
-    : function apilensKoa(_ctx: Context, next: Next): Promise<unknown> {
-        return next();
-      };
-
-  return attachControls(middleware, analytics);
+  return instrument(apiKey, IDENTITY, config, koaMiddleware);
 }

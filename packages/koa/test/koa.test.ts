@@ -50,7 +50,7 @@ function makeApp(Koa: KoaClass, options: KoaOptions, before: Koa3.Middleware = s
           return;
         }
         setTimeout(() => {
-          this.push(n++ < 4 ? 'b' : null);
+          this.push(n++ <= 4 ? 'b' : null);
         }, 50);
       },
     });
@@ -84,6 +84,7 @@ function makeApp(Koa: KoaClass, options: KoaOptions, before: Koa3.Middleware = s
 describe.each(majors)('%s', (_name, Koa) => {
   describeAdapterCases({
     framework: 'Koa',
+    nestedErrorStatus: 418,
     async start(options) {
       const { app, mw } = makeApp(Koa, options as KoaOptions);
       return { ...(await listening(app.listen(0, '127.0.0.1'))), handle: mw };
@@ -129,21 +130,13 @@ describe.each(majors)('%s', (_name, Koa) => {
     return made.app;
   }
 
-  it('records thrown errors and ctx.throw with the status Koa answered', async () => {
+  it('records ctx.throw and errors carrying a status with the status Koa answered', async () => {
     const base = await listen(build());
-    expect((await fetch(`${base}/boom`)).status).toBe(500);
     expect((await fetch(`${base}/forbidden`)).status).toBe(403);
     expect((await fetch(`${base}/unavailable`)).status).toBe(503);
-    expect((await fetch(`${base}/api/v1/items/3/fail`)).status).toBe(418);
-    const all = await records(4);
-    const byPath = new Map(all.map((r) => [r.path, r]));
-    expect(byPath.get('/boom')).toMatchObject({ status: 500, route: '/boom' });
+    const byPath = new Map((await records(2)).map((r) => [r.path, r]));
     expect(byPath.get('/forbidden')).toMatchObject({ status: 403, route: '/forbidden' });
     expect(byPath.get('/unavailable')).toMatchObject({ status: 503, route: '/unavailable' });
-    expect(byPath.get('/api/v1/items/3/fail')).toMatchObject({
-      status: 418,
-      route: '/api/v1/items/:itemId/fail',
-    });
   });
 
   it('records the status set by an error-handling middleware', async () => {
@@ -160,22 +153,6 @@ describe.each(majors)('%s', (_name, Koa) => {
     expect((await fetch(`${base}/boom`)).status).toBe(422);
     const [r] = await records(1);
     expect(r).toMatchObject({ status: 422, route: '/boom', path: '/boom' });
-  });
-
-  it('records unmatched routes as 404 without a route', async () => {
-    const base = await listen(build());
-    expect((await fetch(`${base}/nope/1?q=2`)).status).toBe(404);
-    const [r] = await records(1);
-    expect(r).toMatchObject({ path: '/nope/1', status: 404, route: null, method: 'GET' });
-  });
-
-  it('times a streamed body until its last byte', async () => {
-    const base = await listen(build());
-    const res = await fetch(`${base}/stream`);
-    expect(await res.text()).toBe('abbb');
-    const [r] = await records(1);
-    expect(r).toMatchObject({ path: '/stream', route: '/stream', status: 200 });
-    expect(r!.response_time).toBeGreaterThanOrEqual(190);
   });
 });
 

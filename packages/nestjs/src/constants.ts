@@ -12,8 +12,6 @@ export const FASTIFY_ROUTE_CONFIG = '__fastify_route_config__';
  * both end up loaded, still read each other's notes.
  */
 export const NOTE = Symbol.for('apilens.nestjs.note');
-/** Start time of a request on the Express platform (performance.now()). */
-export const STARTED = Symbol.for('apilens.nestjs.started');
 
 /** Values of the {@link NOTE}: the handler was reached and is to be recorded, or skipped. */
 export const RECORD = 1;

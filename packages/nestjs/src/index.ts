@@ -1,4 +1,13 @@
-export { type AnalyticsStats, ApilensError, Config, type Options } from '@apilens/core';
+export {
+  type AnalyticsControls,
+  type AnalyticsStats,
+  ApilensError,
+  type ApilensErrorCode,
+  type ExcludeOption,
+  type Options,
+  type PrivacyLevel,
+} from '@apilens/core';
+export { Config } from './config.js';
 export { ANALYTICS_MODULE_OPTIONS, SKIP_ANALYTICS } from './constants.js';
 export { SkipAnalytics } from './decorators.js';
 export { AnalyticsInterceptor } from './interceptor.js';
@@ -9,4 +18,6 @@ export type {
   AnalyticsModuleOptions,
   AnalyticsModuleRootOptions,
   AnalyticsModuleWiring,
+  NestConfigInput,
+  NestOptions,
 } from './types.js';

@@ -18,12 +18,12 @@ function skipped(handler: object, cls: object): boolean {
 
 /**
  * Opts the controllers (or handlers) it decorates into recording when the module is imported
- * with `global: false`: `@UseInterceptors(AnalyticsInterceptor)`. It only marks the request
+ * with `routes: 'marked'`: `@UseInterceptors(AnalyticsInterceptor)`. It only marks the request
  * (recorded, or skipped with `@SkipAnalytics()`); the record itself is made by the module once
  * the response has been sent, so it carries the status the client really got, also when a pipe
  * or an exception filter answered. It has no dependencies, so it works in any module.
  *
- * Not needed with the default `global: true`, which records every request without an
+ * Not needed with the default `routes: 'all'`, which records every request without an
  * interceptor.
  */
 @Injectable()

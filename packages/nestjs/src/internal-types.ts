@@ -1,43 +1,33 @@
-// The few fields of the platforms' request/response objects apilens reads. Declared here so
-// that neither express nor fastify is needed to build or type-check this package.
-import type { NOTE, STARTED } from './constants.js';
+// The platforms' objects as apilens sees them. Declared (or taken from the adapters' internal
+// types) so that neither express nor fastify is needed to build or type-check this package.
+import type { ExpressLikeRequest, ExpressLikeResponse } from '@apilens/express/internal';
+import type { FastifyLikeRequest, OnResponseHook } from '@apilens/fastify/internal';
+import type { NOTE } from './constants.js';
 
-type Headers = Record<string, string | string[] | undefined>;
-
-export interface ExpressLikeRequest {
-  method: string;
-  url: string;
-  originalUrl?: string;
-  headers: Headers;
-  socket?: { remoteAddress?: string };
-  route?: { path?: unknown; stack?: Array<{ handle?: object }> };
-  [NOTE]?: number;
-  [STARTED]?: number;
-}
-
-export interface ExpressLikeResponse {
-  req: ExpressLikeRequest;
-  statusCode: number;
-  on(event: 'finish', fn: (this: ExpressLikeResponse) => void): unknown;
-}
-
-export interface FastifyLikeRequest {
-  method: string;
-  url: string;
-  headers: Headers;
-  socket?: { remoteAddress?: string };
-  routeOptions?: { url?: string; config?: { analytics?: boolean } };
+/** What the interceptor notes on a request it saw: {@link RECORD} or {@link SKIP}. */
+interface Noted {
   [NOTE]?: number;
 }
 
-export interface FastifyLikeReply {
-  statusCode: number;
-  elapsedTime: number;
+export type NestExpressRequest = ExpressLikeRequest & Noted;
+export type NestFastifyRequest = FastifyLikeRequest & Noted;
+
+/** The Express app of `@nestjs/platform-express` (`adapter.getInstance()`). */
+export interface ExpressLikeApp {
+  use(middleware: (req: NestExpressRequest, res: ExpressLikeResponse, next: () => void) => void): unknown;
 }
+
+/** The Fastify instance of `@nestjs/platform-fastify` (`adapter.getInstance()`). */
+export interface FastifyLikeInstance {
+  addHook(name: 'onResponse', hook: OnResponseHook<NestFastifyRequest>): unknown;
+}
+
+/** Which requests to record: all but skipped ones, or only those an interceptor marked. */
+export type RouteScope = 'all' | 'marked';
 
 /** What the options token holds: the user's options plus which requests to record. */
 export interface ResolvedModuleOptions {
   apiKey?: string;
   config?: object;
-  scope: 'all' | 'marked';
+  routes: RouteScope;
 }

@@ -2,7 +2,7 @@ import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ANALYTICS_MODULE_OPTIONS } from './constants.js';
 import { AnalyticsInterceptor } from './interceptor.js';
-import type { ResolvedModuleOptions } from './internal-types.js';
+import type { ResolvedModuleOptions, RouteScope } from './internal-types.js';
 import { AnalyticsService } from './service.js';
 import type {
   AnalyticsModuleAsyncOptions,
@@ -11,9 +11,26 @@ import type {
 } from './types.js';
 
 const PACKAGE = '@apilens/nestjs';
-const OPTION_FIELDS = new Set(['apiKey', 'config', 'global', 'isGlobal']);
+const OPTION_FIELDS = new Set(['apiKey', 'config', 'routes', 'global', 'isGlobal']);
 
-function resolveOptions(options: unknown, global: boolean | undefined, where: string): ResolvedModuleOptions {
+/** Which routes to record, from `routes` or its deprecated alias `global`. */
+function routeScope({ routes, global }: AnalyticsModuleWiring): RouteScope {
+  if (routes !== undefined && routes !== 'all' && routes !== 'marked') {
+    throw new TypeError(`${PACKAGE}: routes must be 'all' or 'marked', got ${JSON.stringify(routes)}.`);
+  }
+  if (global !== undefined && typeof global !== 'boolean') {
+    throw new TypeError(`${PACKAGE}: global must be true or false, got ${typeof global}.`);
+  }
+  const fromGlobal = global === undefined ? undefined : global ? 'all' : 'marked';
+  if (routes !== undefined && fromGlobal !== undefined && routes !== fromGlobal) {
+    throw new TypeError(
+      `${PACKAGE}: routes: '${routes}' and the deprecated global: ${global} disagree. Drop global: routes replaces it (global: false is routes: 'marked').`,
+    );
+  }
+  return routes ?? fromGlobal ?? 'all';
+}
+
+function resolveOptions(options: unknown, routes: RouteScope, where: string): ResolvedModuleOptions {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(
@@ -24,7 +41,7 @@ function resolveOptions(options: unknown, global: boolean | undefined, where: st
   for (const key of Object.keys(o)) {
     if (!OPTION_FIELDS.has(key)) {
       throw new TypeError(
-        `${PACKAGE}: unknown option ${key} in ${where}. Known options: apiKey, config, global, isGlobal; SDK settings such as serverUrl go inside config, e.g. { apiKey, config: { ${key}: … } }.`,
+        `${PACKAGE}: unknown option ${key} in ${where}. Known options: apiKey, config, routes, isGlobal; SDK settings such as serverUrl go inside config, e.g. { apiKey, config: { ${key}: … } }.`,
       );
     }
   }
@@ -33,14 +50,7 @@ function resolveOptions(options: unknown, global: boolean | undefined, where: st
       `${PACKAGE}: apiKey must be a string (the key from \`apilens keys create\`), got ${typeof o.apiKey}.`,
     );
   }
-  if (global !== undefined && typeof global !== 'boolean') {
-    throw new TypeError(`${PACKAGE}: global must be true or false, got ${typeof global}.`);
-  }
-  return {
-    apiKey: o.apiKey as string | undefined,
-    config: o.config as object | undefined,
-    scope: global === false ? 'marked' : 'all',
-  };
+  return { apiKey: o.apiKey as string | undefined, config: o.config as object | undefined, routes };
 }
 
 function build(optionsProvider: Provider, wiring: AnalyticsModuleWiring, imports: DynamicModule['imports']) {
@@ -83,9 +93,13 @@ export class AnalyticsModule {
    * @example AnalyticsModule.forRoot({ apiKey: process.env.APILENS_API_KEY, config: { privacyLevel: 1 } })
    */
   static forRoot<Req = any>(options: AnalyticsModuleRootOptions<Req> = {}): DynamicModule {
-    const { global, isGlobal, ...rest } = (options ?? {}) as AnalyticsModuleRootOptions<Req>;
-    const resolved = resolveOptions(rest, global, 'AnalyticsModule.forRoot() options');
-    return build({ provide: ANALYTICS_MODULE_OPTIONS, useValue: resolved }, { global, isGlobal }, undefined);
+    const { routes, global, isGlobal, ...rest } = (options ?? {}) as AnalyticsModuleRootOptions<Req>;
+    const resolved = resolveOptions(
+      rest,
+      routeScope({ routes, global }),
+      'AnalyticsModule.forRoot() options',
+    );
+    return build({ provide: ANALYTICS_MODULE_OPTIONS, useValue: resolved }, { isGlobal }, undefined);
   }
 
   /**
@@ -103,20 +117,20 @@ export class AnalyticsModule {
         `${PACKAGE}: AnalyticsModule.forRootAsync() needs a useFactory function returning { apiKey, config }.`,
       );
     }
-    const { useFactory, inject = [], imports, global, isGlobal } = options;
-    resolveOptions({}, global, 'AnalyticsModule.forRootAsync() options');
+    const { useFactory, inject = [], imports, routes, global, isGlobal } = options;
+    const scope = routeScope({ routes, global });
     return build(
       {
         provide: ANALYTICS_MODULE_OPTIONS,
         useFactory: async (...args: unknown[]) =>
           resolveOptions(
             await useFactory(...args),
-            global,
+            scope,
             'the options returned by the AnalyticsModule.forRootAsync() factory',
           ),
         inject,
       },
-      { global, isGlobal },
+      { isGlobal },
       imports,
     );
   }

@@ -1,10 +1,16 @@
-import { Analytics, type AnalyticsStats } from '@apilens/core';
+import { Analytics, type AnalyticsControls, attachControls } from '@apilens/core';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import type { ResolvedModuleOptions } from './internal-types.js';
 import { observe } from './platform.js';
 
 const PACKAGE = '@apilens/nestjs';
+/** Who reports, for the collector and for messages. */
+const IDENTITY = { framework: 'NestJS', packageName: PACKAGE };
+
+// The service's controls are the core's (`analytics`, `flush()`, `shutdown()`, `stats()`),
+// attached by the constructor as on every adapter: the interface merged in types them.
+export interface AnalyticsService extends AnalyticsControls {}
 
 /**
  * The apilens client of the app, created by `AnalyticsModule`. It hooks the HTTP platform
@@ -15,13 +21,13 @@ const PACKAGE = '@apilens/nestjs';
  * @example
  * constructor(@Inject(AnalyticsService) private readonly analytics: AnalyticsService) {}
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged members are set by attachControls() in the constructor.
 export class AnalyticsService implements OnApplicationShutdown {
-  private readonly analytics: Analytics;
-
   /** Created by `AnalyticsModule` through a factory provider (explicit tokens, no decorator metadata needed). */
   constructor(options: ResolvedModuleOptions, adapterHost: HttpAdapterHost | undefined) {
-    this.analytics = new Analytics(options.apiKey, 'NestJS', options.config);
-    if (!this.analytics.enabled) return;
+    const analytics = new Analytics(options.apiKey, IDENTITY, options.config);
+    attachControls(this, analytics);
+    if (!analytics.enabled) return;
     // Set by NestFactory.create() before any provider is instantiated, so the hook is in place
     // before Nest registers its middleware and routes.
     const adapter = adapterHost?.httpAdapter;
@@ -32,30 +38,11 @@ export class AnalyticsService implements OnApplicationShutdown {
       return;
     }
     const type = adapter.getType();
-    if (!observe(type, adapter.getInstance(), this.analytics, options.scope)) {
+    if (!observe(type, adapter.getInstance(), analytics, options.routes)) {
       console.warn(
         `[${PACKAGE}] The HTTP platform "${type}" is not supported: nothing is recorded. Use @nestjs/platform-express or @nestjs/platform-fastify.`,
       );
     }
-  }
-
-  /** Sends every queued record now; resolves once they are delivered or given up on. Never rejects. */
-  flush(): Promise<void> {
-    return this.analytics.flush();
-  }
-
-  /**
-   * Stops the client and delivers what is queued, waiting at most `timeoutMs`. Called for you
-   * when the app closes; idempotent.
-   * @param timeoutMs @default 5000
-   */
-  shutdown(timeoutMs?: number): Promise<void> {
-    return this.analytics.shutdown(timeoutMs);
-  }
-
-  /** Counters since startup: queued, in flight, sent, rejected, dropped, retries, failed batches. */
-  stats(): AnalyticsStats {
-    return this.analytics.stats();
   }
 
   /** Nest calls this on `app.close()` (and on signals with `enableShutdownHooks()`), after the server stopped. */

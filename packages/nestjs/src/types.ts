@@ -1,5 +1,15 @@
-import type { Config, Options } from '@apilens/core';
+import type { Options } from '@apilens/core';
 import type { ModuleMetadata } from '@nestjs/common';
+import type { Config } from './config.js';
+
+/**
+ * SDK options with mappers typed for the platform's request: Express's `Request` on
+ * `@nestjs/platform-express`, `FastifyRequest` on `@nestjs/platform-fastify`.
+ */
+export type NestOptions<Req = any> = Options<Req>;
+
+/** Config accepted by the module: a {@link Config} instance or an options object. */
+export type NestConfigInput<Req = any> = Config<Req> | NestOptions<Req>;
 
 /**
  * Options of {@link AnalyticsModule.forRoot}. `Req` is the platform's request: Express's
@@ -12,16 +22,22 @@ export interface AnalyticsModuleOptions<Req = any> {
    */
   apiKey?: string;
   /** SDK options: privacy level, collector URL, mappers (given the platform's request), exclude, batching. */
-  config?: Config<Req> | Options<Req>;
+  config?: NestConfigInput<Req>;
 }
 
 /** How the module is wired into the app; given to `forRoot` and `forRootAsync` alike. */
 export interface AnalyticsModuleWiring {
   /**
-   * `true`: record every request of the app, except controllers and handlers marked with
-   * `@SkipAnalytics()`. `false`: record only the controllers and handlers decorated with
-   * `@UseInterceptors(AnalyticsInterceptor)`.
-   * @default true
+   * Which routes are recorded. `'all'`: every request of the app (unmatched ones included),
+   * except controllers and handlers marked with `@SkipAnalytics()`. `'marked'`: only requests
+   * to the controllers and handlers decorated with `@UseInterceptors(AnalyticsInterceptor)`.
+   * @default 'all'
+   */
+  routes?: 'all' | 'marked';
+  /**
+   * Same as `routes`: `true` is `routes: 'all'`, `false` is `routes: 'marked'`. Renamed
+   * because it read like Nest's own `global` (see `isGlobal`).
+   * @deprecated Use `routes`. Giving both, in disagreement, is a TypeError.
    */
   global?: boolean;
   /**

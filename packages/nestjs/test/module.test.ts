@@ -103,11 +103,19 @@ describe.each<Platform>(['express', 'fastify'])('Nest on %s', (platform) => {
     expect(errors.map((e) => [e.code, e.field])).toEqual([['mapper', 'getHostname']]);
   });
 
-  it('with global: false records only controllers using AnalyticsInterceptor', async () => {
+  it.each([
+    ["routes: 'marked'", { routes: 'marked' }],
+    ["routes: 'marked' from forRootAsync", { routes: 'marked', async: true }],
+    ['the deprecated global: false', { global: false }],
+  ] as const)('with %s records only controllers using AnalyticsInterceptor', async (_name, wiring) => {
+    const { async, ...rest } = { async: false, ...wiring };
+    const config = { serverUrl: collector.url };
     let base: string;
     ({ app, base } = await startApp(
       platform,
-      AnalyticsModule.forRoot({ apiKey: 'k', global: false, config: { serverUrl: collector.url } }),
+      async
+        ? AnalyticsModule.forRootAsync({ ...rest, useFactory: () => ({ apiKey: 'k', config }) })
+        : AnalyticsModule.forRoot({ apiKey: 'k', ...rest, config }),
     ));
     expect((await fetch(`${base}/tracked/5`)).status).toBe(200);
     expect((await fetch(`${base}/plain`)).status).toBe(200);
@@ -115,6 +123,21 @@ describe.each<Platform>(['express', 'fastify'])('Nest on %s', (platform) => {
     expect((await fetch(`${base}/nowhere`)).status).toBe(404);
     await close();
     expect(collector.requests().map((r) => [r.path, r.route])).toEqual([['/tracked/5', '/tracked/:id']]);
+  });
+
+  it.each([
+    ["routes: 'all'", { routes: 'all' }],
+    ['the deprecated global: true', { global: true }],
+  ] as const)('with %s records every route', async (_name, wiring) => {
+    let base: string;
+    ({ app, base } = await startApp(
+      platform,
+      AnalyticsModule.forRoot({ apiKey: 'k', ...wiring, config: { serverUrl: collector.url } }),
+    ));
+    expect((await fetch(`${base}/tracked/5`)).status).toBe(200);
+    expect((await fetch(`${base}/plain`)).status).toBe(200);
+    await close();
+    expect(collector.requests().map((r) => r.path)).toEqual(['/tracked/5', '/plain']);
   });
 
   it('takes its options from forRootAsync and exposes AnalyticsService', async () => {
@@ -172,6 +195,17 @@ describe('option checks at import time', () => {
     expect(() => AnalyticsModule.forRoot({ apiKey: 42 as never })).toThrow(/apiKey must be a string/);
     expect(() => AnalyticsModule.forRootAsync({} as never)).toThrow(/needs a useFactory function/);
     expect(() => AnalyticsModule.forRoot({ global: 'yes' as never })).toThrow(/global must be true or false/);
+    expect(() => AnalyticsModule.forRoot({ routes: 'some' as never })).toThrow(
+      /@apilens\/nestjs: routes must be 'all' or 'marked', got "some"/,
+    );
+    expect(() => AnalyticsModule.forRoot({ routes: 'all', global: false })).toThrow(
+      /routes: 'all' and the deprecated global: false disagree/,
+    );
+    expect(() =>
+      AnalyticsModule.forRootAsync({ routes: 'marked', global: true, useFactory: () => ({}) }),
+    ).toThrow(/disagree/);
+    // Agreeing is allowed (a config written during the migration).
+    expect(() => AnalyticsModule.forRoot({ routes: 'marked', global: false })).not.toThrow();
   });
 });
 

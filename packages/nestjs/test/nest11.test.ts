@@ -17,8 +17,8 @@ import { startCollector, type TestCollector, type WireRequest } from '../../../t
 const run = promisify(execFile);
 const fixture = fileURLToPath(new URL('./nest11/', import.meta.url));
 
-/** Builds @apilens/core and @apilens/nestjs if a dist is missing or older than its sources. */
-const ensureCoreAndNestBuilt = () => ensureBuilt(['core', 'nestjs']);
+/** Builds @apilens/nestjs and the packages it loads if a dist is missing or older than its sources. */
+const ensureCoreAndNestBuilt = () => ensureBuilt(['core', 'express', 'fastify', 'nestjs']);
 
 /** Installs the fixture's Nest 11 from its lockfile unless that install is already there. */
 async function ensureFixture(): Promise<void> {
@@ -54,7 +54,7 @@ function fixtureRun(): Promise<FixtureRun> {
     await ensureCoreAndNestBuilt();
     await ensureFixture();
     // The app and a copy of the package as published (package.json + dist) in a throwaway
-    // folder inside the fixture, whose node_modules (Nest 11, linked @apilens/core) then
+    // folder inside the fixture, whose node_modules (Nest 11, linked @apilens/core, express and fastify) then
     // serves every import of both.
     mkdirSync(join(fixture, '.tmp'), { recursive: true });
     runDir = mkdtempSync(join(fixture, '.tmp', 'run-'));
