@@ -1,8 +1,12 @@
-import type { KeyRecord, RowQuery, StoredRow } from '../types.js';
+import { ID_SQL, type NewRequestRow, REQUEST_COLUMNS, type SqlTypes, type StoredRow } from '../columns.js';
+import { compileRow, field, identifier } from '../row-code.js';
+import type { KeyRecord, RowQuery } from '../types.js';
 
-/** Columns of a data API row, joined with the user agent table. */
-export const SELECT_ROWS = `SELECT r.id, r.hostname, r.ip_address, r.path, r.route, u.user_agent, u.browser, u.os,
-  u.device, r.method, r.status, r.response_time, r.location, r.user_id, r.framework, r.created_at
+/** Table aliases of the row query: requests `r`, user_agents `u`. */
+const ALIAS = { requests: 'r', user_agents: 'u' } as const;
+
+/** Columns of a data API row (`r.id`, then the table's columns in order), joined with the user agent table. */
+export const SELECT_ROWS = `SELECT r.id, ${REQUEST_COLUMNS.map((c) => field(ALIAS[c.table], c.name)).join(', ')}
 FROM requests r LEFT JOIN user_agents u ON u.id = r.user_agent_id`;
 
 /**
@@ -69,30 +73,65 @@ export function boundaryQuery(
   return buildRowQuery(keyId, { ...q, limit: 1 }, p, SELECT_BOUNDARY);
 }
 
-/**
- * A row read as an array (columns of SELECT_ROWS, in order) as a StoredRow. Drivers build
- * objects for every row more slowly than this literal does (measured on 50 000-row pages).
- */
-export function fromArray(a: unknown[]): StoredRow {
-  return {
-    id: a[0] as number,
-    hostname: a[1] as string | null,
-    ip_address: a[2] as string | null,
-    path: a[3] as string,
-    route: a[4] as string | null,
-    user_agent: a[5] as string | null,
-    browser: a[6] as string | null,
-    os: a[7] as string | null,
-    device: a[8] as string | null,
-    method: a[9] as string,
-    status: a[10] as number,
-    response_time: a[11] as number,
-    location: a[12] as string | null,
-    user_id: a[13] as string | null,
-    framework: a[14] as string | null,
-    created_at: a[15] as number,
-  };
+/** A statement and its parameters, as the builders above return them. */
+export interface SqlQuery {
+  sql: string;
+  params: unknown[];
 }
+
+/**
+ * Reads rows of one key in (created_at, id) order, the same way in every store: a deep page
+ * first finds its boundary (see boundaryQuery), then reads a keyset range. `run` executes a
+ * query and returns its rows as arrays in SELECT order; `p` renders placeholders.
+ */
+export async function readRows(
+  keyId: number,
+  query: RowQuery,
+  p: (index: number) => string,
+  run: (query: SqlQuery) => unknown[][] | Promise<unknown[][]>,
+): Promise<StoredRow[]> {
+  let q = query;
+  if (q.offset) {
+    const b = (await run(boundaryQuery(keyId, q, p)))[0];
+    if (!b) return [];
+    q = { ...q, offset: undefined, start: { createdAt: b[0] as number, id: b[1] as number } };
+  }
+  return (await run(buildRowQuery(keyId, q, p))).map(fromArray);
+}
+
+/**
+ * A row read as an array (columns of SELECT_ROWS, in order) as a StoredRow. Compiled to one
+ * object literal: drivers build objects for every row more slowly than it (measured on
+ * 50 000-row pages).
+ */
+export const fromArray = compileRow<(a: unknown[]) => StoredRow>(
+  ['a'],
+  `return { id: a[0], ${REQUEST_COLUMNS.map((c, i) => `${identifier(c.name)}: a[${i + 1}]`).join(', ')} };`,
+);
+
+/** A column of `requests` that a batch writes, with how to read its value from a row. */
+export interface InsertColumn {
+  /** Column of the `requests` table. */
+  readonly name: string;
+  readonly sql: SqlTypes;
+  /** The value to store; `userAgentId` is the id of the row's user agent in `user_agents`. */
+  value(row: NewRequestRow, userAgentId: number | null): unknown;
+}
+
+/**
+ * What a batch writes into `requests` after `key_id`, in table order: every column ingest
+ * supplies, the user agent as its id in `user_agents`. Stores build their INSERT (or appender)
+ * from this list.
+ */
+export const INSERT_COLUMNS: readonly InsertColumn[] = REQUEST_COLUMNS.flatMap((c): InsertColumn[] => {
+  const name = c.field;
+  if (name === null) return [];
+  if (c.table === 'user_agents') return [{ name: 'user_agent_id', sql: ID_SQL, value: (_r, ua) => ua }];
+  return [{ name: c.name, sql: c.sql, value: (r) => r[name] }];
+});
+
+/** `INSERT INTO requests (key_id, …)` — the statement head every store's batch insert shares. */
+export const INSERT_INTO = `INSERT INTO requests (key_id, ${INSERT_COLUMNS.map((c) => c.name).join(', ')})`;
 
 /** A row of the `keys` table as both stores return it. */
 export interface KeyRow {
