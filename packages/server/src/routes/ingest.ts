@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { NewRequestRow } from '../columns.js';
 import { HttpError } from '../errors.js';
 import { bundledGeoipDb, openCountryLookup } from '../ingest/geoip.js';
@@ -43,7 +43,7 @@ const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, o) => {
   const geo = o.geoipDb === false ? null : await openCountryLookup(o.geoipDb ?? bundledGeoipDb());
   const userAgents = new UserAgentCache(o.userAgentCacheSize);
 
-  const handler = async (request: Parameters<typeof auth.apiKey>[0]) => {
+  const handler = async (request: FastifyRequest) => {
     const apiKey = auth.apiKey(request, 'body');
     const body = request.body as Payload;
     const raw = body.requests;
@@ -74,11 +74,13 @@ const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, o) => {
       }
       const r = result.row;
       const ip = privacy >= 2 ? null : r.ipAddress;
-      const location = ip !== null && geo ? geo.country(ip) : null;
       if (r.userAgent !== null && !agents.has(r.userAgent)) {
         agents.set(r.userAgent, userAgents.get(r.userAgent));
       }
-      rows.push({ ...r, ipAddress: privacy <= 0 ? ip : null, location, framework });
+      r.ipAddress = privacy <= 0 ? ip : null;
+      r.location = ip !== null && geo ? geo.country(ip) : null;
+      r.framework = framework;
+      rows.push(r);
     }
     if (rows.length > 0) await app.apilens.store.insertRequests(key.id, rows, agents);
     await auth.touch(key.id);

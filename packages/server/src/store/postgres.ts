@@ -3,7 +3,7 @@ import type { NewRequestRow } from '../columns.js';
 import { Lru } from '../lru.js';
 import { type Store, UnknownKeyError, type UserAgentInfo } from '../types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
-import { INSERT_COLUMNS, INSERT_INTO, type KeyRow, readRows, toKey } from './sql.js';
+import { fillInsertColumns, INSERT_COLUMNS, INSERT_INTO, type KeyRow, readRows, toKey } from './sql.js';
 
 /** Options of {@link openPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -179,8 +179,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
       const cols = INSERT_COLUMNS.map(() => new Array<unknown>(n));
       for (let i = 0; i < n; i++) {
         const r = rows[i]!;
-        const id = r.userAgent === null ? null : (ua.get(r.userAgent) ?? null);
-        for (let c = 0; c < INSERT_COLUMNS.length; c++) cols[c]![i] = INSERT_COLUMNS[c]!.value(r, id);
+        fillInsertColumns(cols, i, r, r.userAgent === null ? null : (ua.get(r.userAgent) ?? null));
       }
       return tx(async (c) => {
         // FOR SHARE: a concurrent deleteKey waits for this batch, then deletes its rows too.

@@ -109,13 +109,13 @@ export const fromArray = compileRow<(a: unknown[]) => StoredRow>(
   `return { id: a[0], ${REQUEST_COLUMNS.map((c, i) => `${identifier(c.name)}: a[${i + 1}]`).join(', ')} };`,
 );
 
-/** A column of `requests` that a batch writes, with how to read its value from a row. */
+/** A column of `requests` that a batch writes, and where its value comes from. */
 export interface InsertColumn {
   /** Column of the `requests` table. */
   readonly name: string;
   readonly sql: SqlTypes;
-  /** The value to store; `userAgentId` is the id of the row's user agent in `user_agents`. */
-  value(row: NewRequestRow, userAgentId: number | null): unknown;
+  /** Field of the row holding the value; `null` for `user_agent_id`, the id of the row's user agent. */
+  readonly field: keyof NewRequestRow | null;
 }
 
 /**
@@ -124,14 +124,41 @@ export interface InsertColumn {
  * from this list.
  */
 export const INSERT_COLUMNS: readonly InsertColumn[] = REQUEST_COLUMNS.flatMap((c): InsertColumn[] => {
-  const name = c.field;
-  if (name === null) return [];
-  if (c.table === 'user_agents') return [{ name: 'user_agent_id', sql: ID_SQL, value: (_r, ua) => ua }];
-  return [{ name: c.name, sql: c.sql, value: (r) => r[name] }];
+  if (c.field === null) return [];
+  if (c.table === 'user_agents') return [{ name: 'user_agent_id', sql: ID_SQL, field: null }];
+  return [{ name: c.name, sql: c.sql, field: c.field }];
 });
 
 /** `INSERT INTO requests (key_id, …)` — the statement head every store's batch insert shares. */
 export const INSERT_INTO = `INSERT INTO requests (key_id, ${INSERT_COLUMNS.map((c) => c.name).join(', ')})`;
+
+/** Source of each INSERT_COLUMNS value in compiled code: `r.<field>`, or `ua` (the user agent id). */
+const VALUES = INSERT_COLUMNS.map((c) => (c.field === null ? 'ua' : field('r', c.field)));
+
+/** A row's values in INSERT_COLUMNS order, given the id of its user agent. */
+export type InsertValues<R> = (keyId: number, row: NewRequestRow, userAgentId: number | null) => R;
+
+/**
+ * Compiles `(keyId, row, userAgentId) => fn(keyId, …the row's values in INSERT_COLUMNS order)`,
+ * for drivers that bind values as arguments (better-sqlite3's `run`, an appender). Positional
+ * arguments bind faster than an array, and one compiled call beats a loop over the columns
+ * (together about a third of the per-row cost of an SQLite insert).
+ *
+ * @example
+ * const insert = bindInsertValues(statement.run.bind(statement));
+ * insert(keyId, row, userAgentId);
+ */
+export function bindInsertValues<R>(fn: (...values: unknown[]) => R): InsertValues<R> {
+  return compileRow(['k', 'r', 'ua'], `return fn(k, ${VALUES.join(', ')});`, { fn });
+}
+
+/**
+ * Writes a row's values into one array per column (`columns[c][i]`, INSERT_COLUMNS order), for
+ * drivers that take a batch column by column (PostgreSQL's `unnest`). Compiled, like the above.
+ */
+export const fillInsertColumns = compileRow<
+  (columns: unknown[][], i: number, row: NewRequestRow, userAgentId: number | null) => void
+>(['c', 'i', 'r', 'ua'], VALUES.map((v, n) => `c[${n}][i] = ${v};`).join(' '));
 
 /** A row of the `keys` table as both stores return it. */
 export interface KeyRow {

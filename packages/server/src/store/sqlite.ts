@@ -3,7 +3,7 @@ import type { NewRequestRow } from '../columns.js';
 import { Lru } from '../lru.js';
 import { type DeleteCounts, type Store, UnknownKeyError, type UserAgentInfo } from '../types.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import { INSERT_COLUMNS, INSERT_INTO, type KeyRow, readRows, toKey } from './sql.js';
+import { bindInsertValues, INSERT_COLUMNS, INSERT_INTO, type KeyRow, readRows, toKey } from './sql.js';
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -13,6 +13,12 @@ export interface SqliteStoreOptions {
    * @default 'FULL'
    */
   synchronous?: 'FULL' | 'NORMAL';
+}
+
+/** The prepared batch INSERT, its `run` bound to it. */
+function insertStatement(db: Database.Database): (...values: unknown[]) => Database.RunResult {
+  const statement = db.prepare(`${INSERT_INTO} VALUES (?${', ?'.repeat(INSERT_COLUMNS.length)})`);
+  return statement.run.bind(statement);
 }
 
 /**
@@ -48,7 +54,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       'INSERT INTO user_agents (user_agent, browser, os, device) VALUES (?, ?, ?, ?) ON CONFLICT (user_agent) DO NOTHING',
     ),
     uaId: db.prepare('SELECT id FROM user_agents WHERE user_agent = ?').pluck(),
-    insertRow: db.prepare(`${INSERT_INTO} VALUES (?${', ?'.repeat(INSERT_COLUMNS.length)})`),
+    insertRow: bindInsertValues(insertStatement(db)),
     countKey: db.prepare('SELECT count(*) FROM requests WHERE key_id = ?').pluck(),
     countAll: db.prepare('SELECT count(*) FROM requests').pluck(),
     deleteRows: db.prepare('DELETE FROM requests WHERE key_id = ?'),
@@ -83,14 +89,10 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       fresh.set(ua, id);
       return id;
     };
-    const values = new Array<unknown>(INSERT_COLUMNS.length + 1);
     return group.map((p) => {
       if (q.keyExists.get(p.keyId) === undefined) return new UnknownKeyError();
-      values[0] = p.keyId;
       for (const r of p.rows) {
-        const ua = r.userAgent === null ? null : resolve(r.userAgent, p.userAgents);
-        for (let i = 0; i < INSERT_COLUMNS.length; i++) values[i + 1] = INSERT_COLUMNS[i]!.value(r, ua);
-        q.insertRow.run(values);
+        q.insertRow(p.keyId, r, r.userAgent === null ? null : resolve(r.userAgent, p.userAgents));
       }
       return p.rows.length;
     });
