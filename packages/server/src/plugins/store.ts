@@ -5,7 +5,11 @@ import { openStore } from '../store/index.js';
 import type { DeleteCounts, Store } from '../types.js';
 import { definePlugin } from './define.js';
 
-/** What {@link buildServer} decorates the Fastify instance with, as `app.apilens`. */
+/**
+ * What {@link buildServer} decorates the Fastify instance with, as `app.apilens`: added by the
+ * store plugin when the server loads (`ready()`, `listen()`, or inside a plugin registered after
+ * `buildServer`).
+ */
 export interface ApilensDecoration {
   /**
    * The store, available once `app.ready()` (or `listen`) has resolved. A failure of any of its
