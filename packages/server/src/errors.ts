@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { UnknownKeyError } from './types.js';
 
 /** An error whose message is meant for the client, with its HTTP status. */
 export class HttpError extends Error {
@@ -28,9 +29,14 @@ function reword(err: FastifyError, maxBodyBytes: number): string {
   }
 }
 
+/** The 401 for an API key the store does not know (never created, or deleted meanwhile). */
+export const UNKNOWN_API_KEY = 'unknown API key; create one with POST /api/generate or `apilens keys create`';
+
 /**
  * JSON errors everywhere: `{ "error": "…" }`. Anything a client can send ends in a 4xx with a
  * message saying what to fix; only a fault of the server itself (a store that is down) is a 5xx.
+ * Store failures are mapped here, once: an {@link UnknownKeyError} is a 401, an error marked by
+ * {@link storeFailure} (every store method's failure, see `store/guard.ts`) a 503.
  */
 export function installErrorHandlers(app: FastifyInstance, maxBodyBytes: number): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -38,6 +44,7 @@ export function installErrorHandlers(app: FastifyInstance, maxBodyBytes: number)
       if (error.headers) reply.headers(error.headers);
       return reply.code(error.statusCode).send({ error: error.message });
     }
+    if (error instanceof UnknownKeyError) return reply.code(401).send({ error: UNKNOWN_API_KEY });
     if (error.validation) {
       const where = error.validationContext ?? 'request';
       const first = error.validation[0];
@@ -68,7 +75,7 @@ export function installErrorHandlers(app: FastifyInstance, maxBodyBytes: number)
   });
 }
 
-/** Marks an error as the store's (a 5xx), not the client's. */
+/** Marks an error as the store's (a 503), not the client's. */
 export function storeFailure(err: unknown): Error {
   const e = err instanceof Error ? err : new Error(String(err));
   (e as { storeFailure?: boolean }).storeFailure = true;

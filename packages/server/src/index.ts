@@ -2,9 +2,9 @@ export { type ApilensDecoration, buildServer } from './app.js';
 export { bundledGeoipDb } from './ingest/geoip.js';
 export { parseUserAgent } from './ingest/user-agent.js';
 export { parseTimestamp } from './ingest/validate.js';
+export { monthsBefore, runRetention } from './jobs/retention.js';
 export { hashApiKey } from './keys.js';
 export { DEFAULTS, type ServerOptions } from './options.js';
-export { monthsBefore, runRetention } from './retention.js';
 export { createApiKey } from './routes/keys.js';
 export {
   openPostgresStore,

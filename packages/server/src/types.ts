@@ -1,3 +1,7 @@
+import type { NewRequestRow, StoredRow } from './columns.js';
+
+export type { NewRequestRow, StoredRow } from './columns.js';
+
 /** Which database a {@link Store} writes to. */
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -20,48 +24,6 @@ export interface UserAgentInfo {
   browser: string | null;
   os: string | null;
   device: string | null;
-}
-
-/** One validated, enriched request ready to store. Strings are already truncated. */
-export interface NewRequestRow {
-  hostname: string | null;
-  /** `null` under privacy level 1 and 2. */
-  ipAddress: string | null;
-  path: string;
-  route: string | null;
-  userAgent: string | null;
-  method: string;
-  status: number;
-  /** Milliseconds, a non-negative integer. */
-  responseTime: number;
-  /** ISO 3166 alpha-2 country code, or `null`. */
-  location: string | null;
-  userId: string | null;
-  framework: string | null;
-  /** Epoch milliseconds (UTC). */
-  createdAt: number;
-}
-
-/** A stored request as the data API reads it (snake_case, as on the wire). */
-export interface StoredRow {
-  /** Row id; with `created_at` it gives the stable order. */
-  id: number;
-  hostname: string | null;
-  ip_address: string | null;
-  path: string;
-  route: string | null;
-  user_agent: string | null;
-  browser: string | null;
-  os: string | null;
-  device: string | null;
-  method: string;
-  status: number;
-  response_time: number;
-  location: string | null;
-  user_id: string | null;
-  framework: string | null;
-  /** Epoch milliseconds. */
-  created_at: number;
 }
 
 /** Filters of the data API; every field is optional and they combine with AND. */

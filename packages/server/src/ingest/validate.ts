@@ -111,10 +111,12 @@ export function clean(value: string): string {
   return s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s;
 }
 
-/** The fields of one wire row after validation, before enrichment (country) and the batch's framework. */
-export type ValidRow = Omit<NewRequestRow, 'location' | 'framework'>;
-
-type Result = { ok: true; row: ValidRow } | { ok: false; error: string };
+/**
+ * A valid row: every field of the stored row, `location` and `framework` still `null` for ingest
+ * to fill in place (the country from the IP, the batch's framework). One object per row, in its
+ * final shape from the start: copying it into another (a spread) was several µs per row.
+ */
+type Result = { ok: true; row: NewRequestRow } | { ok: false; error: string };
 
 function optionalString(v: unknown, field: string): string | null | Error {
   if (v === undefined || v === null) return null;
@@ -207,7 +209,9 @@ export function validateRow(raw: unknown, now: number): Result {
       method,
       status,
       responseTime: Math.min(Math.round(rt), MAX_RESPONSE_TIME),
+      location: null,
       userId,
+      framework: null,
       createdAt,
     },
   };

@@ -1,11 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
+import { definePlugin } from '../plugins/define.js';
 import { SERVER_VERSION } from '../version.js';
-import type { AppContext } from './context.js';
 
 /** GET /api/health: 200 when the store answers, 503 when it does not. */
-export function registerHealth(app: FastifyInstance, ctx: AppContext): void {
+const healthRoutes: FastifyPluginAsync = async (app) => {
   app.get('/api/health', async (_request, reply) => {
-    const store = ctx.store;
+    const store = app.apilens.store;
     try {
       await store.ping();
       return {
@@ -23,4 +23,6 @@ export function registerHealth(app: FastifyInstance, ctx: AppContext): void {
       });
     }
   });
-}
+};
+
+export default definePlugin(healthRoutes, { name: 'apilens-health', uses: ['apilens'] });

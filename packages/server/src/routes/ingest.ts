@@ -1,9 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { NewRequestRow } from '../columns.js';
 import { HttpError } from '../errors.js';
+import { bundledGeoipDb, openCountryLookup } from '../ingest/geoip.js';
+import { UserAgentCache } from '../ingest/user-agent.js';
 import { clean, validateRow } from '../ingest/validate.js';
-import { normaliseApiKey } from '../keys.js';
-import type { NewRequestRow, UserAgentInfo } from '../types.js';
-import type { AppContext } from './context.js';
+import { definePlugin } from '../plugins/define.js';
+import type { UserAgentInfo } from '../types.js';
 
 interface Payload {
   api_key?: string;
@@ -23,36 +25,47 @@ const bodySchema = {
   },
 } as const;
 
-/** POST /api/log-request and its upstream alias POST /api/requests. */
-export function registerIngest(app: FastifyInstance, ctx: AppContext): void {
-  const { options } = ctx;
-  const handler = async (request: { body: unknown }) => {
+/** Options of the ingest routes. */
+export interface IngestOptions {
+  maxBatchRows: number;
+  /** `.mmdb` file, `undefined` for the bundled one, `false` for no country lookup. */
+  geoipDb: string | false | undefined;
+  userAgentCacheSize: number;
+  now: () => number;
+}
+
+/**
+ * POST /api/log-request and its upstream alias POST /api/requests. The GeoIP database is read
+ * when the plugin loads, so a missing file stops the server before the store is opened.
+ */
+const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, o) => {
+  const auth = app.apilensAuth;
+  const geo = o.geoipDb === false ? null : await openCountryLookup(o.geoipDb ?? bundledGeoipDb());
+  const userAgents = new UserAgentCache(o.userAgentCacheSize);
+
+  const handler = async (request: FastifyRequest) => {
+    const apiKey = auth.apiKey(request, 'body');
     const body = request.body as Payload;
-    const apiKey = normaliseApiKey(body.api_key);
-    if (!apiKey) {
-      throw new HttpError(401, 'missing api_key; put your API key in the "api_key" field of the JSON body');
-    }
     const raw = body.requests;
     if (!raw || raw.length === 0) {
       throw new HttpError(400, '"requests" is empty; send at least one request row');
     }
-    if (raw.length > options.maxBatchRows) {
+    if (raw.length > o.maxBatchRows) {
       throw new HttpError(
         413,
-        `batch has ${raw.length} rows, more than the limit of ${options.maxBatchRows} rows per batch; send smaller batches (SDK maxBatchSize) or raise --max-batch-rows`,
+        `batch has ${raw.length} rows, more than the limit of ${o.maxBatchRows} rows per batch; send smaller batches (SDK maxBatchSize) or raise --max-batch-rows`,
       );
     }
-    const key = await ctx.findKey(apiKey);
-    if (!key) throw ctx.unknownKey();
+    const key = await auth.authenticate(apiKey);
 
     // Privacy: 0 stores the IP and its country; 1 keeps only the country; 2 (or more) neither.
     const privacy = typeof body.privacy_level === 'number' ? body.privacy_level : 0;
     const framework =
       typeof body.framework === 'string' && body.framework !== '' ? clean(body.framework) : null;
-    const now = options.now();
+    const now = o.now();
     const rows: NewRequestRow[] = [];
     const rejected: { index: number; error: string }[] = [];
-    const userAgents = new Map<string, UserAgentInfo>();
+    const agents = new Map<string, UserAgentInfo>();
     for (let i = 0; i < raw.length; i++) {
       const result = validateRow(raw[i], now);
       if (!result.ok) {
@@ -61,36 +74,23 @@ export function registerIngest(app: FastifyInstance, ctx: AppContext): void {
       }
       const r = result.row;
       const ip = privacy >= 2 ? null : r.ipAddress;
-      const location = ip !== null && ctx.geo ? ctx.geo.country(ip) : null;
-      if (r.userAgent !== null && !userAgents.has(r.userAgent)) {
-        userAgents.set(r.userAgent, ctx.userAgents.get(r.userAgent));
+      if (r.userAgent !== null && !agents.has(r.userAgent)) {
+        agents.set(r.userAgent, userAgents.get(r.userAgent));
       }
-      rows.push({
-        hostname: r.hostname,
-        ipAddress: privacy <= 0 ? ip : null,
-        path: r.path,
-        route: r.route,
-        userAgent: r.userAgent,
-        method: r.method,
-        status: r.status,
-        responseTime: r.responseTime,
-        location,
-        userId: r.userId,
-        framework,
-        createdAt: r.createdAt,
-      });
+      r.ipAddress = privacy <= 0 ? ip : null;
+      r.location = ip !== null && geo ? geo.country(ip) : null;
+      r.framework = framework;
+      rows.push(r);
     }
-    if (rows.length > 0) await ctx.insert(key.id, rows, userAgents);
-    await ctx.touch(key.id);
+    if (rows.length > 0) await app.apilens.store.insertRequests(key.id, rows, agents);
+    await auth.touch(key.id);
     return { accepted: rows.length, rejected };
   };
 
   for (const url of ['/api/log-request', '/api/requests']) {
     app.post(url, {
       schema: { body: bodySchema },
-      config: {
-        rateLimit: ctx.keyRateLimit((req) => normaliseApiKey((req.body as Payload | undefined)?.api_key)),
-      },
+      config: { rateLimit: auth.rateLimit('body') },
       preValidation: async (request) => {
         if (request.body === undefined) {
           throw new HttpError(
@@ -102,4 +102,6 @@ export function registerIngest(app: FastifyInstance, ctx: AppContext): void {
       handler,
     });
   }
-}
+};
+
+export default definePlugin(ingestRoutes, { name: 'apilens-ingest', uses: ['apilens', 'apilensAuth'] });

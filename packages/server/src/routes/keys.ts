@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
-import { HttpError, storeFailure } from '../errors.js';
-import { generateApiKey, generateDashboardId, hashApiKey, headerApiKey } from '../keys.js';
+import type { FastifyPluginAsync } from 'fastify';
+import { HttpError } from '../errors.js';
+import { generateApiKey, generateDashboardId, hashApiKey } from '../keys.js';
+import { definePlugin } from '../plugins/define.js';
 import type { Store } from '../types.js';
-import type { AppContext } from './context.js';
 
 /** Creates a key in the store; returns the key (shown once) and its dashboard id. */
 export async function createApiKey(
@@ -15,9 +15,17 @@ export async function createApiKey(
   return { api_key: apiKey, dashboard_id: dashboardId };
 }
 
+/** Options of the key routes. */
+export interface KeysOptions {
+  /** Keys `POST /api/generate` creates per hour per client address; `0` turns the endpoint off. */
+  generatePerHour: number;
+  now: () => number;
+}
+
 /** POST /api/generate, GET /api/dashboard-id, DELETE /api/delete. */
-export function registerKeys(app: FastifyInstance, ctx: AppContext): void {
-  const perHour = ctx.options.generatePerHour;
+const keysRoutes: FastifyPluginAsync<KeysOptions> = async (app, o) => {
+  const auth = app.apilensAuth;
+  const perHour = o.generatePerHour;
   app.post('/api/generate', {
     config:
       perHour > 0
@@ -25,7 +33,7 @@ export function registerKeys(app: FastifyInstance, ctx: AppContext): void {
             rateLimit: {
               max: perHour,
               timeWindow: 3_600_000,
-              errorResponseBuilder: (_req: unknown, c: { after: string; max: number }) =>
+              errorResponseBuilder: (_req, c) =>
                 new HttpError(
                   429,
                   `this address created ${c.max} keys in the last hour, the limit; retry in ${c.after}`,
@@ -40,40 +48,25 @@ export function registerKeys(app: FastifyInstance, ctx: AppContext): void {
           'key generation over HTTP is disabled on this collector; run `apilens keys create` on its host',
         );
       }
-      try {
-        return await createApiKey(ctx.store, ctx.options.now());
-      } catch (err) {
-        throw storeFailure(err);
-      }
+      return createApiKey(app.apilens.store, o.now());
     },
   });
 
-  const keyFromHeader = async (request: Parameters<typeof headerApiKey>[0]) => {
-    const apiKey = headerApiKey(request);
-    if (!apiKey) throw new HttpError(401, 'missing API key; send it in the X-AUTH-TOKEN header');
-    const key = await ctx.findKey(apiKey);
-    if (!key) throw ctx.unknownKey();
-    return key;
-  };
-
   app.get('/api/dashboard-id', {
-    config: { rateLimit: ctx.keyRateLimit((req) => headerApiKey(req)) },
+    config: { rateLimit: auth.rateLimit('header') },
     handler: async (request) => {
-      const key = await keyFromHeader(request);
+      const key = await auth.authenticate(auth.apiKey(request, 'header'));
       return { dashboard_id: key.dashboardId };
     },
   });
 
   app.delete('/api/delete', {
-    config: { rateLimit: ctx.keyRateLimit((req) => headerApiKey(req)) },
+    config: { rateLimit: auth.rateLimit('header') },
     handler: async (request) => {
-      const key = await keyFromHeader(request);
-      try {
-        const deleted = await ctx.store.deleteKey(key.id);
-        return { deleted };
-      } catch (err) {
-        throw storeFailure(err);
-      }
+      const key = await auth.authenticate(auth.apiKey(request, 'header'));
+      return { deleted: await app.apilens.store.deleteKey(key.id) };
     },
   });
-}
+};
+
+export default definePlugin(keysRoutes, { name: 'apilens-keys', uses: ['apilens', 'apilensAuth'] });

@@ -1,14 +1,9 @@
 import pg from 'pg';
+import type { NewRequestRow } from '../columns.js';
 import { Lru } from '../lru.js';
-import {
-  type NewRequestRow,
-  type RowQuery,
-  type Store,
-  UnknownKeyError,
-  type UserAgentInfo,
-} from '../types.js';
+import { type Store, UnknownKeyError, type UserAgentInfo } from '../types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
-import { boundaryQuery, buildRowQuery, fromArray, type KeyRow, toKey } from './sql.js';
+import { fillInsertColumns, INSERT_COLUMNS, INSERT_INTO, type KeyRow, readRows, toKey } from './sql.js';
 
 /** Options of {@link openPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -38,10 +33,9 @@ export function redactUrl(url: string): string {
   }
 }
 
-const INSERT_ROWS = `INSERT INTO requests (key_id, created_at, hostname, ip_address, path, route, user_agent_id,
-  method, status, response_time, location, user_id, framework)
-SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-  $8::text[], $9::smallint[], $10::integer[], $11::text[], $12::text[], $13::text[])`;
+/** A batch is one statement whatever its size: one array parameter per column, unnested into rows. */
+const INSERT_ROWS = `${INSERT_INTO}
+SELECT $1, * FROM unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 2}::${c.sql.postgres}[]`).join(', ')})`;
 
 /**
  * Connects to PostgreSQL as a {@link Store}: a connection pool, one multi-row `unnest`
@@ -182,21 +176,10 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
     async insertRequests(keyId, rows, userAgents) {
       const ua = await resolveUserAgents(rows, userAgents);
       const n = rows.length;
-      const cols = Array.from({ length: 12 }, () => new Array<unknown>(n));
+      const cols = INSERT_COLUMNS.map(() => new Array<unknown>(n));
       for (let i = 0; i < n; i++) {
         const r = rows[i]!;
-        cols[0]![i] = r.createdAt;
-        cols[1]![i] = r.hostname;
-        cols[2]![i] = r.ipAddress;
-        cols[3]![i] = r.path;
-        cols[4]![i] = r.route;
-        cols[5]![i] = r.userAgent === null ? null : (ua.get(r.userAgent) ?? null);
-        cols[6]![i] = r.method;
-        cols[7]![i] = r.status;
-        cols[8]![i] = r.responseTime;
-        cols[9]![i] = r.location;
-        cols[10]![i] = r.userId;
-        cols[11]![i] = r.framework;
+        fillInsertColumns(cols, i, r, r.userAgent === null ? null : (ua.get(r.userAgent) ?? null));
       }
       return tx(async (c) => {
         // FOR SHARE: a concurrent deleteKey waits for this batch, then deletes its rows too.
@@ -207,18 +190,14 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
       });
     },
 
-    async queryRequests(keyId, query: RowQuery) {
-      const p = (i: number) => `$${i}`;
-      let q = query;
-      if (q.offset) {
-        const { sql, params } = boundaryQuery(keyId, q, p);
-        const b = (await pool.query<unknown[]>({ text: sql, values: params, rowMode: 'array' })).rows[0];
-        if (!b) return [];
-        q = { ...q, offset: undefined, start: { createdAt: b[0] as number, id: b[1] as number } };
-      }
-      const { sql, params } = buildRowQuery(keyId, q, p);
-      const r = await pool.query<unknown[]>({ text: sql, values: params, rowMode: 'array' });
-      return r.rows.map(fromArray);
+    async queryRequests(keyId, query) {
+      return readRows(
+        keyId,
+        query,
+        (i) => `$${i}`,
+        async ({ sql, params }) =>
+          (await pool.query<unknown[]>({ text: sql, values: params, rowMode: 'array' })).rows,
+      );
     },
 
     async countRequests(keyId) {

@@ -1,15 +1,9 @@
 import Database from 'better-sqlite3';
+import type { NewRequestRow } from '../columns.js';
 import { Lru } from '../lru.js';
-import {
-  type DeleteCounts,
-  type NewRequestRow,
-  type RowQuery,
-  type Store,
-  UnknownKeyError,
-  type UserAgentInfo,
-} from '../types.js';
+import { type DeleteCounts, type Store, UnknownKeyError, type UserAgentInfo } from '../types.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import { boundaryQuery, buildRowQuery, fromArray, type KeyRow, toKey } from './sql.js';
+import { bindInsertValues, INSERT_COLUMNS, INSERT_INTO, type KeyRow, readRows, toKey } from './sql.js';
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -19,6 +13,12 @@ export interface SqliteStoreOptions {
    * @default 'FULL'
    */
   synchronous?: 'FULL' | 'NORMAL';
+}
+
+/** The prepared batch INSERT, its `run` bound to it. */
+function insertStatement(db: Database.Database): (...values: unknown[]) => Database.RunResult {
+  const statement = db.prepare(`${INSERT_INTO} VALUES (?${', ?'.repeat(INSERT_COLUMNS.length)})`);
+  return statement.run.bind(statement);
 }
 
 /**
@@ -54,9 +54,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       'INSERT INTO user_agents (user_agent, browser, os, device) VALUES (?, ?, ?, ?) ON CONFLICT (user_agent) DO NOTHING',
     ),
     uaId: db.prepare('SELECT id FROM user_agents WHERE user_agent = ?').pluck(),
-    insertRow: db.prepare(`INSERT INTO requests (key_id, created_at, hostname, ip_address, path, route,
-      user_agent_id, method, status, response_time, location, user_id, framework)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertRow: bindInsertValues(insertStatement(db)),
     countKey: db.prepare('SELECT count(*) FROM requests WHERE key_id = ?').pluck(),
     countAll: db.prepare('SELECT count(*) FROM requests').pluck(),
     deleteRows: db.prepare('DELETE FROM requests WHERE key_id = ?'),
@@ -94,21 +92,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     return group.map((p) => {
       if (q.keyExists.get(p.keyId) === undefined) return new UnknownKeyError();
       for (const r of p.rows) {
-        q.insertRow.run(
-          p.keyId,
-          r.createdAt,
-          r.hostname,
-          r.ipAddress,
-          r.path,
-          r.route,
-          r.userAgent === null ? null : resolve(r.userAgent, p.userAgents),
-          r.method,
-          r.status,
-          r.responseTime,
-          r.location,
-          r.userId,
-          r.framework,
-        );
+        q.insertRow(p.keyId, r, r.userAgent === null ? null : resolve(r.userAgent, p.userAgents));
       }
       return p.rows.length;
     });
@@ -216,22 +200,20 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       });
     },
 
-    async queryRequests(keyId, query: RowQuery) {
-      const run = ({ sql, params }: { sql: string; params: unknown[] }) => {
-        let stmt = queries.get(sql);
-        if (!stmt) {
-          stmt = db.prepare(sql).raw(true);
-          if (queries.size < 256) queries.set(sql, stmt);
-        }
-        return stmt.all(...params) as unknown[][];
-      };
-      let q = query;
-      if (q.offset) {
-        const b = run(boundaryQuery(keyId, q, () => '?'))[0];
-        if (!b) return [];
-        q = { ...q, offset: undefined, start: { createdAt: b[0] as number, id: b[1] as number } };
-      }
-      return run(buildRowQuery(keyId, q, () => '?')).map(fromArray);
+    async queryRequests(keyId, query) {
+      return readRows(
+        keyId,
+        query,
+        () => '?',
+        ({ sql, params }) => {
+          let stmt = queries.get(sql);
+          if (!stmt) {
+            stmt = db.prepare(sql).raw(true);
+            if (queries.size < 256) queries.set(sql, stmt);
+          }
+          return stmt.all(...params) as unknown[][];
+        },
+      );
     },
 
     async countRequests(keyId) {
