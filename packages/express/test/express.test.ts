@@ -1,8 +1,13 @@
 import express5 from 'express';
 import express4 from 'express4';
 import { describe, expect, it } from 'vitest';
-import { describeAdapterCases, useAdapterTest } from '../../../test-utils/adapter-cases.js';
-import { listening } from '../../../test-utils/helpers.js';
+import {
+  type AdapterUnderTest,
+  describeAdapterCases,
+  describeEndToEnd,
+  useAdapterTest,
+} from '../../../test-utils/adapter-cases.js';
+import { held, listening } from '../../../test-utils/helpers.js';
 import {
   Config,
   type ExpressAnalyticsMiddleware,
@@ -18,9 +23,9 @@ const majors: Array<[string, ExpressFactory]> = [
 ];
 
 /** The test app: every route the shared cases and the Express-specific ones below request. */
-function makeApp(express: ExpressFactory, options: ExpressOptions) {
+function makeApp(express: ExpressFactory, options: ExpressOptions, apiKey = 'test-key') {
   const app = express();
-  const mw = expressAnalytics('test-key', options);
+  const mw = expressAnalytics(apiKey, options);
   app.use(mw);
   app.get('/users/:id', (req, res) => {
     res.json({ id: req.params.id });
@@ -58,6 +63,10 @@ function makeApp(express: ExpressFactory, options: ExpressOptions) {
   app.get('/slow', (_req, res) => {
     setTimeout(() => res.send('late'), 300);
   });
+  app.get('/held', async (req, res) => {
+    await held.hold(req);
+    res.send('late');
+  });
   const admin = express();
   admin.get('/stats/:day', (_req, res) => {
     res.send('stats');
@@ -72,41 +81,46 @@ function makeApp(express: ExpressFactory, options: ExpressOptions) {
   return { app, mw };
 }
 
+/** The shared cases' view of the Express test app. */
+const cases = (express: ExpressFactory): AdapterUnderTest => ({
+  framework: 'Express',
+  nestedErrorStatus: 418,
+  async start(options, apiKey) {
+    const { app, mw } = makeApp(express, options as ExpressOptions, apiKey);
+    return { ...(await listening(app.listen(0, '127.0.0.1'))), handle: mw };
+  },
+  exclude: {
+    patterns: ['/health', /^\/internal\//, '/api/v1/items/:itemId'],
+    requests: ['/health', '/internal/metrics', '/api/v1/items/9', '/users/5'],
+    recorded: ['/users/5'],
+  },
+  typedMappers: {
+    getPath: (req) => req.path.toUpperCase(),
+    getHostname: (req) => req.get('x-host'),
+    getUserAgent: () => 'mapped-agent',
+    getIPAddress: (req) => req.get('x-client'),
+    getUserID: (req) => req.get('x-user-id'),
+  } satisfies ExpressOptions,
+  async startWithConfigInstance(serverUrl) {
+    const config = new Config();
+    config.serverUrl = serverUrl;
+    config.flushIntervalMs = 50;
+    config.getUserID = (req) => req.get('x-user-id');
+    const app = express();
+    const mw = expressAnalytics('config-key', config);
+    app.use(mw);
+    app.get('/me', (_req, res) => {
+      res.send('me');
+    });
+    return { ...(await listening(app.listen(0, '127.0.0.1'))), handle: mw };
+  },
+  meRoute: '/me',
+});
+
+describeEndToEnd(cases(express5));
+
 describe.each(majors)('%s', (_name, express) => {
-  describeAdapterCases({
-    framework: 'Express',
-    nestedErrorStatus: 418,
-    async start(options) {
-      const { app, mw } = makeApp(express, options as ExpressOptions);
-      return { ...(await listening(app.listen(0, '127.0.0.1'))), handle: mw };
-    },
-    exclude: {
-      patterns: ['/health', /^\/internal\//, '/api/v1/items/:itemId'],
-      requests: ['/health', '/internal/metrics', '/api/v1/items/9', '/users/5'],
-      recorded: ['/users/5'],
-    },
-    typedMappers: {
-      getPath: (req) => req.path.toUpperCase(),
-      getHostname: (req) => req.get('x-host'),
-      getUserAgent: () => 'mapped-agent',
-      getIPAddress: (req) => req.get('x-client'),
-      getUserID: (req) => req.get('x-user-id'),
-    } satisfies ExpressOptions,
-    async startWithConfigInstance(serverUrl) {
-      const config = new Config();
-      config.serverUrl = serverUrl;
-      config.flushIntervalMs = 50;
-      config.getUserID = (req) => req.get('x-user-id');
-      const app = express();
-      const mw = expressAnalytics('config-key', config);
-      app.use(mw);
-      app.get('/me', (_req, res) => {
-        res.send('me');
-      });
-      return { ...(await listening(app.listen(0, '127.0.0.1'))), handle: mw };
-    },
-    meRoute: '/me',
-  });
+  describeAdapterCases(cases(express));
 
   const t = useAdapterTest<ExpressAnalyticsMiddleware>();
   const { records } = t;

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -7,8 +7,13 @@ import { Hono as Hono47 } from 'hono47';
 import { HTTPException as HTTPException47 } from 'hono47/http-exception';
 import { stream as stream47 } from 'hono47/streaming';
 import { describe, expect, it } from 'vitest';
-import { describeAdapterCases, useAdapterTest } from '../../../test-utils/adapter-cases.js';
-import { listening, sleep } from '../../../test-utils/helpers.js';
+import {
+  type AdapterUnderTest,
+  describeAdapterCases,
+  describeEndToEnd,
+  useAdapterTest,
+} from '../../../test-utils/adapter-cases.js';
+import { held, listening, sleep } from '../../../test-utils/helpers.js';
 import { Config, type HonoAnalyticsMiddleware, type HonoOptions, honoAnalytics } from '../src/index.js';
 import { routeSource } from '../src/utils.js';
 
@@ -29,13 +34,17 @@ const majors: Array<[string, HonoModule]> = [
 ];
 
 /** The test app: every route the shared cases and the Hono-specific ones below request. */
-function makeApp(options: HonoOptions, { Hono, HTTPException, stream }: HonoModule = hono4) {
+function makeApp(
+  options: HonoOptions,
+  { Hono, HTTPException, stream }: HonoModule = hono4,
+  apiKey = 'test-key',
+) {
   const app = new Hono();
   // Hono's default answer, without its console.error.
   app.onError((err, c) =>
     err instanceof HTTPException ? err.getResponse() : c.text('Internal Server Error', 500),
   );
-  const mw = honoAnalytics('test-key', options);
+  const mw = honoAnalytics(apiKey, options);
   app.use('*', mw);
   // A second middleware for every path, so that "ran past the last middleware" is really tested.
   app.use('*', async (c, next) => {
@@ -70,6 +79,11 @@ function makeApp(options: HonoOptions, { Hono, HTTPException, stream }: HonoModu
     await sleep(300);
     return c.text('late');
   });
+  app.get('/held', async (c) => {
+    // @hono/node-server passes the Node request as c.env.incoming.
+    await held.hold((c.env as { incoming: IncomingMessage }).incoming);
+    return c.text('late');
+  });
   app.get('/health', (c) => c.text('ok'));
   app.get('/missing', (c) => c.json({ error: 'no such thing' }, 404));
 
@@ -83,40 +97,45 @@ function makeApp(options: HonoOptions, { Hono, HTTPException, stream }: HonoModu
   return { app, mw };
 }
 
+/** The shared cases' view of the Hono test app. */
+const cases = (mod: HonoModule): AdapterUnderTest => ({
+  framework: 'Hono',
+  // A plain Error from a handler: Hono's default error answer.
+  nestedErrorStatus: 500,
+  async start(options, apiKey) {
+    const { app, mw } = makeApp(options as HonoOptions, mod, apiKey);
+    return { ...(await listening(serveNode(app))), handle: mw };
+  },
+  exclude: {
+    patterns: ['/health', /^\/api\//, '/users/:id'],
+    requests: ['/health', '/api/v1/items/9', '/users/5', '/boom'],
+    recorded: ['/boom'],
+  },
+  typedMappers: {
+    getPath: (c) => c.req.path.toUpperCase(),
+    getHostname: (c) => c.req.header('x-host'),
+    getUserAgent: () => 'mapped-agent',
+    getIPAddress: (c) => c.req.header('x-client'),
+    getUserID: (c) => c.req.header('x-user-id'),
+  } satisfies HonoOptions,
+  async startWithConfigInstance(serverUrl) {
+    const config = new Config();
+    config.serverUrl = serverUrl;
+    config.flushIntervalMs = 50;
+    config.getUserID = (c) => c.req.header('x-user-id');
+    const app = new mod.Hono();
+    const mw = honoAnalytics('config-key', config);
+    app.use('*', mw);
+    app.get('/me', (c) => c.text('me'));
+    return { ...(await listening(serveNode(app))), handle: mw };
+  },
+  meRoute: '/me',
+});
+
+describeEndToEnd(cases(hono4));
+
 describe.each(majors)('%s', (name, mod) => {
-  describeAdapterCases({
-    framework: 'Hono',
-    // A plain Error from a handler: Hono's default error answer.
-    nestedErrorStatus: 500,
-    async start(options) {
-      const { app, mw } = makeApp(options as HonoOptions, mod);
-      return { ...(await listening(serveNode(app))), handle: mw };
-    },
-    exclude: {
-      patterns: ['/health', /^\/api\//, '/users/:id'],
-      requests: ['/health', '/api/v1/items/9', '/users/5', '/boom'],
-      recorded: ['/boom'],
-    },
-    typedMappers: {
-      getPath: (c) => c.req.path.toUpperCase(),
-      getHostname: (c) => c.req.header('x-host'),
-      getUserAgent: () => 'mapped-agent',
-      getIPAddress: (c) => c.req.header('x-client'),
-      getUserID: (c) => c.req.header('x-user-id'),
-    } satisfies HonoOptions,
-    async startWithConfigInstance(serverUrl) {
-      const config = new Config();
-      config.serverUrl = serverUrl;
-      config.flushIntervalMs = 50;
-      config.getUserID = (c) => c.req.header('x-user-id');
-      const app = new mod.Hono();
-      const mw = honoAnalytics('config-key', config);
-      app.use('*', mw);
-      app.get('/me', (c) => c.text('me'));
-      return { ...(await listening(serveNode(app))), handle: mw };
-    },
-    meRoute: '/me',
-  });
+  describeAdapterCases(cases(mod));
 
   it(`reads the matched routes through ${mod === hono4 ? 'hono/route' : 'c.req.matchedRoutes'}`, () => {
     // Hono ≥ 4.8 has hono/route; on 4.7 the helper (of the installed Hono 4.13) does not know the
