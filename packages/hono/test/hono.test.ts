@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -16,6 +17,7 @@ import {
 import { held, listening, sleep } from '../../../test-utils/helpers.js';
 import { Config, type HonoAnalyticsMiddleware, type HonoOptions, honoAnalytics } from '../src/index.js';
 import { routeSource } from '../src/utils.js';
+import { moduleLoads, walkGraph } from './module-graph.js';
 
 const serveNode = (app: Hono) => serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
 
@@ -279,14 +281,75 @@ describe('honoAnalytics()', () => {
       /@apilens\/hono: invalid config\.serverUrl/,
     );
   });
+});
 
-  it('imports nothing Node-only at module top level', async () => {
-    const { readFile, readdir } = await import('node:fs/promises');
-    const dir = new URL('../src/', import.meta.url);
-    for (const file of await readdir(dir)) {
-      const text = await readFile(new URL(file, dir), 'utf8');
-      const imports = [...text.matchAll(/^import\s+(?!type\b)[^;]*from\s+'([^']+)'/gm)].map((m) => m[1]);
-      for (const spec of imports) expect(spec, `${file} imports ${spec}`).toMatch(/^(\.\/|@apilens\/core$)/);
-    }
+describe('what importing @apilens/hono loads (edge runtimes)', () => {
+  const src = (pkg: string, file = 'index.ts') =>
+    fileURLToPath(new URL(`../../${pkg}/src/${file}`, import.meta.url));
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  // What an edge runtime can load when the module is evaluated: the adapter's own files, the core,
+  // and Hono itself. Everything else (node:*, undici, other packages) only inside functions.
+  const allowed = (specifier: string) =>
+    specifier.startsWith('./') ||
+    /^@apilens\/core(\/internal)?$/.test(specifier) ||
+    /^hono(\/|$)/.test(specifier);
+
+  it('catches every way of loading a module, and tells top level from function bodies', () => {
+    const loads = (source: string) =>
+      moduleLoads(source).map((l) => `${l.kind} ${l.specifier}${l.topLevel ? '' : ' (in a function)'}`);
+    expect(
+      loads(`
+        import 'node:fs';
+        import zlib from 'zlib';
+        import * as os from 'node:os';
+        import { type A, b } from 'node:net';
+        import type { C } from 'node:tls';
+        import { type D } from 'node:dns';
+        export { e } from 'node:util';
+        export type { F } from 'node:vm';
+        import g = require('node:path');
+        const h = require('node:http');
+        const i = await import('node:crypto');
+        type J = typeof import('undici');
+        export function lazy() { return import('node:zlib'); }
+        const later = () => require('node:child_process');
+      `),
+    ).toEqual([
+      'import node:fs',
+      'import zlib',
+      'import node:os',
+      'import node:net',
+      'export node:util',
+      'require node:path',
+      'require node:http',
+      'dynamic import node:crypto',
+      'dynamic import node:zlib (in a function)',
+      'require node:child_process (in a function)',
+    ]);
+  });
+
+  it('imports nothing Node-only at module top level, in the adapter or in the core it pulls in', () => {
+    const { files, loads } = walkGraph(
+      src('hono'),
+      { '@apilens/core': src('core'), '@apilens/core/internal': src('core', 'internal.ts') },
+      root,
+    );
+    // The walk went through the core, down to its transport and compression.
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'hono/src/utils.ts',
+        'core/src/index.ts',
+        'core/src/transport.ts',
+        'core/src/compress.ts',
+      ]),
+    );
+    const problems = loads
+      .filter((l) => l.kind === 'require' || (l.topLevel && !allowed(l.specifier)))
+      .map((l) => `${l.file}: ${l.kind} ${l.specifier}`);
+    expect(problems).toEqual([]);
+    // Node modules are loaded lazily, where needed (gzip, the undici transport).
+    expect(loads.filter((l) => !l.topLevel).map((l) => l.specifier)).toEqual(
+      expect.arrayContaining(['node:zlib', 'undici']),
+    );
   });
 });
