@@ -226,9 +226,14 @@ describe.each(majors)('%s', (_name, Fastify) => {
       { apiKey: 'k', serverUrl: 'http://x' },
       /options\.serverUrl is not a plugin option: put it inside options\.config/,
     ],
-  ])('fails registration on invalid options %j', async (options, message) => {
+  ])('fails registration on invalid options %j with a TypeError', async (options, message) => {
     app = Fastify();
-    await expect(app.register(fastifyAnalytics, options)).rejects.toThrow(message);
+    const error = await app.register(fastifyAnalytics, options).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as TypeError).message).toMatch(message);
   });
 
   it('refuses to be registered twice in the same context', async () => {

@@ -277,9 +277,9 @@ describe('honoAnalytics()', () => {
   });
 
   it('throws a TypeError naming the package for malformed options', () => {
-    expect(() => honoAnalytics('k', { serverUrl: 'ftp://x' })).toThrow(
-      /@apilens\/hono: invalid config\.serverUrl/,
-    );
+    const create = () => honoAnalytics('k', { serverUrl: 'ftp://x' });
+    expect(create).toThrow(TypeError);
+    expect(create).toThrow(/^@apilens\/hono: invalid config\.serverUrl: expected an http/);
   });
 });
 

@@ -185,8 +185,10 @@ describe('koaAnalytics()', () => {
   });
 
   it('throws a TypeError naming the package for malformed options', () => {
-    expect(() => koaAnalytics('k', { maxBatchSize: 0 })).toThrow(
-      /@apilens\/koa: invalid config\.maxBatchSize/,
+    const create = () => koaAnalytics('k', { maxBatchSize: 0 });
+    expect(create).toThrow(TypeError);
+    expect(create).toThrow(
+      /^@apilens\/koa: invalid config\.maxBatchSize: expected an integer from 1 to 100000, got 0\.$/,
     );
   });
 });

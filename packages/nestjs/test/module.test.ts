@@ -239,13 +239,22 @@ describe.each<Platform>(['express', 'fastify'])('Nest on %s', (platform) => {
       () => AnalyticsModule.forRootAsync({ useFactory: () => ({ apiKey: 3 as never }) }),
       /@apilens\/nestjs: apiKey must be a string/,
     ],
-  ])('fails app creation on invalid options (%#)', async (make, message) => {
-    await expect(startApp(platform, make())).rejects.toThrow(message);
+  ])('fails app creation on invalid options with a TypeError (%#)', async (make, message) => {
+    const error = await Promise.resolve()
+      .then(() => startApp(platform, make()))
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as TypeError).message).toMatch(message);
   });
 });
 
 describe('option checks at import time', () => {
-  it('names misplaced and malformed options', () => {
+  it('names misplaced and malformed options, with a TypeError', () => {
+    expect(() => AnalyticsModule.forRoot({ apiKey: 42 as never })).toThrow(TypeError);
+    expect(() => AnalyticsModule.forRoot({ routes: 'some' as never })).toThrow(TypeError);
     expect(() => AnalyticsModule.forRoot({ apiKey: 'k', serverUrl: 'http://x' } as never)).toThrow(
       /unknown option serverUrl.*go inside config/,
     );
