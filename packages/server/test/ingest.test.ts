@@ -1,3 +1,4 @@
+import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledGeoipDb, type Store } from '../src/index.js';
 import {
@@ -173,6 +174,48 @@ describe.each(STORES)('ingest over HTTP (%s)', (storeName) => {
         framework: 'Django',
         created_at: '2026-11-27T10:00:03.000Z',
       }),
+    ]);
+  });
+
+  it('created_at as epoch milliseconds, or missing (the time of arrival)', async () => {
+    const { api_key } = await generateKey(server.url);
+    const noTime = wireRow({ path: '/missing' });
+    delete noTime.created_at;
+    const r = await ingest(server.url, {
+      api_key,
+      requests: [
+        wireRow({ path: '/epoch', created_at: Date.UTC(2026, 10, 27, 9, 30, 0, 123) }),
+        wireRow({ path: '/fraction', created_at: Date.UTC(2026, 10, 27, 9, 30, 1) + 0.6 }),
+        noTime,
+        wireRow({ path: '/null', created_at: null }),
+      ],
+    });
+    expect(r.json).toEqual({ accepted: 4, rejected: [] });
+    const rows = (await getData(server.url, api_key)).json;
+    // The server's clock is 2026-11-27T12:00:00Z (startServer's `now`).
+    expect(rows.map((x: { path: string; created_at: string }) => [x.path, x.created_at])).toEqual([
+      ['/epoch', '2026-11-27T09:30:00.123Z'],
+      ['/fraction', '2026-11-27T09:30:01.001Z'],
+      ['/missing', '2026-11-27T12:00:00.000Z'],
+      ['/null', '2026-11-27T12:00:00.000Z'],
+    ]);
+  });
+
+  it('reads a deflate-encoded body, and answers bad deflate data with a 400', async () => {
+    const { api_key } = await generateKey(server.url);
+    const body = deflateSync(
+      JSON.stringify({ api_key, framework: 'Flask', requests: [wireRow({ path: '/deflated' })] }),
+    );
+    const r = await ingest(server.url, body, { headers: { 'content-encoding': 'deflate' } });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toEqual({ accepted: 1, rejected: [] });
+    const bad = await ingest(server.url, Buffer.from('not deflate'), {
+      headers: { 'content-encoding': 'deflate' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatch(/^request body is not valid deflate data/);
+    expect((await getData(server.url, api_key)).json).toEqual([
+      expect.objectContaining({ path: '/deflated', framework: 'Flask' }),
     ]);
   });
 
