@@ -6,6 +6,68 @@ import { expect } from 'vitest';
 import { between } from './helpers.js';
 import { CHROME, type DataRow, startRealCollector } from './real-collector.js';
 
+/** The headers of every request: a browser behind a proxy, signed in as u-42. */
+export const E2E_HEADERS = {
+  'user-agent': CHROME.userAgent,
+  'x-forwarded-for': '8.8.8.8, 10.0.0.1',
+  'x-user-id': 'u-42',
+};
+
+/** A request as sent: its answer and when it happened. */
+export interface SentRequest {
+  /** Base URL of the app. */
+  base: string;
+  /** Path without the query string. */
+  path: string;
+  status: number;
+  /** `Date.now()` just before sending and just after the body was read. */
+  before: number;
+  after: number;
+  /** What the client waited, ms. */
+  elapsed: number;
+}
+
+/** Sends GET `base + path` with {@link E2E_HEADERS} (and `init`), reads the body, times it. */
+export async function sendTimed(base: string, path: string, init: RequestInit = {}): Promise<SentRequest> {
+  const before = Date.now();
+  const t0 = performance.now();
+  const res = await fetch(`${base}${path}`, { ...init, headers: { ...E2E_HEADERS, ...init.headers } });
+  await res.arrayBuffer();
+  const elapsed = performance.now() - t0;
+  return { base, path: path.split('?')[0]!, status: res.status, before, after: Date.now(), elapsed };
+}
+
+/**
+ * The row the data API must return for a request sent with {@link E2E_HEADERS}: path without
+ * its query string, route, status, method, Host, the first forwarded address and its country, the
+ * parsed user agent, the user id, the framework, a response time within what the client waited
+ * (and no shorter than the handler's sleep), and a creation time within the request.
+ */
+export function expectedRow(
+  sent: SentRequest,
+  row: { route: string | null; framework: string; sleepsMs?: number; method?: string },
+): Record<keyof DataRow, unknown> {
+  return {
+    hostname: new URL(sent.base).host,
+    ip_address: '8.8.8.8',
+    path: sent.path,
+    route: row.route,
+    user_agent: CHROME.userAgent,
+    browser: CHROME.browser,
+    os: CHROME.os,
+    device: CHROME.device,
+    method: row.method ?? 'GET',
+    status: sent.status,
+    // Timed on the server, so within what the client waited (rounding and event order: +25); a
+    // timer never fires early (1 ms of clock rounding aside).
+    response_time: between(Math.max(0, (row.sleepsMs ?? 0) - 2), sent.elapsed + 25),
+    location: 'US',
+    user_id: 'u-42',
+    framework: row.framework,
+    created_at: between(sent.before - 5, sent.after + 5),
+  };
+}
+
 /** An app started for the test, reporting to the real collector. */
 export interface EndToEndApp {
   /** Base URL, `http://127.0.0.1:<port>`. */
@@ -35,19 +97,9 @@ export interface EndToEndCase {
   requests: EndToEndRequest[];
 }
 
-/** The headers of every request: a browser behind a proxy, signed in as u-42. */
-const HEADERS = {
-  'user-agent': CHROME.userAgent,
-  'x-forwarded-for': '8.8.8.8, 10.0.0.1',
-  'x-user-id': 'u-42',
-};
-
 /**
- * Starts the real collector and the app, sends the requests one after another, delivers, and
- * checks every row the data API returns against what was sent: path without its query string,
- * route, status, method, Host, the first forwarded address and its country, the parsed user agent,
- * the user id, the framework, a response time within the request's wall time (and no shorter
- * than the handler's sleep), and a creation time within it.
+ * Starts the real collector and the app, sends the requests one after another (each with a query
+ * string), delivers, and checks every row the data API returns (see {@link expectedRow}).
  */
 export async function checkEndToEnd(c: EndToEndCase): Promise<void> {
   const collector = await startRealCollector();
@@ -56,31 +108,9 @@ export async function checkEndToEnd(c: EndToEndCase): Promise<void> {
     app = await c.start(collector.apiKey, collector.url);
     const expected: unknown[] = [];
     for (const r of c.requests) {
-      const before = Date.now();
-      const t0 = performance.now();
-      const res = await fetch(`${app.url}${r.path}?from=e2e`, { headers: HEADERS });
-      await res.arrayBuffer();
-      const elapsed = performance.now() - t0;
-      const after = Date.now();
-      expect(res.status, r.path).toBe(r.status);
-      expected.push({
-        hostname: new URL(app.url).host,
-        ip_address: '8.8.8.8',
-        path: r.path,
-        route: r.route,
-        user_agent: CHROME.userAgent,
-        browser: CHROME.browser,
-        os: CHROME.os,
-        device: CHROME.device,
-        method: 'GET',
-        status: r.status,
-        // Timed on the server, so within what the client waited (rounding and event order: +25).
-        response_time: between(Math.max(0, (r.sleepsMs ?? 0) - 2), elapsed + 25),
-        location: 'US',
-        user_id: 'u-42',
-        framework: c.framework,
-        created_at: between(before - 5, after + 5),
-      } satisfies Record<keyof DataRow, unknown>);
+      const sent = await sendTimed(app.url, `${r.path}?from=e2e`);
+      expect(sent.status, r.path).toBe(r.status);
+      expected.push(expectedRow(sent, { route: r.route, framework: c.framework, sleepsMs: r.sleepsMs }));
     }
     await app.deliver();
     expect(await collector.rows()).toEqual(expected);
