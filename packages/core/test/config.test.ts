@@ -16,6 +16,9 @@ describe('config', () => {
       maxBatchSize: 1_000,
       maxQueueSize: 10_000,
       compression: 'gzip',
+      timeoutMs: 10_000,
+      maxRetries: 5,
+      transport: 'auto',
     });
   });
 

@@ -3,7 +3,7 @@ import { ApilensError, defaultIpAddress, defaultIpAddressFrom } from '../src/ind
 import { stripQuery } from '../src/internal.js';
 import { RingQueue } from '../src/queue.js';
 import { Reporter } from '../src/report.js';
-import { BACKOFF_MAX_MS, backoffMs, parseRetryAfter } from '../src/retry.js';
+import { backoffMs, isRetryableStatus, parseRetryAfter } from '../src/retry.js';
 
 describe('RingQueue', () => {
   it('keeps FIFO order, drops the oldest when full and counts what left', () => {
@@ -20,11 +20,18 @@ describe('RingQueue', () => {
 });
 
 describe('retry timing', () => {
-  it('backs off exponentially with jitter, capped', () => {
+  it('backs off exponentially from 0.5 s, half of each wait random, capped at 30 s', () => {
     expect(backoffMs(0, () => 0)).toBe(250);
     expect(backoffMs(0, () => 1)).toBe(500);
+    expect(backoffMs(1, () => 1)).toBe(1000);
     expect(backoffMs(3, () => 0.5)).toBe(3000);
-    expect(backoffMs(20, () => 1)).toBe(BACKOFF_MAX_MS);
+    expect(backoffMs(20, () => 0)).toBe(15_000);
+    expect(backoffMs(20, () => 1)).toBe(30_000);
+  });
+
+  it('retries network failures (elsewhere), 408, 429 and 5xx; not other statuses', () => {
+    expect([408, 429, 500, 502, 503, 599].map(isRetryableStatus)).toEqual(Array(6).fill(true));
+    expect([400, 401, 403, 404, 413, 422].map(isRetryableStatus)).toEqual(Array(6).fill(false));
   });
 
   it('parses Retry-After seconds and HTTP dates, capped at two minutes', () => {
