@@ -27,6 +27,10 @@ function makeApp(express: ExpressFactory, options: ExpressOptions, apiKey = 'tes
   const app = express();
   const mw = expressAnalytics(apiKey, options);
   app.use(mw);
+  // A middleware that answers before any route.
+  app.use('/early', (_req, res) => {
+    res.status(204).end();
+  });
   app.get('/users/:id', (req, res) => {
     res.json({ id: req.params.id });
   });
@@ -72,6 +76,12 @@ function makeApp(express: ExpressFactory, options: ExpressOptions, apiKey = 'tes
     res.send('stats');
   });
   app.use('/admin', admin);
+  // A mount path with a parameter: Express keeps no template for it.
+  const members = express.Router();
+  members.get('/users/:id', (_req, res) => {
+    res.send('member');
+  });
+  app.use('/orgs/:orgId', members);
   app.get('/health', (_req, res) => {
     res.send('ok');
   });
@@ -139,6 +149,17 @@ describe.each(majors)('%s', (_name, express) => {
     expect(r).toMatchObject({ path: '/admin/stats/monday', route: '/admin/stats/:day', status: 200 });
   });
 
+  it('records a mount path with a parameter with its value, and a middleware’s answer without a route', async () => {
+    const base = await listen(build());
+    expect((await fetch(`${base}/orgs/42/users/7`)).status).toBe(200);
+    expect((await fetch(`${base}/early/anything`)).status).toBe(204);
+    const all = await records(2);
+    expect(all.map((r) => [r.path, r.route, r.status])).toEqual([
+      ['/orgs/42/users/7', '/orgs/42/users/:id', 200],
+      ['/early/anything', null, 204],
+    ]);
+  });
+
   it('records errors forwarded with next(err) with their status', async () => {
     const base = await listen(build());
     expect((await fetch(`${base}/next-error`)).status).toBe(503);
@@ -181,6 +202,33 @@ describe.each(majors)('%s', (_name, express) => {
     await records(1);
     expect(t.collector.requests().map((r) => r.path)).toEqual(['/users/5']);
     expect(seen).toEqual(['GET', 'GET']);
+  });
+});
+
+describe('Express 5: async handlers', () => {
+  const t = useAdapterTest<ExpressAnalyticsMiddleware>();
+
+  it('records a rejected promise with the status the error handler sent and the failing route, nested routers included', async () => {
+    const { app, mw } = makeApp(express5, t.options());
+    t.handle = mw;
+    app.get('/async/:id', async () => {
+      throw new Error('async failure');
+    });
+    const nested = express5.Router();
+    nested.get('/:id/fail', async () => {
+      throw Object.assign(new Error('async teapot'), { status: 418 });
+    });
+    const outer = express5.Router();
+    outer.use('/tasks', nested);
+    app.use('/v2', outer);
+    const base = await t.listen(app.listen(0, '127.0.0.1'));
+    expect((await fetch(`${base}/async/1`)).status).toBe(500);
+    expect((await fetch(`${base}/v2/tasks/9/fail`)).status).toBe(418);
+    const all = await t.records(2);
+    expect(all.map((r) => [r.path, r.route, r.status])).toEqual([
+      ['/async/1', '/async/:id', 500],
+      ['/v2/tasks/9/fail', '/v2/tasks/:id/fail', 418],
+    ]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import Koa3 from 'koa';
+import mount from 'koa-mount';
 import Koa2 from 'koa2';
 import { describe, expect, it } from 'vitest';
 import {
@@ -156,6 +157,25 @@ describe.each(majors)('%s', (_name, Koa) => {
     const byPath = new Map((await records(2)).map((r) => [r.path, r]));
     expect(byPath.get('/forbidden')).toMatchObject({ status: 403, route: '/forbidden' });
     expect(byPath.get('/unavailable')).toMatchObject({ status: 503, route: '/unavailable' });
+  });
+
+  it('leaves prefixes added outside @koa/router (koa-mount) out of the route', async () => {
+    const sub = new Koa();
+    const router = new Router();
+    router.get('/items/:id', (ctx) => {
+      ctx.body = 'item';
+    });
+    sub.use(router.routes());
+    const app = new Koa();
+    app.silent = true;
+    const mw = koaAnalytics('test-key', t.options());
+    t.handle = mw;
+    app.use(mw);
+    app.use(mount('/v2', sub as unknown as Koa3));
+    const base = await listen(app);
+    expect((await fetch(`${base}/v2/items/5`)).status).toBe(200);
+    const [r] = await records(1);
+    expect(r).toMatchObject({ path: '/v2/items/5', route: '/items/:id', status: 200 });
   });
 
   it('records the status set by an error-handling middleware', async () => {
