@@ -3,11 +3,13 @@
 // mappers, privacy, shutdown. What only one framework does (its own error middleware, mounted
 // sub-apps, early answers from middleware…) stays in the package's own test file.
 
+import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AnalyticsControls } from '@apilens/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startCollector, type TestCollector } from './collector.js';
-import { type Listening, listening, sleep, waitForRecords } from './helpers.js';
+import { checkEndToEnd } from './end-to-end.js';
+import { between, held, type Listening, listening, until, waitForRecords } from './helpers.js';
 
 /** The controls every adapter exposes (middleware, `app.apilens` or `AnalyticsService`). */
 export type AdapterHandle = Pick<AnalyticsControls, 'flush' | 'shutdown' | 'stats'>;
@@ -27,13 +29,14 @@ export interface AdapterUnderTest {
   /** The `framework` field of the batches, e.g. 'Express'. */
   framework: string;
   /**
-   * Starts the framework's test app on 127.0.0.1 with the adapter under API key 'test-key' and
-   * these options. The app serves at least GET /users/:id (answers `{ id }`), /slow (answers
-   * after 300 ms), /health, /boom (the handler throws an `Error`), /stream (writes `a`, then `b`
-   * four times, 50 ms apart), and a nested router (or sub-app, or prefixed plugin) answering
-   * /api/v1/items, /api/v1/items/:itemId and /api/v1/items/:itemId/fail (the handler fails).
+   * Starts the framework's test app on 127.0.0.1 with the adapter under `apiKey` and these
+   * options. The app serves at least GET /users/:id (answers `{ id }`), /slow (answers after a
+   * 300 ms sleep), /held (calls `held.hold()` with the Node request, then answers), /health,
+   * /boom (the handler throws an `Error`), /stream (writes `a`, then `b` four times, 50 ms
+   * apart), and a nested router (or sub-app, or prefixed plugin) answering /api/v1/items,
+   * /api/v1/items/:itemId and /api/v1/items/:itemId/fail (the handler fails).
    */
-  start(options: CaseOptions): Promise<StartedApp>;
+  start(options: CaseOptions, apiKey?: string): Promise<StartedApp>;
   /** Status the client gets from GET /api/v1/items/3/fail (the framework's answer to that failure). */
   nestedErrorStatus: number;
   /** Route recorded for GET /api/v1/items. @default '/api/v1/items' */
@@ -43,7 +46,8 @@ export interface AdapterUnderTest {
   /**
    * Mappers typed with the framework's request, for GET /users/8 with the headers x-host:
    * api.example.com, x-client: 198.51.100.1 and x-user-id: u-1. They must map the path to
-   * '/USERS/8', the user agent to 'mapped-agent', the rest to those header values.
+   * '/USERS/8', the user agent to 'mapped-agent', the rest to those header values
+   * (`getUserID` is also what the end-to-end test uses).
    */
   typedMappers: CaseOptions;
   /**
@@ -147,8 +151,20 @@ export function describeAdapterCases(adapter: AdapterUnderTest): void {
         status: 200,
       });
       const first = byPath.get('/users/42')!;
-      expect(first.response_time).toBeGreaterThanOrEqual(0);
       expect(Math.abs(Date.parse(first.created_at) - Date.now())).toBeLessThan(5_000);
+    });
+
+    it('records the response time of a handler that sleeps 300 ms, within what the client waited', async () => {
+      const { url: base } = await start();
+      const t0 = performance.now();
+      const res = await fetch(`${base}/slow`);
+      await res.text();
+      const elapsed = performance.now() - t0;
+      const [r] = await records(1);
+      expect(r).toMatchObject({ path: '/slow', route: '/slow', status: 200 });
+      // A timer never fires early (1 ms of clock rounding aside); the server is done before the
+      // client has read the body (+25 ms for rounding and the order of events).
+      expect(r!.response_time).toEqual(between(298, elapsed + 25));
     });
 
     it('records thrown errors with the status the client got and the failing route, nested routers included', async () => {
@@ -190,27 +206,31 @@ export function describeAdapterCases(adapter: AdapterUnderTest): void {
     it('deliberately skips requests whose client went away before the response finished', async () => {
       const { url: base, handle } = await start();
       const aborter = new AbortController();
-      const slow = fetch(`${base}/slow`, { signal: aborter.signal }).catch((e: Error) => e);
-      await sleep(50);
+      const aborted = fetch(`${base}/held`, { signal: aborter.signal }).catch((e: Error) => e);
+      // The request is in its handler (so the adapter has seen it) when the client goes away…
+      const inHandler = await held.next();
       aborter.abort();
-      expect(await slow).toBeInstanceOf(Error);
-      await sleep(350);
+      expect(await aborted).toBeInstanceOf(Error);
+      // …and the server has seen the connection close before the handler answers.
+      if (!inHandler.raw.socket.destroyed) await once(inHandler.raw.socket, 'close');
+      inHandler.release();
+      // Whatever the aborted request left is queued before this request's record, which needs
+      // several more turns of the event loop: once it is in, nothing else may be.
       await fetch(`${base}/users/1`);
       await records(1);
-      await sleep(20);
       await handle.flush();
       expect(t.collector.requests().map((r) => r.path)).toEqual(['/users/1']);
     });
 
     it('does not record excluded paths', async () => {
       const { patterns, requests, recorded } = adapter.exclude;
+      // The last request is recorded: once its record is in, those before it were decided.
+      expect(requests.at(-1)).toBe(recorded.at(-1));
       const { url: base, handle } = await start({ exclude: patterns });
       for (const path of requests) await fetch(`${base}${path}`);
-      const all = await records(recorded.length);
-      await sleep(50);
+      await records(recorded.length);
       await handle.flush();
       expect(t.collector.requests().map((r) => r.path)).toEqual(recorded);
-      expect(all).toHaveLength(recorded.length);
     });
 
     it('answers and records the request when every mapper throws', async () => {
@@ -275,9 +295,9 @@ export function describeAdapterCases(adapter: AdapterUnderTest): void {
     it('delivers pending records on shutdown', async () => {
       const { url: base, handle } = await start();
       for (let i = 0; i < 5; i++) await fetch(`${base}/users/${i}`);
-      await sleep(20);
+      // The last record is queued when the response has finished, which may be just after the client read it.
+      await until(() => handle.stats().queued === 5, 'the fifth record to be queued');
       expect(t.collector.requests()).toHaveLength(0);
-      expect(handle.stats().queued).toBe(5);
       expect(await handle.shutdown(2_000)).toBe(true);
       expect(t.collector.requests().map((r) => r.path)).toEqual([
         '/users/0',
@@ -297,5 +317,36 @@ export function describeAdapterCases(adapter: AdapterUnderTest): void {
       expect(t.collector.requests()[0]).toMatchObject({ path: '/me', route: adapter.meRoute, user_id: '77' });
       expect(t.collector.batches[0]!.api_key).toBe('config-key');
     });
+  });
+}
+
+/**
+ * One test sending through the real collector (`apilens serve`, built, in a child process) and
+ * reading the rows back through the data API, every field checked (test-utils/end-to-end.ts).
+ */
+export function describeEndToEnd(adapter: AdapterUnderTest): void {
+  describe(`${adapter.framework} end to end`, () => {
+    it(
+      'records reach the real collector (apilens serve) and read back through the data API',
+      () =>
+        checkEndToEnd({
+          framework: adapter.framework,
+          async start(apiKey, serverUrl) {
+            const started = await adapter.start(
+              { serverUrl, flushIntervalMs: 60_000, getUserID: adapter.typedMappers.getUserID },
+              apiKey,
+            );
+            return { url: started.url, deliver: () => started.handle.shutdown(5_000), close: started.close };
+          },
+          requests: [
+            { path: '/users/42', route: '/users/:id', status: 200 },
+            { path: '/slow', route: '/slow', status: 200, sleepsMs: 300 },
+            { path: '/api/v1/items/7', route: '/api/v1/items/:itemId', status: 200 },
+            { path: '/boom', route: '/boom', status: 500 },
+            { path: '/nope/1', route: null, status: 404 },
+          ],
+        }),
+      60_000,
+    );
   });
 }

@@ -1,21 +1,25 @@
-// Runs an example app (examples/*) as a child process against a loopback collector: start it on a
-// free port, send requests, stop it with SIGTERM, and hand back what the collector received.
+// Runs an example app (examples/*) as a child process against the real collector (the built
+// `apilens serve`, test-utils/real-collector.ts): start it on a free port, send requests, stop it
+// with SIGTERM, and hand back the rows the collector stored, read through its data API.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { type ReceivedBatch, startCollector, type WireRequest } from './collector.js';
+import { expectedRow, type SentRequest, sendTimed } from './end-to-end.js';
+import { type DataRow, startRealCollector } from './real-collector.js';
 
 export interface ExampleRun {
   /** The status of each response, in request order. */
   statuses: number[];
-  /** Every record the collector accepted, in arrival order. */
-  records: WireRequest[];
-  /** `[path, route, status]` of each record. */
-  rows: Array<[path: string, route: string | null, status: number]>;
-  batches: ReceivedBatch[];
+  /** Every row the collector stored under the example's key, oldest first. */
+  rows: DataRow[];
   /** How the process ended after SIGTERM. */
   code: number | null;
   signal: NodeJS.Signals | null;
+  /**
+   * The rows these requests must have produced, every field (test-utils/end-to-end.ts): each
+   * `[path, route, status]` is matched to the request sent to that path, in order.
+   */
+  expected(rows: Array<[path: string, route: string | null, status: number]>, framework: string): unknown[];
 }
 
 export interface ExampleOptions {
@@ -23,9 +27,12 @@ export interface ExampleOptions {
   dir: URL;
   /** Arguments to `node` in that folder. @default ['server.mjs'] */
   args?: string[];
-  /** Paths to request, in order, each optionally with fetch options. */
+  /**
+   * Paths to request, in order, each optionally with fetch options. Every request carries a
+   * browser's user agent, `x-forwarded-for: 8.8.8.8, …` and `x-user-id: u-42`.
+   */
   requests: Array<string | [path: string, init: RequestInit]>;
-  /** Extra environment (PORT, APILENS_API_KEY='example-key' and APILENS_SERVER_URL are set). */
+  /** Extra environment (PORT, APILENS_API_KEY and APILENS_SERVER_URL are set). */
   env?: Record<string, string>;
 }
 
@@ -38,7 +45,7 @@ export const commonRoutes = {
     ['/users/42', '/users/:id', 200],
     ['/api/orders/7', '/api/orders/:orderId', 200],
     ['/error', '/error', 500],
-  ] as ExampleRun['rows'],
+  ] as Array<[string, string | null, number]>,
 };
 
 /** Starts the example (needs `pnpm build`), sends the requests, stops it with SIGTERM. */
@@ -48,13 +55,13 @@ export async function runExample({
   requests,
   env,
 }: ExampleOptions): Promise<ExampleRun> {
-  const collector = await startCollector();
+  const collector = await startRealCollector();
   const child = spawn(process.execPath, args, {
     cwd: fileURLToPath(dir),
     env: {
       ...process.env,
       PORT: '0',
-      APILENS_API_KEY: 'example-key',
+      APILENS_API_KEY: collector.apiKey,
       APILENS_SERVER_URL: collector.url,
       ...env,
     },
@@ -75,23 +82,26 @@ export async function runExample({
       });
       void exited.then(() => reject(new Error(`the example exited without listening: ${out}`)));
     });
-    const statuses: number[] = [];
+    const sent: SentRequest[] = [];
     for (const request of requests) {
       const [path, init] = typeof request === 'string' ? [request] : request;
-      const res = await fetch(`${base}${path}`, init);
-      await res.arrayBuffer();
-      statuses.push(res.status);
+      sent.push(await sendTimed(base, path, init));
     }
     child.kill('SIGTERM');
     const [code, signal] = await exited;
-    const records = collector.requests();
     return {
-      statuses,
-      records,
-      rows: records.map((r) => [r.path, r.route, r.status]),
-      batches: collector.batches,
+      statuses: sent.map((s) => s.status),
+      rows: await collector.rows(),
       code,
       signal,
+      expected(rows, framework) {
+        const unused = [...sent];
+        return rows.map(([path, route, status]) => {
+          const i = unused.findIndex((s) => s.path === path && s.status === status);
+          if (i === -1) throw new Error(`no request to ${path} answered ${status}`);
+          return expectedRow(unused.splice(i, 1)[0]!, { route, framework });
+        });
+      },
     };
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -4,7 +4,7 @@ export const BACKOFF_MAX_MS = 30_000;
 /** A Retry-After longer than this is capped: the queue keeps filling meanwhile. */
 export const RETRY_AFTER_MAX_MS = 120_000;
 
-/** Full-jitter exponential backoff for the given attempt (0-based). */
+/** Exponential backoff for the given attempt (0-based), half of each wait random ("equal jitter"). */
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
   // Half fixed, half random: spreads clients out without ever retrying instantly.

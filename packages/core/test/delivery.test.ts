@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startCollector, type TestCollector } from '../../../test-utils/collector.js';
 import { Analytics, type ApilensError, type Options } from '../src/index.js';
 import { errorsInto, rec, sleep, until } from './helpers.js';
@@ -385,6 +385,56 @@ describe('faults', () => {
     await a.flush();
     expect(collector.maxConcurrent).toBe(1);
     expect(a.stats()).toMatchObject({ sent: 1, retries: 2 });
+  });
+
+  it('a 408 is retried', async () => {
+    collector.script({ status: 408 });
+    const a = client();
+    a.record(rec());
+    await a.flush();
+    expect(a.stats()).toMatchObject({ sent: 1, retries: 1 });
+  });
+
+  it('without onError, says what happened in one console warning, naming the package', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      collector.always({ status: 401, body: JSON.stringify({ error: 'unknown API key' }) });
+      const refused = new Analytics(
+        'bad-key',
+        { framework: 'Express', packageName: '@apilens/express' },
+        {
+          serverUrl: collector.url,
+          flushIntervalMs: 60_000,
+        },
+      );
+      clients.push(refused);
+      for (let i = 0; i < 3; i++) refused.record(rec());
+      await refused.flush();
+      await collector.stop();
+      const down = new Analytics(
+        'k',
+        { framework: 'Express', packageName: '@apilens/express' },
+        {
+          serverUrl: collector.url,
+          flushIntervalMs: 60_000,
+          maxRetries: 1,
+        },
+      );
+      clients.push(down);
+      down.record(rec());
+      await down.flush();
+      const endpoint = `${collector.url}/api/log-request`;
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
+        `[@apilens/express] collector at ${endpoint} answered 401: unknown API key; 3 records dropped`,
+        expect.stringMatching(
+          new RegExp(
+            `^\\[@apilens/express\\] could not reach the collector at ${endpoint.replaceAll('.', '\\.')}: .*ECONNREFUSED.*; 1 records dropped after 2 attempts$`,
+          ),
+        ),
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('a reset connection is retried', async () => {

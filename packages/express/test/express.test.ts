@@ -1,8 +1,13 @@
 import express5 from 'express';
 import express4 from 'express4';
 import { describe, expect, it } from 'vitest';
-import { describeAdapterCases, useAdapterTest } from '../../../test-utils/adapter-cases.js';
-import { listening } from '../../../test-utils/helpers.js';
+import {
+  type AdapterUnderTest,
+  describeAdapterCases,
+  describeEndToEnd,
+  useAdapterTest,
+} from '../../../test-utils/adapter-cases.js';
+import { held, listening } from '../../../test-utils/helpers.js';
 import {
   Config,
   type ExpressAnalyticsMiddleware,
@@ -18,10 +23,14 @@ const majors: Array<[string, ExpressFactory]> = [
 ];
 
 /** The test app: every route the shared cases and the Express-specific ones below request. */
-function makeApp(express: ExpressFactory, options: ExpressOptions) {
+function makeApp(express: ExpressFactory, options: ExpressOptions, apiKey = 'test-key') {
   const app = express();
-  const mw = expressAnalytics('test-key', options);
+  const mw = expressAnalytics(apiKey, options);
   app.use(mw);
+  // A middleware that answers before any route.
+  app.use('/early', (_req, res) => {
+    res.status(204).end();
+  });
   app.get('/users/:id', (req, res) => {
     res.json({ id: req.params.id });
   });
@@ -58,11 +67,21 @@ function makeApp(express: ExpressFactory, options: ExpressOptions) {
   app.get('/slow', (_req, res) => {
     setTimeout(() => res.send('late'), 300);
   });
+  app.get('/held', async (req, res) => {
+    await held.hold(req);
+    res.send('late');
+  });
   const admin = express();
   admin.get('/stats/:day', (_req, res) => {
     res.send('stats');
   });
   app.use('/admin', admin);
+  // A mount path with a parameter: Express keeps no template for it.
+  const members = express.Router();
+  members.get('/users/:id', (_req, res) => {
+    res.send('member');
+  });
+  app.use('/orgs/:orgId', members);
   app.get('/health', (_req, res) => {
     res.send('ok');
   });
@@ -72,41 +91,46 @@ function makeApp(express: ExpressFactory, options: ExpressOptions) {
   return { app, mw };
 }
 
+/** The shared cases' view of the Express test app. */
+const cases = (express: ExpressFactory): AdapterUnderTest => ({
+  framework: 'Express',
+  nestedErrorStatus: 418,
+  async start(options, apiKey) {
+    const { app, mw } = makeApp(express, options as ExpressOptions, apiKey);
+    return { ...(await listening(app.listen(0, '127.0.0.1'))), handle: mw };
+  },
+  exclude: {
+    patterns: ['/health', /^\/internal\//, '/api/v1/items/:itemId'],
+    requests: ['/health', '/internal/metrics', '/api/v1/items/9', '/users/5'],
+    recorded: ['/users/5'],
+  },
+  typedMappers: {
+    getPath: (req) => req.path.toUpperCase(),
+    getHostname: (req) => req.get('x-host'),
+    getUserAgent: () => 'mapped-agent',
+    getIPAddress: (req) => req.get('x-client'),
+    getUserID: (req) => req.get('x-user-id'),
+  } satisfies ExpressOptions,
+  async startWithConfigInstance(serverUrl) {
+    const config = new Config();
+    config.serverUrl = serverUrl;
+    config.flushIntervalMs = 50;
+    config.getUserID = (req) => req.get('x-user-id');
+    const app = express();
+    const mw = expressAnalytics('config-key', config);
+    app.use(mw);
+    app.get('/me', (_req, res) => {
+      res.send('me');
+    });
+    return { ...(await listening(app.listen(0, '127.0.0.1'))), handle: mw };
+  },
+  meRoute: '/me',
+});
+
+describeEndToEnd(cases(express5));
+
 describe.each(majors)('%s', (_name, express) => {
-  describeAdapterCases({
-    framework: 'Express',
-    nestedErrorStatus: 418,
-    async start(options) {
-      const { app, mw } = makeApp(express, options as ExpressOptions);
-      return { ...(await listening(app.listen(0, '127.0.0.1'))), handle: mw };
-    },
-    exclude: {
-      patterns: ['/health', /^\/internal\//, '/api/v1/items/:itemId'],
-      requests: ['/health', '/internal/metrics', '/api/v1/items/9', '/users/5'],
-      recorded: ['/users/5'],
-    },
-    typedMappers: {
-      getPath: (req) => req.path.toUpperCase(),
-      getHostname: (req) => req.get('x-host'),
-      getUserAgent: () => 'mapped-agent',
-      getIPAddress: (req) => req.get('x-client'),
-      getUserID: (req) => req.get('x-user-id'),
-    } satisfies ExpressOptions,
-    async startWithConfigInstance(serverUrl) {
-      const config = new Config();
-      config.serverUrl = serverUrl;
-      config.flushIntervalMs = 50;
-      config.getUserID = (req) => req.get('x-user-id');
-      const app = express();
-      const mw = expressAnalytics('config-key', config);
-      app.use(mw);
-      app.get('/me', (_req, res) => {
-        res.send('me');
-      });
-      return { ...(await listening(app.listen(0, '127.0.0.1'))), handle: mw };
-    },
-    meRoute: '/me',
-  });
+  describeAdapterCases(cases(express));
 
   const t = useAdapterTest<ExpressAnalyticsMiddleware>();
   const { records } = t;
@@ -123,6 +147,17 @@ describe.each(majors)('%s', (_name, express) => {
     await fetch(`${base}/admin/stats/monday`);
     const [r] = await records(1);
     expect(r).toMatchObject({ path: '/admin/stats/monday', route: '/admin/stats/:day', status: 200 });
+  });
+
+  it('records a mount path with a parameter with its value, and a middleware’s answer without a route', async () => {
+    const base = await listen(build());
+    expect((await fetch(`${base}/orgs/42/users/7`)).status).toBe(200);
+    expect((await fetch(`${base}/early/anything`)).status).toBe(204);
+    const all = await records(2);
+    expect(all.map((r) => [r.path, r.route, r.status])).toEqual([
+      ['/orgs/42/users/7', '/orgs/42/users/:id', 200],
+      ['/early/anything', null, 204],
+    ]);
   });
 
   it('records errors forwarded with next(err) with their status', async () => {
@@ -170,6 +205,33 @@ describe.each(majors)('%s', (_name, express) => {
   });
 });
 
+describe('Express 5: async handlers', () => {
+  const t = useAdapterTest<ExpressAnalyticsMiddleware>();
+
+  it('records a rejected promise with the status the error handler sent and the failing route, nested routers included', async () => {
+    const { app, mw } = makeApp(express5, t.options());
+    t.handle = mw;
+    app.get('/async/:id', async () => {
+      throw new Error('async failure');
+    });
+    const nested = express5.Router();
+    nested.get('/:id/fail', async () => {
+      throw Object.assign(new Error('async teapot'), { status: 418 });
+    });
+    const outer = express5.Router();
+    outer.use('/tasks', nested);
+    app.use('/v2', outer);
+    const base = await t.listen(app.listen(0, '127.0.0.1'));
+    expect((await fetch(`${base}/async/1`)).status).toBe(500);
+    expect((await fetch(`${base}/v2/tasks/9/fail`)).status).toBe(418);
+    const all = await t.records(2);
+    expect(all.map((r) => [r.path, r.route, r.status])).toEqual([
+      ['/async/1', '/async/:id', 500],
+      ['/v2/tasks/9/fail', '/v2/tasks/:id/fail', 418],
+    ]);
+  });
+});
+
 describe('expressAnalytics()', () => {
   it('is a named middleware with flush and shutdown', () => {
     const mw = expressAnalytics('k', { serverUrl: 'http://127.0.0.1:9' });
@@ -181,9 +243,9 @@ describe('expressAnalytics()', () => {
   });
 
   it('throws a TypeError naming the package for malformed options', () => {
-    expect(() => expressAnalytics('k', { privacyLevel: 3 as 0 })).toThrow(
-      /@apilens\/express: invalid config\.privacyLevel/,
-    );
+    const create = () => expressAnalytics('k', { privacyLevel: 3 as 0 });
+    expect(create).toThrow(TypeError);
+    expect(create).toThrow(/^@apilens\/express: invalid config\.privacyLevel: expected 0, 1 or 2, got 3\.$/);
   });
 
   it('passes requests through untouched without an API key', async () => {

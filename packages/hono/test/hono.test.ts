@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -7,10 +8,16 @@ import { Hono as Hono47 } from 'hono47';
 import { HTTPException as HTTPException47 } from 'hono47/http-exception';
 import { stream as stream47 } from 'hono47/streaming';
 import { describe, expect, it } from 'vitest';
-import { describeAdapterCases, useAdapterTest } from '../../../test-utils/adapter-cases.js';
-import { listening, sleep } from '../../../test-utils/helpers.js';
+import {
+  type AdapterUnderTest,
+  describeAdapterCases,
+  describeEndToEnd,
+  useAdapterTest,
+} from '../../../test-utils/adapter-cases.js';
+import { held, listening, sleep } from '../../../test-utils/helpers.js';
 import { Config, type HonoAnalyticsMiddleware, type HonoOptions, honoAnalytics } from '../src/index.js';
 import { routeSource } from '../src/utils.js';
+import { moduleLoads, walkGraph } from './module-graph.js';
 
 const serveNode = (app: Hono) => serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
 
@@ -29,13 +36,17 @@ const majors: Array<[string, HonoModule]> = [
 ];
 
 /** The test app: every route the shared cases and the Hono-specific ones below request. */
-function makeApp(options: HonoOptions, { Hono, HTTPException, stream }: HonoModule = hono4) {
+function makeApp(
+  options: HonoOptions,
+  { Hono, HTTPException, stream }: HonoModule = hono4,
+  apiKey = 'test-key',
+) {
   const app = new Hono();
   // Hono's default answer, without its console.error.
   app.onError((err, c) =>
     err instanceof HTTPException ? err.getResponse() : c.text('Internal Server Error', 500),
   );
-  const mw = honoAnalytics('test-key', options);
+  const mw = honoAnalytics(apiKey, options);
   app.use('*', mw);
   // A second middleware for every path, so that "ran past the last middleware" is really tested.
   app.use('*', async (c, next) => {
@@ -70,6 +81,11 @@ function makeApp(options: HonoOptions, { Hono, HTTPException, stream }: HonoModu
     await sleep(300);
     return c.text('late');
   });
+  app.get('/held', async (c) => {
+    // @hono/node-server passes the Node request as c.env.incoming.
+    await held.hold((c.env as { incoming: IncomingMessage }).incoming);
+    return c.text('late');
+  });
   app.get('/health', (c) => c.text('ok'));
   app.get('/missing', (c) => c.json({ error: 'no such thing' }, 404));
 
@@ -83,40 +99,45 @@ function makeApp(options: HonoOptions, { Hono, HTTPException, stream }: HonoModu
   return { app, mw };
 }
 
+/** The shared cases' view of the Hono test app. */
+const cases = (mod: HonoModule): AdapterUnderTest => ({
+  framework: 'Hono',
+  // A plain Error from a handler: Hono's default error answer.
+  nestedErrorStatus: 500,
+  async start(options, apiKey) {
+    const { app, mw } = makeApp(options as HonoOptions, mod, apiKey);
+    return { ...(await listening(serveNode(app))), handle: mw };
+  },
+  exclude: {
+    patterns: ['/health', /^\/api\//, '/users/:id'],
+    requests: ['/health', '/api/v1/items/9', '/users/5', '/boom'],
+    recorded: ['/boom'],
+  },
+  typedMappers: {
+    getPath: (c) => c.req.path.toUpperCase(),
+    getHostname: (c) => c.req.header('x-host'),
+    getUserAgent: () => 'mapped-agent',
+    getIPAddress: (c) => c.req.header('x-client'),
+    getUserID: (c) => c.req.header('x-user-id'),
+  } satisfies HonoOptions,
+  async startWithConfigInstance(serverUrl) {
+    const config = new Config();
+    config.serverUrl = serverUrl;
+    config.flushIntervalMs = 50;
+    config.getUserID = (c) => c.req.header('x-user-id');
+    const app = new mod.Hono();
+    const mw = honoAnalytics('config-key', config);
+    app.use('*', mw);
+    app.get('/me', (c) => c.text('me'));
+    return { ...(await listening(serveNode(app))), handle: mw };
+  },
+  meRoute: '/me',
+});
+
+describeEndToEnd(cases(hono4));
+
 describe.each(majors)('%s', (name, mod) => {
-  describeAdapterCases({
-    framework: 'Hono',
-    // A plain Error from a handler: Hono's default error answer.
-    nestedErrorStatus: 500,
-    async start(options) {
-      const { app, mw } = makeApp(options as HonoOptions, mod);
-      return { ...(await listening(serveNode(app))), handle: mw };
-    },
-    exclude: {
-      patterns: ['/health', /^\/api\//, '/users/:id'],
-      requests: ['/health', '/api/v1/items/9', '/users/5', '/boom'],
-      recorded: ['/boom'],
-    },
-    typedMappers: {
-      getPath: (c) => c.req.path.toUpperCase(),
-      getHostname: (c) => c.req.header('x-host'),
-      getUserAgent: () => 'mapped-agent',
-      getIPAddress: (c) => c.req.header('x-client'),
-      getUserID: (c) => c.req.header('x-user-id'),
-    } satisfies HonoOptions,
-    async startWithConfigInstance(serverUrl) {
-      const config = new Config();
-      config.serverUrl = serverUrl;
-      config.flushIntervalMs = 50;
-      config.getUserID = (c) => c.req.header('x-user-id');
-      const app = new mod.Hono();
-      const mw = honoAnalytics('config-key', config);
-      app.use('*', mw);
-      app.get('/me', (c) => c.text('me'));
-      return { ...(await listening(serveNode(app))), handle: mw };
-    },
-    meRoute: '/me',
-  });
+  describeAdapterCases(cases(mod));
 
   it(`reads the matched routes through ${mod === hono4 ? 'hono/route' : 'c.req.matchedRoutes'}`, () => {
     // Hono ≥ 4.8 has hono/route; on 4.7 the helper (of the installed Hono 4.13) does not know the
@@ -256,18 +277,79 @@ describe('honoAnalytics()', () => {
   });
 
   it('throws a TypeError naming the package for malformed options', () => {
-    expect(() => honoAnalytics('k', { serverUrl: 'ftp://x' })).toThrow(
-      /@apilens\/hono: invalid config\.serverUrl/,
-    );
+    const create = () => honoAnalytics('k', { serverUrl: 'ftp://x' });
+    expect(create).toThrow(TypeError);
+    expect(create).toThrow(/^@apilens\/hono: invalid config\.serverUrl: expected an http/);
+  });
+});
+
+describe('what importing @apilens/hono loads (edge runtimes)', () => {
+  const src = (pkg: string, file = 'index.ts') =>
+    fileURLToPath(new URL(`../../${pkg}/src/${file}`, import.meta.url));
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  // What an edge runtime can load when the module is evaluated: the adapter's own files, the core,
+  // and Hono itself. Everything else (node:*, undici, other packages) only inside functions.
+  const allowed = (specifier: string) =>
+    specifier.startsWith('./') ||
+    /^@apilens\/core(\/internal)?$/.test(specifier) ||
+    /^hono(\/|$)/.test(specifier);
+
+  it('catches every way of loading a module, and tells top level from function bodies', () => {
+    const loads = (source: string) =>
+      moduleLoads(source).map((l) => `${l.kind} ${l.specifier}${l.topLevel ? '' : ' (in a function)'}`);
+    expect(
+      loads(`
+        import 'node:fs';
+        import zlib from 'zlib';
+        import * as os from 'node:os';
+        import { type A, b } from 'node:net';
+        import type { C } from 'node:tls';
+        import { type D } from 'node:dns';
+        export { e } from 'node:util';
+        export type { F } from 'node:vm';
+        import g = require('node:path');
+        const h = require('node:http');
+        const i = await import('node:crypto');
+        type J = typeof import('undici');
+        export function lazy() { return import('node:zlib'); }
+        const later = () => require('node:child_process');
+      `),
+    ).toEqual([
+      'import node:fs',
+      'import zlib',
+      'import node:os',
+      'import node:net',
+      'export node:util',
+      'require node:path',
+      'require node:http',
+      'dynamic import node:crypto',
+      'dynamic import node:zlib (in a function)',
+      'require node:child_process (in a function)',
+    ]);
   });
 
-  it('imports nothing Node-only at module top level', async () => {
-    const { readFile, readdir } = await import('node:fs/promises');
-    const dir = new URL('../src/', import.meta.url);
-    for (const file of await readdir(dir)) {
-      const text = await readFile(new URL(file, dir), 'utf8');
-      const imports = [...text.matchAll(/^import\s+(?!type\b)[^;]*from\s+'([^']+)'/gm)].map((m) => m[1]);
-      for (const spec of imports) expect(spec, `${file} imports ${spec}`).toMatch(/^(\.\/|@apilens\/core$)/);
-    }
+  it('imports nothing Node-only at module top level, in the adapter or in the core it pulls in', () => {
+    const { files, loads } = walkGraph(
+      src('hono'),
+      { '@apilens/core': src('core'), '@apilens/core/internal': src('core', 'internal.ts') },
+      root,
+    );
+    // The walk went through the core, down to its transport and compression.
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'hono/src/utils.ts',
+        'core/src/index.ts',
+        'core/src/transport.ts',
+        'core/src/compress.ts',
+      ]),
+    );
+    const problems = loads
+      .filter((l) => l.kind === 'require' || (l.topLevel && !allowed(l.specifier)))
+      .map((l) => `${l.file}: ${l.kind} ${l.specifier}`);
+    expect(problems).toEqual([]);
+    // Node modules are loaded lazily, where needed (gzip, the undici transport).
+    expect(loads.filter((l) => !l.topLevel).map((l) => l.specifier)).toEqual(
+      expect.arrayContaining(['node:zlib', 'undici']),
+    );
   });
 });

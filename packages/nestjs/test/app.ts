@@ -140,7 +140,23 @@ export class PlainController {
   }
 }
 
-export const controllers = [UsersController, HealthController, TrackedController, PlainController];
+/** A handler that takes a known time, for the recorded response time. */
+@Controller('slow')
+export class SlowController {
+  @Get()
+  async get() {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return 'late';
+  }
+}
+
+export const controllers = [
+  UsersController,
+  HealthController,
+  TrackedController,
+  PlainController,
+  SlowController,
+];
 
 /** Creates and starts the app on 127.0.0.1 with a free port. */
 export async function startApp(

@@ -2,7 +2,9 @@ import type { ApilensError } from '@apilens/core';
 import { type INestApplication, Module } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startCollector, type TestCollector } from '../../../test-utils/collector.js';
-import { AnalyticsModule } from '../src/index.js';
+import { checkEndToEnd } from '../../../test-utils/end-to-end.js';
+import { between } from '../../../test-utils/helpers.js';
+import { AnalyticsModule, AnalyticsService } from '../src/index.js';
 import { type Platform, startApp } from './app.js';
 
 let collector: TestCollector;
@@ -74,8 +76,63 @@ describe.each<Platform>(['express', 'fastify'])('Nest on %s', (platform) => {
     const user = collector.requests().find((r) => r.path === '/api/users/42')!;
     expect(user).toMatchObject({ user_agent: 'vitest-agent', ip_address: '203.0.113.9' });
     expect(user.hostname).toMatch(/^127\.0\.0\.1:\d+$/);
-    for (const r of collector.requests()) expect(r.response_time).toBeGreaterThanOrEqual(0);
   });
+
+  it('records the response time of a handler that sleeps 300 ms, within what the client waited', async () => {
+    let base: string;
+    ({ app, base } = await startApp(
+      platform,
+      AnalyticsModule.forRoot({ apiKey: 'k', config: { serverUrl: collector.url } }),
+    ));
+    const t0 = performance.now();
+    const res = await fetch(`${base}/slow`);
+    await res.text();
+    const elapsed = performance.now() - t0;
+    await close();
+    expect(collector.requests()).toEqual([
+      expect.objectContaining({
+        path: '/slow',
+        route: '/slow',
+        status: 200,
+        response_time: between(298, elapsed + 25),
+      }),
+    ]);
+  });
+
+  it(
+    'records reach the real collector (apilens serve) and read back through the data API',
+    () =>
+      checkEndToEnd({
+        framework: 'NestJS',
+        async start(apiKey, serverUrl) {
+          const started = await startApp(
+            platform,
+            AnalyticsModule.forRoot({
+              apiKey,
+              config: {
+                serverUrl,
+                flushIntervalMs: 60_000,
+                getUserID: (req: { headers: Record<string, string | undefined> }) => req.headers['x-user-id'],
+              },
+            }),
+          );
+          app = started.app;
+          return {
+            url: started.base,
+            deliver: () => started.app.get(AnalyticsService).shutdown(5_000),
+            close: close,
+          };
+        },
+        requests: [
+          { path: '/users/42', route: '/users/:id', status: 200 },
+          { path: '/slow', route: '/slow', status: 200, sleepsMs: 300 },
+          { path: '/users/admin', route: '/users/admin', status: 403 },
+          { path: '/users/crash', route: '/users/crash', status: 500 },
+          { path: '/nowhere/7', route: null, status: 404 },
+        ],
+      }),
+    60_000,
+  );
 
   it('answers the request and still records it when mappers throw', async () => {
     const errors: ApilensError[] = [];
@@ -182,13 +239,22 @@ describe.each<Platform>(['express', 'fastify'])('Nest on %s', (platform) => {
       () => AnalyticsModule.forRootAsync({ useFactory: () => ({ apiKey: 3 as never }) }),
       /@apilens\/nestjs: apiKey must be a string/,
     ],
-  ])('fails app creation on invalid options (%#)', async (make, message) => {
-    await expect(startApp(platform, make())).rejects.toThrow(message);
+  ])('fails app creation on invalid options with a TypeError (%#)', async (make, message) => {
+    const error = await Promise.resolve()
+      .then(() => startApp(platform, make()))
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as TypeError).message).toMatch(message);
   });
 });
 
 describe('option checks at import time', () => {
-  it('names misplaced and malformed options', () => {
+  it('names misplaced and malformed options, with a TypeError', () => {
+    expect(() => AnalyticsModule.forRoot({ apiKey: 42 as never })).toThrow(TypeError);
+    expect(() => AnalyticsModule.forRoot({ routes: 'some' as never })).toThrow(TypeError);
     expect(() => AnalyticsModule.forRoot({ apiKey: 'k', serverUrl: 'http://x' } as never)).toThrow(
       /unknown option serverUrl.*go inside config/,
     );

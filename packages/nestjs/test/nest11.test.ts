@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, exec, newest, packageDir } from '../../../test-utils/build.js';
 import { startCollector, type TestCollector, type WireRequest } from '../../../test-utils/collector.js';
+import { between } from '../../../test-utils/helpers.js';
 
 const run = promisify(execFile);
 const fixture = fileURLToPath(new URL('./nest11/', import.meta.url));
@@ -35,7 +36,7 @@ async function ensureFixture(): Promise<void> {
 
 interface PlatformRun {
   platform: 'express' | 'fastify';
-  responses: Array<[method: string, path: string, status: number, body: unknown]>;
+  responses: Array<[method: string, path: string, status: number, body: unknown, elapsedMs: number]>;
   beforeClose: { queued: number; sent: number };
 }
 interface FixtureRun {
@@ -133,12 +134,13 @@ describe('NestJS 11', () => {
           ['GET', '/api/health', 200],
           ['GET', '/api/health/deep', 403],
           ['GET', '/api/nowhere/7', 404],
+          ['GET', '/api/slow', 200],
           ['GET', '/api/users/stats', 200],
         ]);
-        // AnalyticsService injected by class into a controller: the 7 records before it queued.
-        expect(ran.responses.at(-1)![3]).toMatchObject({ queued: 7, sent: 0 });
+        // AnalyticsService injected by class into a controller: the 8 records before it queued.
+        expect(ran.responses.at(-1)![3]).toMatchObject({ queued: 8, sent: 0 });
         // Nothing was sent before app.close() (60 s flush interval)…
-        expect(ran.beforeClose).toMatchObject({ queued: 8, sent: 0 });
+        expect(ran.beforeClose).toMatchObject({ queued: 9, sent: 0 });
 
         // …which delivered them all.
         const batches = collector.batches.filter((b) => b.api_key === `nest11-${platform}`);
@@ -147,6 +149,7 @@ describe('NestJS 11', () => {
         const records = byPathThenStatus(batches.flatMap((b) => b.requests));
         expect(records.map((r) => [r.method, r.path, r.route, r.status])).toEqual([
           ['GET', '/api/nowhere/7', null, 404],
+          ['GET', '/api/slow', '/api/slow', 200],
           ['POST', '/api/users', '/api/users', 201],
           ['POST', '/api/users', '/api/users', 400],
           ['GET', '/api/users/42', '/api/users/:id', 200],
@@ -155,10 +158,12 @@ describe('NestJS 11', () => {
           ['GET', '/api/users/stats', '/api/users/stats', 200],
           ['GET', '/api/users/teapot', '/api/users/teapot', 418],
         ]);
-        for (const r of records) {
-          expect(r.hostname).toMatch(/^127\.0\.0\.1:\d+$/);
-          expect(r.response_time).toBeGreaterThanOrEqual(0);
-        }
+        for (const r of records) expect(r.hostname).toMatch(/^127\.0\.0\.1:\d+$/);
+        // The handler sleeps 300 ms: timed on the server, within what the client waited.
+        const slowWait = ran.responses.find(([, path]) => path === '/api/slow')![4];
+        expect(records.find((r) => r.path === '/api/slow')!.response_time).toEqual(
+          between(298, slowWait + 25),
+        );
       },
       SETUP_TIMEOUT,
     );

@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installBodyParsing } from './body.js';
-import { installErrorHandlers } from './errors.js';
+import { clientErrorHandler, installErrorHandlers } from './errors.js';
 import retentionJob from './jobs/retention.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import authPlugin from './plugins/auth.js';
@@ -35,6 +35,8 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
     return503OnClosing: false,
     // Types are checked as sent: "200" is not a status, and a lone object is not a list of requests.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    // Requests the HTTP parser rejects get the same JSON error shape as the rest.
+    clientErrorHandler,
   });
 
   // Settings of the root instance, made here rather than in plugins, so that a caller can

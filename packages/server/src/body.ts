@@ -45,7 +45,7 @@ export function installBodyParsing(app: FastifyInstance, maxBodyBytes: number): 
     else {
       throw new HttpError(
         415,
-        `unsupported Content-Encoding "${encoding}"; send gzip or an uncompressed body`,
+        `unsupported Content-Encoding "${encoding}"; send gzip, deflate or an uncompressed body`,
       );
     }
     const compressedLimit = new Limit(maxBodyBytes, 'before decompression');

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { UnknownKeyError } from './types.js';
 
@@ -73,6 +74,33 @@ export function installErrorHandlers(app: FastifyInstance, maxBodyBytes: number)
       error: `no endpoint ${request.method} ${request.url.split('?')[0]}; see the @apilens/server README for the API`,
     });
   });
+}
+
+/**
+ * Requests Node's HTTP parser rejects before Fastify sees them (bytes after the announced
+ * Content-Length, a malformed request line, headers too large, a request too slow to arrive):
+ * the same `{ "error": "…" }` shape as every other error, saying what to fix, instead of
+ * Fastify's default "Client Error". Passed as Fastify's `clientErrorHandler`.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  let status = '400 Bad Request';
+  let message = `malformed HTTP request (${err.code ?? err.message}); check the request line, the headers and that Content-Length matches the body`;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = '408 Request Timeout';
+    message = 'the request took too long to arrive; send it again';
+  } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = '431 Request Header Fields Too Large';
+    message = 'the request headers are larger than the collector accepts; send fewer or shorter headers';
+  }
+  const body = JSON.stringify({ error: message });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
 
 /** Marks an error as the store's (a 503), not the client's. */

@@ -1,7 +1,10 @@
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../src/index.js';
-import { call, ingest, runCli, wireRow } from './harness.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sleep, until } from '../../../test-utils/helpers.js';
+import { hashApiKey, openSqliteStore, openStore } from '../src/index.js';
+import { type CliProcess, call, generateKey, ingest, runCli, wireRow } from './harness.js';
 import { tempDir } from './helpers.js';
 
 describe('apilens command', () => {
@@ -96,39 +99,164 @@ describe('apilens command', () => {
   });
 });
 
+/** A raw HTTP/1.1 connection, for requests fetch cannot make: a body sent in parts, `Expect: 100-continue`. */
+class RawConnection {
+  received = '';
+  private readonly socket: Socket;
+  private readonly waiters = new Set<() => void>();
+  readonly closed: Promise<void>;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.received += chunk;
+      for (const wake of this.waiters) wake();
+    });
+    socket.on('error', () => {});
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        resolve();
+        for (const wake of this.waiters) wake();
+      }),
+    );
+  }
+
+  static async open(url: string): Promise<RawConnection> {
+    const { hostname, port } = new URL(url);
+    const socket = connect(Number(port), hostname);
+    await once(socket, 'connect');
+    return new RawConnection(socket);
+  }
+
+  write(text: string): void {
+    this.socket.write(text);
+  }
+
+  /** Resolves once `ready(received)` gives a value; fails if the connection closes first. */
+  until<T>(ready: (received: string) => T | undefined, what: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const value = ready(this.received);
+        if (value !== undefined) {
+          this.waiters.delete(check);
+          resolve(value);
+        } else if (this.socket.destroyed) {
+          this.waiters.delete(check);
+          reject(new Error(`connection closed before ${what}; received: ${JSON.stringify(this.received)}`));
+        }
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** The first complete final response (after any `100 Continue`). */
+  response(): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+    return this.until((text) => {
+      const final = text.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, '');
+      const end = final.indexOf('\r\n\r\n');
+      if (end === -1) return undefined;
+      const [statusLine, ...lines] = final.slice(0, end).split('\r\n');
+      const headers = Object.fromEntries(
+        lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+      );
+      const body = final.slice(end + 4);
+      if (Buffer.byteLength(body) < Number(headers['content-length'])) return undefined;
+      return { status: Number(statusLine!.split(' ')[1]), headers, body };
+    }, 'a complete response');
+  }
+}
+
+/** The head of an ingest request announcing `body`. */
+const ingestHead = (body: string, extra = '') =>
+  `POST /api/log-request HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n`;
+
 describe('graceful shutdown', () => {
   let tmp: ReturnType<typeof tempDir>;
+  const started: CliProcess[] = [];
   beforeAll(() => {
     tmp = tempDir();
   });
+  afterEach(() => {
+    // A failed test leaves no collector behind waiting for a body that never comes.
+    for (const cli of started.splice(0)) if (cli.proc.exitCode === null) cli.proc.kill('SIGKILL');
+  });
   afterAll(() => tmp.remove());
 
-  it('SIGTERM finishes in-flight batches before exiting', async () => {
-    const db = join(tmp.dir, 'g.db');
-    const create = runCli(['keys', 'create', '--json', '--db', db]);
-    await create.exit;
-    const { api_key } = JSON.parse(create.output());
-    const serve = runCli(['serve', '--db', db, '--port', '0', '--rate-limit', '0']);
+  /**
+   * Starts `apilens serve` and puts a batch in flight: its headers and the start of its body are
+   * sent with `Expect: 100-continue`, and the collector's `100 Continue` says it is handling it.
+   */
+  async function batchInFlight(db: string) {
+    const serve = runCli(['serve', '--db', db, '--port', '0']);
+    started.push(serve);
     const url = await serve.url;
-    // Several large batches in flight when the signal arrives.
-    const batches = Array.from({ length: 6 }, (_, b) =>
-      ingest(
-        url,
-        { api_key, requests: Array.from({ length: 5000 }, (_, i) => wireRow({ path: `/${b}/${i}` })) },
-        { gzip: true },
-      ).catch((err: Error) => ({ status: 0, json: undefined, text: err.message })),
+    const { api_key } = await generateKey(url);
+    const body = JSON.stringify({
+      api_key,
+      framework: 'Express',
+      requests: [wireRow({ path: '/in-flight/1' }), wireRow({ path: '/in-flight/2' })],
+    });
+    const inFlight = await RawConnection.open(url);
+    inFlight.write(ingestHead(body, 'Expect: 100-continue\r\n') + body.slice(0, 20));
+    await inFlight.until(
+      (t) => (t.startsWith('HTTP/1.1 100 Continue\r\n\r\n') ? true : undefined),
+      '100 Continue',
     );
-    await new Promise((r) => setTimeout(r, 30));
-    serve.proc.kill('SIGTERM');
-    const replies = await Promise.all(batches);
-    expect((await serve.exit).code).toBe(0);
-    const acked = replies.filter((r) => r.status === 200).length;
-    expect(acked).toBeGreaterThan(0);
-    const store = openSqliteStore(db);
-    const total = await store.countRequests();
-    await store.close();
-    expect(total).toBe(acked * 5000);
-    // Refused batches were answered, not dropped silently.
-    for (const r of replies) expect([200, 503, 0]).toContain(r.status);
+    const signalled = (signal: NodeJS.Signals) => {
+      serve.proc.kill(signal);
+      // Logged just before the server starts closing.
+      return until(
+        () => serve.output().includes(`${signal}: finishing in-flight batches`),
+        `the ${signal} log line`,
+      );
+    };
+    return { serve, url, api_key, inFlight, rest: body.slice(20), signalled };
+  }
+
+  it('SIGTERM: the batch in flight is stored and answered 200, a new one gets 503 with Retry-After, exit 0', async () => {
+    const db = join(tmp.dir, 'graceful.db');
+    const { serve, api_key, url, inFlight, rest, signalled } = await batchInFlight(db);
+    // A connection made before the signal, whose request comes after it.
+    const late = await RawConnection.open(url);
+    await signalled('SIGTERM');
+    const lateBody = JSON.stringify({ api_key, requests: [wireRow({ path: '/late' })] });
+    late.write(ingestHead(lateBody) + lateBody);
+    const refused = await late.response();
+    expect(refused.status).toBe(503);
+    expect(refused.headers).toMatchObject({ 'retry-after': '5', connection: 'close' });
+    expect(JSON.parse(refused.body)).toEqual({
+      error: 'the collector is shutting down; retry in a few seconds',
+    });
+    // The batch in flight finishes after the signal and is answered once stored.
+    inFlight.write(rest);
+    const answered = await inFlight.response();
+    expect(answered.status).toBe(200);
+    expect(JSON.parse(answered.body)).toEqual({ accepted: 2, rejected: [] });
+    expect(await serve.exit).toEqual({ code: 0, signal: null });
+    const store = await openStore({ db });
+    try {
+      const key = await store.findKeyByHash(hashApiKey(api_key));
+      const rows = await store.queryRequests(key!.id, { limit: 10 });
+      expect(rows.map((r) => r.path)).toEqual(['/in-flight/1', '/in-flight/2']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a second signal exits at once, without waiting for the batch in flight', async () => {
+    const db = join(tmp.dir, 'twice.db');
+    const { serve, inFlight, signalled } = await batchInFlight(db);
+    await signalled('SIGTERM');
+    // The first signal waits for the batch, whose body never comes…
+    expect(serve.proc.exitCode).toBeNull();
+    // …the second does not.
+    serve.proc.kill('SIGINT');
+    const exit = await Promise.race([serve.exit, sleep(10_000).then(() => 'still running')]);
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(serve.output()).toMatch(/SIGINT again: exiting without waiting/);
+    await inFlight.closed;
+    expect(inFlight.received).toBe('HTTP/1.1 100 Continue\r\n\r\n');
   });
 });

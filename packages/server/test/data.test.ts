@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey, type NewRequestRow, type Store } from '../src/index.js';
 import {
@@ -199,9 +200,10 @@ describe.each(STORES)('data API (%s)', (storeName) => {
     expect(
       (await ingest(server.url, { api_key, requests: [wireRow(), wireRow(), wireRow()] })).json.accepted,
     ).toBe(3);
-    // Only the hash is stored.
+    // Only the key's SHA-256 is stored, computed here with node:crypto.
     expect(await store.findKeyByHash(api_key)).toBeNull();
-    expect((await store.findKeyByHash(hashApiKey(api_key)))?.dashboardId).toBe(dashboard_id);
+    const sha256 = createHash('sha256').update(api_key).digest('hex');
+    expect((await store.findKeyByHash(sha256))?.dashboardId).toBe(dashboard_id);
     const del = await call(server.url, 'DELETE', '/api/delete', { 'x-auth-token': api_key });
     expect(del.status).toBe(200);
     expect(del.json).toEqual({ deleted: { keys: 1, requests: 3 } });
@@ -209,6 +211,18 @@ describe.each(STORES)('data API (%s)', (storeName) => {
     expect((await ingest(server.url, { api_key, requests: [wireRow()] })).status).toBe(401);
     expect((await call(server.url, 'DELETE', '/api/delete', { 'x-auth-token': api_key })).status).toBe(401);
     expect((await call(server.url, 'DELETE', '/api/delete')).status).toBe(401);
+  });
+
+  it('knows a key by its SHA-256 alone: a stored hash of a fixed key opens the data API', async () => {
+    const apiKey = '3f0c8a9e-6d2b-4c1a-9e5f-7a8b9c0d1e2f';
+    // `printf %s 3f0c8a9e-… | sha256sum`
+    const sha256 = 'eb47643c7f79dc7e1cadb5b03a468d0127ed1f4de79db5ee99a15fa8f226bfc4';
+    expect(createHash('sha256').update(apiKey).digest('hex')).toBe(sha256);
+    await store.createKey({ keyHash: sha256, dashboardId: 'fixed-key-dashboard', createdAt: Date.now() });
+    expect((await ingest(server.url, { api_key: apiKey, requests: [wireRow()] })).json.accepted).toBe(1);
+    expect((await getData(server.url, apiKey)).json).toHaveLength(1);
+    const id = await call(server.url, 'GET', '/api/dashboard-id', { 'x-auth-token': apiKey });
+    expect(id.json).toEqual({ dashboard_id: 'fixed-key-dashboard' });
   });
 
   it('health reports the store', async () => {

@@ -28,27 +28,30 @@ describe.each(STORES)('durability (%s)', (storeName) => {
     const server = runCli(args);
     const url = await server.url;
     const acked = new Set<string>();
+    // Every answer the server gave (the assertions run outside the try, so none is swallowed).
+    const answers: Array<{ status: number; accepted: unknown }> = [];
     let stop = false;
     const client = async (c: number) => {
       for (let n = 0; !stop && n < 10_000; n++) {
+        let r: Awaited<ReturnType<typeof ingest>>;
         try {
-          const r = await ingest(url, batch(api_key, c, n), { gzip: true });
-          if (r.status === 200) {
-            expect(r.json.accepted).toBe(ROWS);
-            acked.add(`/c${c}/b${n}/`);
-          }
+          r = await ingest(url, batch(api_key, c, n), { gzip: true });
         } catch {
           return; // connection refused or reset: the server is gone
         }
+        answers.push({ status: r.status, accepted: r.json?.accepted });
+        if (r.status === 200 && r.json?.accepted === ROWS) acked.add(`/c${c}/b${n}/`);
       }
     };
     const clients = [0, 1, 2].map(client);
     // Let batches flow, then kill without warning while they are in flight.
-    while (acked.size < 15) await new Promise((r) => setTimeout(r, 20));
+    while (answers.length < 15) await new Promise((r) => setTimeout(r, 20));
     server.proc.kill('SIGKILL');
     expect((await server.exit).signal).toBe('SIGKILL');
     stop = true;
     await Promise.all(clients);
+    // Every batch answered before the kill was accepted whole.
+    expect(answers).toEqual(answers.map(() => ({ status: 200, accepted: ROWS })));
     expect(acked.size).toBeGreaterThanOrEqual(15);
 
     const again = runCli(args);

@@ -21,6 +21,19 @@ export const CLI = join(PACKAGE_DIR, 'src/cli.ts');
 export type StoreName = 'SQLite' | 'PostgreSQL';
 export const STORES: StoreName[] = ['SQLite', 'PostgreSQL'];
 
+/** Where a new, empty store of the given kind would live, not opened yet: for a collector process. */
+export async function emptyLocation(
+  name: StoreName,
+): Promise<{ location: { db?: string; databaseUrl?: string }; args: string[]; cleanup(): Promise<void> }> {
+  if (name === 'SQLite') {
+    const tmp = tempDir();
+    const db = join(tmp.dir, 'apilens.db');
+    return { location: { db }, args: ['--db', db], cleanup: async () => tmp.remove() };
+  }
+  const pg = await createTestDatabase();
+  return { location: { databaseUrl: pg.url }, args: ['--database-url', pg.url], cleanup: () => pg.drop() };
+}
+
 /** A fresh store of the given kind and where it lives (file or URL), for servers and CLIs. */
 export async function freshStore(
   name: StoreName,

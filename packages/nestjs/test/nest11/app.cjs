@@ -99,7 +99,18 @@ decorate([Get()], HealthController, 'health');
 decorate([Get('deep'), UseGuards(DenyGuard)], HealthController, 'deep');
 decorate([SkipAnalytics(), Controller('health')], HealthController);
 
-// [method, path, body]; the test knows the statuses and records to expect.
+/** A handler that takes a known time, for the recorded response time. */
+class SlowController {
+  async get() {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return 'late';
+  }
+}
+decorate([Get()], SlowController, 'get');
+decorate([Controller('slow')], SlowController);
+
+// [method, path, body]; the test knows the statuses and records to expect. Each response is
+// printed as [method, path, status, body (stats only), milliseconds the client waited].
 const requests = [
   ['GET', '/api/users/42?full=1'],
   ['GET', '/api/users/admin'],
@@ -112,6 +123,7 @@ const requests = [
   ['GET', '/api/health'],
   ['GET', '/api/health/deep'],
   ['GET', '/api/nowhere/7'],
+  ['GET', '/api/slow'],
   ['GET', '/api/users/stats'],
 ];
 
@@ -122,7 +134,10 @@ async function run(platform) {
     // A long interval: only app.close() can deliver these records.
     config: { serverUrl: process.env.APILENS_COLLECTOR_URL, flushIntervalMs: 60_000 },
   });
-  decorate([Module({ imports: [analytics], controllers: [UsersController, HealthController] })], AppModule);
+  decorate(
+    [Module({ imports: [analytics], controllers: [UsersController, HealthController, SlowController] })],
+    AppModule,
+  );
   const options = { logger: false, abortOnError: false };
   const app =
     platform === 'fastify'
@@ -134,9 +149,17 @@ async function run(platform) {
   const responses = [];
   for (const [method, path, body] of requests) {
     const headers = body === undefined ? {} : { 'content-type': 'application/json' };
+    const t0 = performance.now();
     const res = await fetch(base + path, { method, headers, body });
     const text = await res.text();
-    responses.push([method, path, res.status, path === '/api/users/stats' ? JSON.parse(text) : undefined]);
+    const elapsed = performance.now() - t0;
+    responses.push([
+      method,
+      path,
+      res.status,
+      path === '/api/users/stats' ? JSON.parse(text) : null,
+      elapsed,
+    ]);
   }
   const beforeClose = app.get(AnalyticsService).stats();
   await app.close();

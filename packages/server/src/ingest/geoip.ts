@@ -32,10 +32,17 @@ export async function openCountryLookup(file: string): Promise<CountryLookup> {
       `@apilens/server: cannot open the GeoIP database ${file}: ${(err as Error).message}; pass a MaxMind .mmdb file to --geoip-db`,
     );
   }
+  // An IPv4-only database's tree is 32 bits deep: an IPv6 address would be read as its first 32
+  // bits (2a00:1450:: as 42.0.20.80) and located in the wrong country, so none is looked up in one.
+  const ipv4Only = reader.metadata.ipVersion === 4;
   // The same client addresses come back again and again: remember their country.
   const cache = new Lru<string, string | null>(10_000);
-  const lookup = (ip: string): string | null => {
-    if (!isIP(ip)) return null;
+  const lookup = (address: string): string | null => {
+    // An IPv4 client as Node reports it on a dual-stack socket (::ffff:203.0.113.9) is located
+    // by its IPv4 address: not every database maps that range.
+    const ip = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? address;
+    const version = isIP(ip);
+    if (version === 0 || (version === 6 && ipv4Only)) return null;
     try {
       const rec = reader.get(ip) as CountryRecord | null;
       const code = rec?.country_code ?? rec?.country?.iso_code;
