@@ -7,6 +7,8 @@ export { hashApiKey } from './keys.js';
 export { DEFAULTS, type ServerOptions } from './options.js';
 export { createApiKey } from './routes/keys.js';
 export {
+  type DuckDbStoreOptions,
+  openDuckDbStore,
   openPostgresStore,
   openSqliteStore,
   openStore,

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import {
   buildServer,
+  openDuckDbStore,
   openPostgresStore,
   openSqliteStore,
   type ServerOptions,
@@ -18,8 +19,8 @@ import { createTestDatabase, tempDir } from './helpers.js';
 export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = join(PACKAGE_DIR, 'src/cli.ts');
 
-export type StoreName = 'SQLite' | 'PostgreSQL';
-export const STORES: StoreName[] = ['SQLite', 'PostgreSQL'];
+export type StoreName = 'SQLite' | 'PostgreSQL' | 'DuckDB';
+export const STORES: StoreName[] = ['SQLite', 'PostgreSQL', 'DuckDB'];
 
 /** Where a new, empty store of the given kind would live, not opened yet: for a collector process. */
 export async function emptyLocation(
@@ -38,10 +39,10 @@ export async function emptyLocation(
 export async function freshStore(
   name: StoreName,
 ): Promise<{ store: Store; location: { db?: string; databaseUrl?: string }; cleanup(): Promise<void> }> {
-  if (name === 'SQLite') {
+  if (name === 'SQLite' || name === 'DuckDB') {
     const tmp = tempDir();
-    const db = join(tmp.dir, 'apilens.db');
-    const store = openSqliteStore(db);
+    const db = join(tmp.dir, name === 'DuckDB' ? 'apilens.duckdb' : 'apilens.db');
+    const store = name === 'DuckDB' ? openDuckDbStore(db) : openSqliteStore(db);
     await store.migrate();
     return {
       store,

@@ -225,5 +225,13 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
       ]);
       return r.rows.map((row) => row.id);
     },
+
+    sql: {
+      dialect: 'postgres',
+      async select(sql, params) {
+        const r = await pool.query<unknown[]>({ text: sql, values: params as unknown[], rowMode: 'array' });
+        return r.rows;
+      },
+    },
   };
 }
