@@ -1,9 +1,8 @@
 import type { SqlReader } from '../types.js';
 import { bucketWidth, type DashboardRequest, type ResolvedPeriod, resolvePeriod } from './query.js';
-import { CLASS_BOUNDS, ENDPOINT, SqlBuilder, USERS, whereClause } from './sql.js';
-import { DAY, offsetPieces, periodBuckets } from './time-zone.js';
+import { CLASS_BOUNDS, SqlBuilder, whereClause } from './sql.js';
+import { offsetPieces, periodBuckets } from './time-zone.js';
 import type {
-  ClassCounts,
   CountryFigures,
   DashboardResponse,
   DashboardTotals,
@@ -24,7 +23,6 @@ export const TOP_USERS = 1000;
 /** Browsers, OS, devices, hostnames and versions listed, by requests. */
 export const TOP_NAMES = 100;
 
-const PERCENTILES = 'ARRAY[0.5, 0.75, 0.95, 0.99]';
 const MEDIAN_P95 = 'ARRAY[0.5, 0.95]';
 const CLASSES = Object.keys(CLASS_BOUNDS) as StatusClass[];
 
@@ -48,10 +46,28 @@ export function compareText(a: string | null, b: string | null): number {
   return x.length - y.length;
 }
 
+/**
+ * Nearest-rank percentiles from counts per value (ascending): for fraction q of n values, the
+ * value at rank max(1, ceil(q * n)). What PostgreSQL's percentile_disc and DuckDB's quantile_disc
+ * return; `null` for no values.
+ */
+export function nearestRank(counts: [number, number][], fractions: number[]): Array<number | null> {
+  counts.sort((a, b) => a[0] - b[0]);
+  const n = counts.reduce((sum, [, c]) => sum + c, 0);
+  return fractions.map((q) => {
+    if (n === 0) return null;
+    const rank = Math.max(1, Math.ceil(q * n));
+    let seen = 0;
+    for (const [value, c] of counts) {
+      seen += c;
+      if (seen >= rank) return value;
+    }
+    return null;
+  });
+}
+
 const rate = (part: number, whole: number): number | null => (whole === 0 ? null : part / whole);
 const usersOrNull = (n: number): number | null => (n === 0 ? null : n);
-const classFilter = (column: string, c: StatusClass) =>
-  `count(*) FILTER (WHERE ${column} >= ${CLASS_BOUNDS[c][0]} AND ${column} < ${CLASS_BOUNDS[c][1]})`;
 
 /**
  * Computes every figure of `GET /api/dashboard/<id>` with SQL on the store's engine: one query
@@ -75,18 +91,28 @@ export async function computeDashboard(
   const period = resolvePeriod(request, now, firstSeen);
   const { tz, filters } = request;
   const current: [number, number] = [period.from, period.to];
+  const withPrevious: [number, number] = [period.previousFrom ?? period.from, period.to];
   const where = (b: SqlBuilder, range = current) => whereClause(b, key.id, range, filters);
   const width = bucketWidth(period.bucket);
 
   const totalsQuery = () => {
     const b = new SqlBuilder(dialect);
-    const range: [number, number] = [period.previousFrom ?? period.from, period.to];
     return run(
       b,
-      `SELECT r.created_at >= ${b.p(period.from, 'BIGINT')}, count(*), ${USERS},
-        count(*) FILTER (WHERE r.status < 400),
-        percentile_disc(${PERCENTILES}) WITHIN GROUP (ORDER BY r.response_time)
-      FROM requests r WHERE ${where(b, range)} GROUP BY 1`,
+      `SELECT r.created_at >= ${b.p(period.from, 'BIGINT')}, count(*), ${b.users()},
+        count(*) FILTER (WHERE r.status < 400)
+      FROM requests r WHERE ${where(b, withPrevious)} GROUP BY 1`,
+    );
+  };
+
+  // Response times counted per distinct value: exact percentiles of both periods and the
+  // histogram, from a few thousand rows at most (times are whole milliseconds).
+  const responseTimesQuery = () => {
+    const b = new SqlBuilder(dialect);
+    return run(
+      b,
+      `SELECT r.created_at >= ${b.p(period.from, 'BIGINT')}, r.response_time, count(*)
+      FROM requests r WHERE ${where(b, withPrevious)} GROUP BY 1, 2`,
     );
   };
 
@@ -95,81 +121,82 @@ export async function computeDashboard(
     const local = b.localTime(offsetPieces(tz, period.from, period.to));
     return run(
       b,
-      `SELECT ${b.idiv(local, b.p(width, 'BIGINT'))}, count(*), ${USERS},
+      `SELECT ${b.idiv(local, b.p(width, 'BIGINT'))}, count(*), ${b.users()},
         count(*) FILTER (WHERE r.status < 400),
         percentile_disc(${MEDIAN_P95}) WITHIN GROUP (ORDER BY r.response_time)
       FROM requests r WHERE ${where(b)} GROUP BY 1`,
     );
   };
 
-  const histogramQuery = () => {
-    const b = new SqlBuilder(dialect);
-    let bin = 'CASE';
-    for (let i = 1; i < HISTOGRAM_EDGES.length; i++) {
-      bin += ` WHEN r.response_time < ${HISTOGRAM_EDGES[i]} THEN ${i - 1}`;
-    }
-    bin += ` ELSE ${HISTOGRAM_EDGES.length - 1} END`;
-    return run(b, `SELECT ${bin}, count(*) FROM requests r WHERE ${where(b)} GROUP BY 1`);
-  };
-
-  // The endpoints to list: the top N by requests and the top N of each status class.
-  const selectedEndpoints = (b: SqlBuilder) => {
+  // The endpoints to list: the top N by requests and the top N of each status class, chosen
+  // from `t` (method, endpoint, n, c0…c4 per class).
+  const selected = (b: SqlBuilder, extra = '') => {
     const rank = (count: string) =>
       `row_number() OVER (ORDER BY ${count} DESC, ${b.text('method')}, ${b.text('endpoint')})`;
-    return `f AS (
-        SELECT r.method, ${ENDPOINT} AS endpoint, r.status, r.response_time FROM requests r WHERE ${where(b)}
-      ), e AS (
-        SELECT method, endpoint, count(*) AS n, ${CLASSES.map((c, i) => `${classFilter('status', c)} AS c${i}`).join(', ')}
-        FROM f GROUP BY method, endpoint
-      ), s AS (
-        SELECT method, endpoint FROM (
-          SELECT method, endpoint, n, ${CLASSES.map((_, i) => `c${i}`).join(', ')}, ${rank('n')} AS rank_all,
+    return `sel AS (
+        SELECT method, endpoint${extra} FROM (
+          SELECT method, endpoint${extra}, n, ${CLASSES.map((_, i) => `c${i}`).join(', ')}, ${rank('n')} AS rank_all,
             ${CLASSES.map((_, i) => `${rank(`c${i}`)} AS r${i}`).join(', ')}
-          FROM e
+          FROM t
         ) x WHERE rank_all <= ${TOP_ENDPOINTS} OR ${CLASSES.map((_, i) => `(c${i} > 0 AND r${i} <= ${TOP_ENDPOINTS})`).join(' OR ')}
       )`;
   };
+  const classCounts = (count: string) =>
+    CLASSES.map(
+      (c, i) =>
+        // coalesce: a sum over no rows is NULL, which PostgreSQL would rank first.
+        `coalesce(${count} FILTER (WHERE status >= ${CLASS_BOUNDS[c][0]} AND status < ${CLASS_BOUNDS[c][1]}), 0) AS c${i}`,
+    ).join(', ');
 
-  const endpointsQuery = () => {
-    const b = new SqlBuilder(dialect);
-    return run(
-      b,
-      `WITH ${selectedEndpoints(b)}
-      SELECT f.method, f.endpoint, count(*), count(*) FILTER (WHERE f.status >= 400),
-        percentile_disc(${MEDIAN_P95}) WITHIN GROUP (ORDER BY f.response_time),
-        ${CLASSES.map((c) => classFilter('f.status', c)).join(', ')}
-      FROM f JOIN s ON s.method = f.method AND s.endpoint = f.endpoint
-      GROUP BY f.method, f.endpoint
-      ORDER BY 3 DESC, ${b.text('f.method')}, ${b.text('f.endpoint')}`,
-    );
-  };
-
+  // Requests per status of the listed endpoints (their totals, classes and error rates follow).
   const endpointStatusesQuery = () => {
     const b = new SqlBuilder(dialect);
     return run(
       b,
-      `WITH ${selectedEndpoints(b)}
-      SELECT f.method, f.endpoint, f.status, count(*)
-      FROM f JOIN s ON s.method = f.method AND s.endpoint = f.endpoint
-      GROUP BY f.method, f.endpoint, f.status
-      ORDER BY 4 DESC, 3`,
+      `WITH e AS (
+        SELECT r.method, ${b.endpoint()} AS endpoint, r.status, count(*) AS n FROM requests r WHERE ${where(b)}
+        GROUP BY 1, 2, 3
+      ), t AS (
+        SELECT method, endpoint, sum(n) AS n, ${classCounts('sum(n)')} FROM e GROUP BY method, endpoint
+      ), ${selected(b)}
+      SELECT e.method, e.endpoint, e.status, e.n FROM e JOIN sel ON sel.method = e.method AND sel.endpoint = e.endpoint`,
     );
   };
 
-  // Status codes, hostnames, versions and the hour × weekday grid in one scan.
-  const dimensionsQuery = () => {
+  // Median and p95 of the listed endpoints (computed for every endpoint in the same pass: joining
+  // the rows back to the chosen ones cost more than the percentiles of the others).
+  const endpointTimesQuery = () => {
     const b = new SqlBuilder(dialect);
-    const local = b.localTime(offsetPieces(tz, period.from, period.to));
     return run(
       b,
-      `SELECT GROUPING(status), GROUPING(hostname), GROUPING(version), status, hostname, version, weekday, hour, count(*)
-      FROM (
-        SELECT r.status, r.hostname, ${b.version()} AS version,
-          (${b.idiv(local, b.p(DAY, 'BIGINT'))} + 3) % 7 AS weekday,
-          ${b.idiv(local, b.p(3_600_000, 'BIGINT'))} % 24 AS hour
-        FROM requests r WHERE ${where(b)}
-      ) d
-      GROUP BY GROUPING SETS ((status), (hostname), (version), (weekday, hour))`,
+      `WITH t AS (
+        SELECT r.method, ${b.endpoint()} AS endpoint, count(*) AS n, ${classCounts('count(*)').replaceAll('status', 'r.status')},
+          percentile_disc(${MEDIAN_P95}) WITHIN GROUP (ORDER BY r.response_time) AS p
+        FROM requests r WHERE ${where(b)} GROUP BY 1, 2
+      ), ${selected(b, ', p')}
+      SELECT method, endpoint, p FROM sel`,
+    );
+  };
+
+  /** Requests per value of one expression, the most frequent `limit` (ties by byte order). */
+  const countsQuery = (expr: (b: SqlBuilder) => string, limit?: number) => {
+    const b = new SqlBuilder(dialect);
+    const e = expr(b);
+    return run(
+      b,
+      `SELECT ${e}, count(*) FROM requests r WHERE ${where(b)} GROUP BY 1
+      ${limit ? `ORDER BY 2 DESC, ${b.text(e)} NULLS LAST LIMIT ${limit}` : ''}`,
+    );
+  };
+
+  const heatmapQuery = () => {
+    const b = new SqlBuilder(dialect);
+    const local = b.localTime(offsetPieces(tz, period.from, period.to));
+    const hours = b.idiv(local, b.p(3_600_000, 'BIGINT'));
+    // Hours since the (biased) epoch, a Thursday: weekday 0 = Monday.
+    return run(
+      b,
+      `SELECT (${b.idiv(hours, '24')} + 3) % 7, ${hours} % 24, count(*) FROM requests r WHERE ${where(b)} GROUP BY 1, 2`,
     );
   };
 
@@ -186,19 +213,33 @@ export async function computeDashboard(
 
   const countriesQuery = () => {
     const b = new SqlBuilder(dialect);
-    return run(
-      b,
-      `SELECT r.location, count(*), ${USERS} FROM requests r WHERE ${where(b)}
-      GROUP BY r.location ORDER BY 2 DESC, ${b.text('r.location')} NULLS LAST`,
-    );
+    return run(b, `SELECT r.location, count(*), ${b.users()} FROM requests r WHERE ${where(b)} GROUP BY 1`);
   };
 
+  // Top users: [user id, IP (for users known by IP only), requests, last seen, latest IP, latest country].
   const usersQuery = () => {
     const b = new SqlBuilder(dialect);
     const ipKey = 'CASE WHEN r.user_id IS NULL THEN r.ip_address END';
+    if (dialect === 'duckdb') {
+      // Grouped by the identity hash (an integer) with the id of each group's latest row; then
+      // only those rows' strings are read. The top N with ties, sorted exactly below.
+      return run(
+        b,
+        `WITH g AS (
+          SELECT r.identity, count(*) AS n, max(r.created_at) AS last, max(r.id) AS latest
+          FROM requests r WHERE ${where(b)} AND r.identity IS NOT NULL
+          GROUP BY r.identity QUALIFY rank() OVER (ORDER BY n DESC, last DESC) <= ${TOP_USERS}
+        )
+        SELECT r.user_id, CASE WHEN r.user_id IS NULL THEN r.ip_address END, g.n, g.last, r.ip_address, r.location
+        FROM requests r JOIN g ON r.id = g.latest
+        WHERE r.key_id = ${b.p(key.id, 'BIGINT')} AND r.created_at >= ${b.p(period.from, 'BIGINT')}
+          AND r.created_at < ${b.p(period.to, 'BIGINT')}`,
+      );
+    }
     return run(
       b,
-      `SELECT r.user_id, ${ipKey}, count(*), max(r.created_at), ${b.latest('r.ip_address')}, ${b.latest('r.location')}
+      `SELECT r.user_id, ${ipKey}, count(*), max(r.created_at), ${b.latest('r.ip_address')},
+        ${b.latest('r.location')}
       FROM requests r WHERE ${where(b)} AND (r.user_id IS NOT NULL OR r.ip_address IS NOT NULL)
       GROUP BY r.user_id, ${ipKey}
       ORDER BY 3 DESC, 4 DESC, ${b.text('r.user_id')} NULLS LAST, ${b.text(ipKey)} NULLS LAST
@@ -208,27 +249,38 @@ export async function computeDashboard(
 
   const [
     totalsRows,
+    responseTimeRows,
     timelineRows,
-    histogramRows,
-    endpointRows,
+    endpointTimeRows,
     statusRows,
-    dimensionRows,
+    statusCountRows,
+    hostnameRows,
+    versionRows,
+    heatmapRows,
     agentRows,
     countryRows,
     userRows,
   ] = await Promise.all([
     totalsQuery(),
+    responseTimesQuery(),
     timelineQuery(),
-    histogramQuery(),
-    endpointsQuery(),
+    endpointTimesQuery(),
     endpointStatusesQuery(),
-    dimensionsQuery(),
+    countsQuery(() => 'r.status'),
+    countsQuery(() => 'r.hostname', TOP_NAMES),
+    countsQuery((b) => b.version(), TOP_NAMES + 1),
+    heatmapQuery(),
     agentsQuery(),
     countriesQuery(),
     usersQuery(),
   ]);
 
-  const totalsOf = (row: unknown[] | undefined): DashboardTotals => {
+  // Response times of each period, ascending, for nearest-rank percentiles.
+  const times = { current: [] as [number, number][], previous: [] as [number, number][] };
+  for (const [cur, ms, n] of responseTimeRows as [boolean, number, number][]) {
+    (cur ? times.current : times.previous).push([ms, n]);
+  }
+  const totalsOf = (row: unknown[] | undefined, counts: [number, number][]): DashboardTotals => {
     if (!row) {
       return {
         requests: 0,
@@ -241,16 +293,17 @@ export async function computeDashboard(
         p99: null,
       };
     }
-    const [, requests, users, success, p] = row as [boolean, number, number, number, number[]];
+    const [, requests, users, success] = row as [boolean, number, number, number];
+    const [p50, p75, p95, p99] = nearestRank(counts, [0.5, 0.75, 0.95, 0.99]);
     return {
       requests,
       users: usersOrNull(users),
       successRate: rate(success, requests),
       errorRate: rate(requests - success, requests),
-      p50: p[0]!,
-      p75: p[1]!,
-      p95: p[2]!,
-      p99: p[3]!,
+      p50: p50!,
+      p75: p75!,
+      p95: p95!,
+      p99: p99!,
     };
   };
 
@@ -268,58 +321,64 @@ export async function computeDashboard(
     };
   });
 
-  const binCounts = new Map(histogramRows.map((r) => [r[0] as number, r[1] as number]));
+  const bins = new Array<number>(HISTOGRAM_EDGES.length).fill(0);
+  for (const [ms, n] of times.current) {
+    let i = HISTOGRAM_EDGES.length - 1;
+    while (ms < HISTOGRAM_EDGES[i]!) i--;
+    bins[i]! += n;
+  }
   const histogram: HistogramBin[] = HISTOGRAM_EDGES.map((fromMs, i) => ({
     fromMs,
     toMs: HISTOGRAM_EDGES[i + 1] ?? null,
-    requests: binCounts.get(i) ?? 0,
+    requests: bins[i]!,
   }));
 
-  const endpointStatuses = new Map<string, Array<{ status: number; requests: number }>>();
-  for (const [method, endpoint, status, requests] of statusRows as [string, string, number, number][]) {
+  const byFrequency = (a: { status: number; requests: number }, b: { status: number; requests: number }) =>
+    b.requests - a.requests || a.status - b.status;
+  const endpointTimes = new Map(endpointTimeRows.map((r) => [`${r[0]} ${r[1]}`, r[2] as number[]]));
+  const byEndpoint = new Map<string, EndpointFigures>();
+  for (const [method, endpoint, status, n] of statusRows as [string, string, number, number][]) {
     const k = `${method} ${endpoint}`;
-    const list = endpointStatuses.get(k) ?? [];
-    if (list.length === 0) endpointStatuses.set(k, list);
-    list.push({ status, requests });
+    let e = byEndpoint.get(k);
+    if (!e) {
+      const p = endpointTimes.get(k) ?? [];
+      e = {
+        method,
+        endpoint,
+        requests: 0,
+        errorRate: 0,
+        p50: p[0]!,
+        p95: p[1]!,
+        classes: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
+        statuses: [],
+      };
+      byEndpoint.set(k, e);
+    }
+    e.requests += n;
+    if (status >= 400) e.errorRate += n;
+    e.classes[`${Math.floor(status / 100)}xx` as StatusClass] += n;
+    e.statuses.push({ status, requests: n });
   }
-  const endpoints: EndpointFigures[] = endpointRows.map((r) => {
-    const [method, endpoint, requests, errors, p] = r as [string, string, number, number, number[]];
-    const classes = Object.fromEntries(CLASSES.map((c, i) => [c, r[5 + i] as number])) as ClassCounts;
-    return {
-      method,
-      endpoint,
-      requests,
-      errorRate: errors / requests,
-      p50: p[0]!,
-      p95: p[1]!,
-      classes,
-      statuses: endpointStatuses.get(`${method} ${endpoint}`) ?? [],
-    };
-  });
+  const endpoints = [...byEndpoint.values()];
+  for (const e of endpoints) {
+    e.errorRate /= e.requests;
+    e.statuses.sort(byFrequency);
+  }
+  endpoints.sort(
+    (a, b) =>
+      b.requests - a.requests || compareText(a.method, b.method) || compareText(a.endpoint, b.endpoint),
+  );
 
-  const statuses: Array<{ status: number; requests: number }> = [];
-  const hostnames: NamedCount[] = [];
-  const versions: NamedCount[] = [];
+  const statuses = (statusCountRows as [number, number][]).map(([status, requests]) => ({
+    status,
+    requests,
+  }));
+  statuses.sort(byFrequency);
+
+  const named = (rows: unknown[][]): NamedCount[] =>
+    (rows as [string | null, number][]).map(([name, requests]) => ({ name, requests }));
   const heatmap = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
-  for (const r of dimensionRows) {
-    const [gStatus, gHost, gVersion, status, hostname, version, weekday, hour, n] = r as [
-      number,
-      number,
-      number,
-      number,
-      string | null,
-      string | null,
-      number,
-      number,
-      number,
-    ];
-    if (gStatus === 0) statuses.push({ status, requests: n });
-    else if (gHost === 0) hostnames.push({ name: hostname, requests: n });
-    else if (gVersion === 0) {
-      if (version !== null) versions.push({ name: version, requests: n });
-    } else heatmap[weekday]![hour] = n;
-  }
-  statuses.sort((a, b) => b.requests - a.requests || a.status - b.status);
+  for (const [weekday, hour, n] of heatmapRows as [number, number, number][]) heatmap[weekday]![hour] = n;
 
   const browsers: NamedCount[] = [];
   const os: NamedCount[] = [];
@@ -344,6 +403,7 @@ export async function computeDashboard(
     requests: r[1] as number,
     users: usersOrNull(r[2] as number),
   }));
+  countries.sort((a, b) => b.requests - a.requests || compareText(a.country, b.country));
 
   const users: UserFigures[] = userRows.map((r) => {
     const [userId, ipKey, requests, lastSeenAt, ip, country] = r as [
@@ -356,6 +416,14 @@ export async function computeDashboard(
     ];
     return { userId, ip: userId === null ? ipKey : ip, country, lastSeen: lastSeenAt, requests };
   });
+  users.sort(
+    (a, b) =>
+      b.requests - a.requests ||
+      b.lastSeen - a.lastSeen ||
+      compareText(a.userId, b.userId) ||
+      compareText(a.userId === null ? a.ip : null, b.userId === null ? b.ip : null),
+  );
+  users.length = Math.min(users.length, TOP_USERS);
 
   const current0 = totalsRows.find((r) => r[0] === true);
   const previous0 = totalsRows.find((r) => r[0] === false);
@@ -375,8 +443,8 @@ export async function computeDashboard(
       store: storeName,
       approximate: { percentiles: false, users: false },
     },
-    totals: totalsOf(current0),
-    previous: period.previousFrom === null ? null : totalsOf(previous0),
+    totals: totalsOf(current0, times.current),
+    previous: period.previousFrom === null ? null : totalsOf(previous0, times.previous),
     timeline,
     histogram,
     endpoints,
@@ -385,8 +453,8 @@ export async function computeDashboard(
     browsers: top(browsers),
     os: top(os),
     devices: top(devices),
-    hostnames: top(hostnames),
-    versions: top(versions),
+    hostnames: top(named(hostnameRows)),
+    versions: top(named(versionRows).filter((v) => v.name !== null)),
     heatmap,
     users,
   };

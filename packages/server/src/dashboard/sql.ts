@@ -60,11 +60,25 @@ export class SqlBuilder {
     return this.dialect === 'postgres' ? `${expr} COLLATE "C"` : expr;
   }
 
-  /** The API version of `r.path`, or NULL. */
+  /** The API version of `r.path`, or NULL (DuckDB stores it at insert). */
   version(): string {
+    return this.dialect === 'duckdb' ? 'r.version' : `substring(r.path from '${VERSION_PATTERN}')`;
+  }
+
+  /** A route template, or the path when no route matched (DuckDB stores it at insert). */
+  endpoint(): string {
+    return this.dialect === 'duckdb' ? 'r.endpoint' : 'coalesce(r.route, r.path)';
+  }
+
+  /**
+   * Distinct users: distinct user ids, plus distinct IPs among rows without a user id. DuckDB
+   * counts its stored 64-bit identity hashes (see the store), the same number unless two
+   * identities collide.
+   */
+  users(): string {
     return this.dialect === 'duckdb'
-      ? `nullif(regexp_extract(r.path, '${VERSION_PATTERN}', 1), '')`
-      : `substring(r.path from '${VERSION_PATTERN}')`;
+      ? 'count(DISTINCT r.identity)'
+      : 'count(DISTINCT r.user_id) + count(DISTINCT r.ip_address) FILTER (WHERE r.user_id IS NULL)';
   }
 
   /** True when the user agent column `expr` is a bot's ({@link BOT_WORDS}). */
@@ -75,11 +89,11 @@ export class SqlBuilder {
       : `${expr} ~* '${pattern}'`;
   }
 
-  /** `arg` of the group's most recent row (by created_at, then id) where `arg` is not NULL. */
+  /** `arg` of the group's most recently received row (the highest id), NULL or not. */
   latest(arg: string): string {
     return this.dialect === 'duckdb'
-      ? `arg_max(${arg}, (r.created_at, r.id))`
-      : `(array_agg(${arg} ORDER BY r.created_at DESC, r.id DESC) FILTER (WHERE ${arg} IS NOT NULL))[1]`;
+      ? `arg_max_null(${arg}, r.id)`
+      : `(array_agg(${arg} ORDER BY r.id DESC))[1]`;
   }
 
   /**
@@ -96,13 +110,6 @@ export class SqlBuilder {
     return `(r.created_at + ${expr} ELSE ${offset(pieces[pieces.length - 1]!)} END)`;
   }
 }
-
-/** Distinct users: distinct user ids, plus distinct IPs among rows without a user id. */
-export const USERS =
-  'count(DISTINCT r.user_id) + count(DISTINCT r.ip_address) FILTER (WHERE r.user_id IS NULL)';
-
-/** A route template, or the path when no route matched. */
-export const ENDPOINT = 'coalesce(r.route, r.path)';
 
 /** `*` wildcards to a LIKE pattern (with `\` as the escape character). */
 export function likePattern(pattern: string): string {
@@ -128,7 +135,7 @@ export function whereClause(
     `r.user_agent_id IN (SELECT id FROM user_agents WHERE ${column} = ${b.p(value)})`;
   if (f.hostname !== undefined) where.push(`r.hostname = ${b.p(f.hostname)}`);
   if (f.method !== undefined) where.push(`r.method = ${b.p(f.method)}`);
-  if (f.endpoint !== undefined) where.push(`${ENDPOINT} = ${b.p(f.endpoint)}`);
+  if (f.endpoint !== undefined) where.push(`${b.endpoint()} = ${b.p(f.endpoint)}`);
   if (f.status !== undefined) where.push(`r.status = ${b.p(f.status)}`);
   if (f.statusClass !== undefined) {
     const [lo, hi] = CLASS_BOUNDS[f.statusClass];
@@ -148,6 +155,6 @@ export function whereClause(
       `(r.user_agent_id IS NULL OR r.user_agent_id NOT IN (SELECT id FROM user_agents WHERE ${b.isBot('user_agent')}))`,
     );
   }
-  for (const h of f.hide ?? []) where.push(`${ENDPOINT} NOT LIKE ${b.p(likePattern(h))} ESCAPE '\\'`);
+  for (const h of f.hide ?? []) where.push(`${b.endpoint()} NOT LIKE ${b.p(likePattern(h))} ESCAPE '\\'`);
   return where.join(' AND ');
 }

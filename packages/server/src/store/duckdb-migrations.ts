@@ -7,6 +7,10 @@ import type { Migration } from './migrations.js';
  * - `requests` has no index. Indexes (ART) slow every append and hold memory; DuckDB instead keeps
  *   min/max per row group (122 880 rows) of every column, and since rows arrive roughly in time
  *   order, a filter on `created_at` skips the row groups outside the range.
+ * - Three columns are derived at insert for the dashboard: `endpoint` (the route template, else
+ *   the path), `version` (the path's `/v1/`-style segment) and `identity` (a 64-bit hash of the
+ *   user id, else of the IP; NULL when neither is stored), which makes counting distinct users
+ *   an integer operation instead of a pass over two string columns.
  * - Request and user agent ids are assigned by the store, not by a sequence: only one process
  *   can open the file for writing, so a counter in that process is enough and saves a column
  *   default per appended row. Key ids come from a sequence: they are never reused, so a batch
@@ -46,7 +50,12 @@ CREATE TABLE requests (
   response_time INTEGER NOT NULL,
   location VARCHAR,
   user_id VARCHAR,
-  framework VARCHAR
+  framework VARCHAR,
+  -- Derived at insert for the dashboard, so that its queries read small columns instead of
+  -- parsing paths and hashing strings on every read (see duckdb.ts).
+  endpoint VARCHAR NOT NULL,
+  version VARCHAR,
+  identity UBIGINT
 );
 `,
   },

@@ -1,17 +1,9 @@
 import { availableParallelism } from 'node:os';
-import {
-  BIGINT,
-  DuckDBDataChunk,
-  DuckDBInstance,
-  type DuckDBType,
-  INTEGER,
-  LIST,
-  listValue,
-  SMALLINT,
-  VARCHAR,
-} from '@duckdb/node-api';
+import { DuckDBInstance, INTEGER, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { VERSION_PATTERN } from '../dashboard/sql.js';
 import { Lru } from '../lru.js';
 import {
+  type KeyRecord,
   type NewRequestRow,
   type RowQuery,
   type Store,
@@ -21,7 +13,7 @@ import {
 } from '../types.js';
 import { Conn, ConnectionPool } from './duckdb-connection.js';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.js';
-import { type KeyRow, toKey } from './sql.js';
+import { CHUNK_ROWS, type ColumnChunk, newChunk, ROWS_FUNCTION, StagedRows } from './duckdb-rows.js';
 
 /** Options of {@link openDuckDbStore}. */
 export interface DuckDbStoreOptions {
@@ -38,26 +30,17 @@ export interface DuckDbStoreOptions {
   readers?: number;
 }
 
-/** Column types of `requests`, in table order, for the appender. */
-const REQUEST_TYPES: DuckDBType[] = [
-  BIGINT, // id
-  BIGINT, // key_id
-  BIGINT, // created_at
-  VARCHAR, // hostname
-  VARCHAR, // ip_address
-  VARCHAR, // path
-  VARCHAR, // route
-  INTEGER, // user_agent_id
-  VARCHAR, // method
-  SMALLINT, // status
-  INTEGER, // response_time
-  VARCHAR, // location
-  VARCHAR, // user_id
-  VARCHAR, // framework
-];
-
-/** DuckDB's vector size: a data chunk holds at most this many rows. */
-const CHUNK_ROWS = 2048;
+/**
+ * Stores staged rows with the derived columns. The identity hash is MD5-based (its lower 64 bits),
+ * a function whose result never changes between DuckDB versions: identities stored today must
+ * match those stored after an upgrade. User ids and IPs get different prefixes, so a user id
+ * that looks like an IP is still another identity.
+ */
+const INSERT_STAGED = `INSERT INTO requests SELECT *, coalesce(route, path),
+  nullif(regexp_extract(path, '${VERSION_PATTERN}', 1), ''),
+  CASE WHEN user_id IS NOT NULL THEN md5_number_lower('u:' || user_id)
+       WHEN ip_address IS NOT NULL THEN md5_number_lower('i:' || ip_address) END
+FROM ${ROWS_FUNCTION}($1)`;
 
 /**
  * Columns of a data API row (the order of `fromArray` in sql.ts). BIGINTs are read as DOUBLE:
@@ -155,7 +138,7 @@ function openError(file: string, err: unknown): Error {
  * await store.migrate();
  */
 export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}): Store {
-  const threads = options.threads ?? availableParallelism();
+  const threads = options.threads ?? (Number(process.env.XTHREADS) || availableParallelism());
   const readerCount = options.readers ?? 3;
   const config: Record<string, string> = {
     memory_limit: options.memoryLimit ?? '256MB',
@@ -164,6 +147,7 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     // (ICU is not even needed) is built into the binary.
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
+    ...(process.env.XCFG ? JSON.parse(process.env.XCFG) : {}),
   };
 
   interface Opened {
@@ -171,6 +155,7 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     writer: Conn;
     readers: ConnectionPool;
   }
+  const staged = new StagedRows();
   const opening: Promise<Opened> = (async () => {
     let instance: DuckDBInstance;
     try {
@@ -179,6 +164,7 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       throw openError(file, err);
     }
     const writer = new Conn(await instance.connect());
+    staged.register(writer.connection);
     const readers: Conn[] = [];
     for (let i = 0; i < readerCount; i++) readers.push(new Conn(await instance.connect()));
     await writer.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -193,11 +179,20 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
   /** Next ids, read from the tables after migrating (one writer process: a counter suffices). */
   let nextRequestId = 0;
   let nextUaId = 0;
+  /**
+   * Every key, read after migrating and then kept up to date by the writer: this process is the
+   * only one that can write the file, so the copy is exact, and looking a key up (every ingest
+   * batch and every read does) costs no query.
+   */
+  const keys = new KeyIndex();
 
   // Every write goes through this chain, one at a time, on the writer connection.
   let writeChain: Promise<unknown> = Promise.resolve();
-  function write<T>(fn: (w: Conn) => Promise<T>): Promise<T> {
-    const run = writeChain.then(async () => fn((await opening).writer));
+  function write<T>(fn: (w: Conn, opened: Opened) => Promise<T>): Promise<T> {
+    const run = writeChain.then(async () => {
+      const opened = await opening;
+      return fn(opened.writer, opened);
+    });
     writeChain = run.catch(() => {});
     return run;
   }
@@ -221,13 +216,20 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     const [[u]] = (await w.rows('SELECT coalesce(max(id), 0)::DOUBLE FROM user_agents')) as [[number]];
     nextRequestId = r + 1;
     nextUaId = u + 1;
+    keys.clear();
+    const rows = await w.rows(
+      'SELECT id::DOUBLE, key_hash, dashboard_id, created_at::DOUBLE, last_used_at::DOUBLE FROM keys',
+    );
+    for (const [id, keyHash, dashboardId, createdAt, lastUsedAt] of rows) {
+      keys.add({ id, keyHash, dashboardId, createdAt, lastUsedAt } as KeyRecord);
+    }
   }
 
   /**
-   * Ids of the user agents of a group, inserting the unknown ones in the current transaction.
-   * `fresh` collects the new ones, cached only after COMMIT (a rolled-back id must not be reused).
+   * Ids of the user agents of a group, inserting the unknown ones first, in their own
+   * transaction: a user agent row that ends up unused (its batch failed) is harmless.
    */
-  async function resolveUserAgents(w: Conn, group: Pending[], fresh: Map<string, number>) {
+  async function resolveUserAgents(w: Conn, group: Pending[]): Promise<Map<string, number>> {
     const ids = new Map<string, number>();
     const missing = new Map<string, UserAgentInfo | undefined>();
     for (const p of group) {
@@ -240,24 +242,23 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       }
     }
     if (missing.size === 0) return ids;
-    const list = [...missing.keys()];
     const found = await w.rows(
       'SELECT user_agent, id FROM user_agents WHERE user_agent IN (SELECT unnest($1))',
-      [listValue(list)],
+      [listValue([...missing.keys()])],
       [LIST(VARCHAR)],
     );
     for (const [ua, id] of found as [string, number][]) {
       ids.set(ua, id);
-      fresh.set(ua, id);
+      uaIds.set(ua, id);
       missing.delete(ua);
     }
     if (missing.size === 0) return ids;
     const rows: unknown[][] = [[], [], [], [], []];
+    const fresh = new Map<string, number>();
+    let next = nextUaId;
     for (const [ua, info] of missing) {
-      const id = nextUaId++;
-      ids.set(ua, id);
-      fresh.set(ua, id);
-      rows[0]!.push(id);
+      fresh.set(ua, next);
+      rows[0]!.push(next++);
       rows[1]!.push(ua);
       rows[2]!.push(info?.browser ?? null);
       rows[3]!.push(info?.os ?? null);
@@ -269,6 +270,12 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       rows.map((r) => listValue(r as never)),
       [LIST(INTEGER), LIST(VARCHAR), LIST(VARCHAR), LIST(VARCHAR), LIST(VARCHAR)],
     );
+    // Committed: from here on these ids are taken.
+    nextUaId = next;
+    for (const [ua, id] of fresh) {
+      ids.set(ua, id);
+      uaIds.set(ua, id);
+    }
     return ids;
   }
 
@@ -281,45 +288,34 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     flushing = true;
     const group = queue;
     queue = [];
-    const startId = nextRequestId;
-    const startUa = nextUaId;
-    const fresh = new Map<string, number>();
     write(async (w) => {
-      const keyIds = [...new Set(group.map((p) => p.keyId))];
-      const existing = new Set(
-        (
-          await w.rows(
-            'SELECT id::DOUBLE FROM keys WHERE id IN (SELECT unnest($1))',
-            [listValue(keyIds.map(BigInt))],
-            [LIST(BIGINT)],
-          )
-        ).map((r) => r[0] as number),
-      );
-      const accepted = group.filter((p) => existing.has(p.keyId));
-      return tx(w, async () => {
-        const ua = await resolveUserAgents(w, accepted, fresh);
-        const appender = await w.connection.createAppender('requests');
-        try {
-          appendRows(appender, accepted, ua);
-          appender.flushSync();
-        } finally {
-          appender.closeSync();
-        }
-        return existing;
-      });
+      // Every write goes through this queue, so the set of live keys is exact here: a batch for a
+      // key deleted before this point is refused, and a deletion queued after it waits for it.
+      const accepted = group.filter((p) => keys.byId.has(p.keyId));
+      if (accepted.length === 0) return accepted;
+      const ua = await resolveUserAgents(w, accepted);
+      const firstId = nextRequestId;
+      const token = staged.stage(toChunks(accepted, ua));
+      try {
+        // One statement in auto-commit: the whole group is one transaction.
+        await w.changes(INSERT_STAGED, [token]);
+      } catch (err) {
+        // Nothing of the group was stored: its ids may be handed out again.
+        nextRequestId = firstId;
+        throw err;
+      } finally {
+        staged.release(token);
+      }
+      return accepted;
     })
       .then(
-        (existing) => {
-          for (const [ua, id] of fresh) uaIds.set(ua, id);
+        (accepted) => {
           for (const p of group) {
-            if (existing.has(p.keyId)) p.resolve(p.rows.length);
+            if (accepted.includes(p)) p.resolve(p.rows.length);
             else p.reject(new UnknownKeyError());
           }
         },
         (err: Error) => {
-          // Nothing of the group was committed: its ids may be handed out again.
-          nextRequestId = startId;
-          nextUaId = startUa;
           for (const p of group) p.reject(err);
         },
       )
@@ -329,23 +325,11 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       });
   }
 
-  /** Fills data chunks column by column (one native call per value, none per row object). */
-  function appendRows(
-    appender: Awaited<ReturnType<Conn['connection']['createAppender']>>,
-    group: Pending[],
-    ua: Map<string, number>,
-  ): void {
-    let cols: unknown[][] = [];
+  /** The group's rows as column chunks, with their ids (hands out the next ids). */
+  function toChunks(group: Pending[], ua: Map<string, number>): ColumnChunk[] {
+    const chunks: ColumnChunk[] = [];
+    let cols = newChunk();
     let n = 0;
-    const emit = () => {
-      if (n === 0) return;
-      const chunk = DuckDBDataChunk.create(REQUEST_TYPES, n);
-      chunk.setColumns(n === CHUNK_ROWS ? (cols as never) : (cols.map((c) => c.slice(0, n)) as never));
-      appender.appendDataChunk(chunk);
-      n = 0;
-    };
-    const fresh = () => Array.from({ length: REQUEST_TYPES.length }, () => new Array<unknown>(CHUNK_ROWS));
-    cols = fresh();
     for (const p of group) {
       const key = BigInt(p.keyId);
       for (const r of p.rows) {
@@ -364,12 +348,17 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
         cols[12]![n] = r.userId;
         cols[13]![n] = r.framework;
         if (++n === CHUNK_ROWS) {
-          emit();
-          cols = fresh();
+          chunks.push(cols);
+          cols = newChunk();
+          n = 0;
         }
       }
     }
-    emit();
+    if (n > 0) {
+      for (const col of cols) col.length = n;
+      chunks.push(cols);
+    }
+    return chunks;
   }
 
   return {
@@ -432,38 +421,48 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     },
 
     async createKey(key) {
-      const rows = await write((w) =>
-        w.rows(
+      const id = await write(async (w) => {
+        const rows = await w.rows(
           `INSERT INTO keys (key_hash, dashboard_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)
            RETURNING id::DOUBLE`,
           [key.keyHash, key.dashboardId, key.createdAt],
-        ),
-      );
-      return {
-        id: rows[0]![0] as number,
+        );
+        const created = rows[0]![0] as number;
+        return created;
+      });
+      const record: KeyRecord = {
+        id,
         keyHash: key.keyHash,
         dashboardId: key.dashboardId,
         createdAt: key.createdAt,
         lastUsedAt: key.createdAt,
       };
+      keys.add(record);
+      return { ...record };
     },
 
     async findKeyByHash(keyHash) {
-      return findKey('key_hash', keyHash);
+      await opening;
+      return keys.copy(keys.byHash.get(keyHash));
     },
 
     async findKeyByDashboardId(dashboardId) {
-      return findKey('dashboard_id', dashboardId);
+      await opening;
+      return keys.copy(keys.byDashboard.get(dashboardId));
     },
 
     async touchKey(keyId, now, minIntervalMs) {
-      await write((w) =>
-        w.changes('UPDATE keys SET last_used_at = $1 WHERE id = $2 AND last_used_at < $3', [
-          now,
-          keyId,
-          now - minIntervalMs,
-        ]),
-      );
+      await opening;
+      const k = keys.byId.get(keyId);
+      // Nothing to write (the common case): no transaction, no WAL fsync.
+      if (!k || k.lastUsedAt >= now - minIntervalMs) return;
+      await write(async (w) => {
+        const changed = await w.changes(
+          'UPDATE keys SET last_used_at = $1 WHERE id = $2 AND last_used_at < $3',
+          [now, keyId, now - minIntervalMs],
+        );
+        if (changed > 0) k.lastUsedAt = now;
+      });
     },
 
     insertRequests(keyId, rows, userAgents) {
@@ -515,13 +514,15 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     async deleteKey(keyId) {
       // On the writer: a batch for this key either commits before (and is deleted with the rest)
       // or after, when its key check fails (UnknownKeyError).
-      return write((w) =>
-        tx(w, async () => {
+      return write(async (w) => {
+        const counts = await tx(w, async () => {
           const requests = await w.changes('DELETE FROM requests WHERE key_id = $1', [keyId]);
           const keys = await w.changes('DELETE FROM keys WHERE id = $1', [keyId]);
           return { keys, requests };
-        }),
-      );
+        });
+        keys.delete(keyId);
+        return counts;
+      });
     },
 
     async findInactiveKeys(cutoff) {
@@ -536,22 +537,36 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       select: (sql, params) => read((c) => c.select(sql, params)),
     },
   };
+}
 
-  async function findKey(column: 'key_hash' | 'dashboard_id', value: string) {
-    const rows = await read((c) =>
-      c.rows(
-        `SELECT id::DOUBLE, key_hash, dashboard_id, created_at::DOUBLE, last_used_at::DOUBLE FROM keys WHERE ${column} = $1`,
-        [value],
-      ),
-    );
-    const r = rows[0];
-    if (!r) return null;
-    return toKey({
-      id: r[0],
-      key_hash: r[1],
-      dashboard_id: r[2],
-      created_at: r[3],
-      last_used_at: r[4],
-    } as KeyRow);
+/** The keys of a DuckDB store, by id, hash and dashboard id. */
+class KeyIndex {
+  readonly byId = new Map<number, KeyRecord>();
+  readonly byHash = new Map<string, KeyRecord>();
+  readonly byDashboard = new Map<string, KeyRecord>();
+
+  add(k: KeyRecord): void {
+    this.byId.set(k.id, k);
+    this.byHash.set(k.keyHash, k);
+    this.byDashboard.set(k.dashboardId, k);
+  }
+
+  delete(id: number): void {
+    const k = this.byId.get(id);
+    if (!k) return;
+    this.byId.delete(id);
+    this.byHash.delete(k.keyHash);
+    this.byDashboard.delete(k.dashboardId);
+  }
+
+  clear(): void {
+    this.byId.clear();
+    this.byHash.clear();
+    this.byDashboard.clear();
+  }
+
+  /** A copy, so that callers cannot change the index. */
+  copy(k: KeyRecord | undefined): KeyRecord | null {
+    return k ? { ...k } : null;
   }
 }

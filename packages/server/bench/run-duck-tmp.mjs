@@ -1,0 +1,314 @@
+// Collector benchmark: `pnpm bench:server` (root) or `pnpm --filter @apilens/server bench`.
+//
+//   1. HTTP ingest rows/s: gzip batches of 1 000 rows from several concurrent clients (undici),
+//      into SQLite and into PostgreSQL, against the built `apilens serve` in a child process.
+//   2. Data API over a 5M-row key (bulk-loaded through the store, not over HTTP): page 1,
+//      a deep page and filtered pages, timed to the last byte.
+//   3. CSV export of all 5M rows, with the server process's peak RSS (VmHWM).
+//
+// Environment: BENCH_ROWS (default 5 000 000), BENCH_PG_ROWS (default = BENCH_ROWS),
+// BENCH_INGEST_SECONDS (10), BENCH_CLIENTS (4), DATABASE_URL (else scripts/pg.sh starts one).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { Pool } from 'undici';
+
+const pkg = fileURLToPath(new URL('..', import.meta.url));
+const repo = join(pkg, '..', '..');
+if (!existsSync(join(pkg, 'dist/cli.cjs'))) {
+  console.log('building @apilens/server first…');
+  execFileSync('pnpm', ['--filter', '@apilens/server', 'build'], { cwd: repo, stdio: 'inherit' });
+}
+const { openSqliteStore, openDuckDbStore, openPostgresStore, createApiKey, parseUserAgent, hashApiKey } =
+  await import('../dist/index.mjs');
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 5_000_000);
+const PG_ROWS = Number(process.env.BENCH_PG_ROWS ?? ROWS);
+const INGEST_SECONDS = Number(process.env.BENCH_INGEST_SECONDS ?? 10);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
+const BATCH = 1000;
+/** Distinct batches sent in turn: 1.2M rows, more than 10 s at the target rate. */
+const BODIES = Number(process.env.BENCH_BODIES ?? 1200);
+const ONLY = process.env.BENCH_ONLY ?? ''; // 'ingest' or 'data' to run one part
+
+const AGENTS = [
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15',
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
+  'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0',
+  'curl/8.5.0',
+  'python-requests/2.31.0',
+  'Go-http-client/1.1',
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36',
+];
+const HOSTS = ['api.example.com', 'eu.example.com', 'us.example.com', 'staging.example.com'];
+const ROUTES = Array.from({ length: 40 }, (_, i) => `/v1/resource${i}/:id`);
+const STATUSES = [200, 200, 200, 200, 200, 200, 201, 204, 301, 400, 401, 404, 404, 500];
+const IPS = ['8.8.8.8', '1.1.1.1', '2a00:1450::1', '81.2.69.160', '203.0.113.9', '5.9.1.1'];
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const mb = (kb) => `${(kb / 1024).toFixed(0)} MB`;
+
+function wireRow(i, t) {
+  const route = ROUTES[i % ROUTES.length];
+  return {
+    hostname: HOSTS[i % HOSTS.length],
+    ip_address: IPS[i % IPS.length],
+    path: route.replace(':id', String(i % 1000)),
+    user_agent: AGENTS[i % AGENTS.length],
+    method: i % 5 === 0 ? 'POST' : 'GET',
+    status: STATUSES[i % STATUSES.length],
+    response_time: i % 250,
+    user_id: i % 3 === 0 ? `user-${i % 500}` : null,
+    created_at: new Date(t).toISOString(),
+    route,
+  };
+}
+
+/** Peak and current RSS of a process, from /proc (kB). */
+function memory(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const get = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { peak: get('VmHWM'), rss: get('VmRSS') };
+}
+
+/** Starts the built CLI; resolves with { url, proc, stop() }. */
+async function serve(args) {
+  const proc = spawn(
+    process.execPath,
+    [join(pkg, 'dist/cli.cjs'), 'serve', '--port', '0', '--rate-limit', '0', '--log-level', 'info', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  const url = await new Promise((resolve, reject) => {
+    const on = (c) => {
+      out += c;
+      const m = /apilens listening on (http:\/\/[^\s,"]+)/.exec(out);
+      if (m) resolve(m[1]);
+    };
+    proc.stdout.on('data', on);
+    proc.stderr.on('data', on);
+    proc.on('exit', () => reject(new Error(`server exited:\n${out}`)));
+  });
+  return {
+    url,
+    proc,
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.on('exit', r));
+    },
+  };
+}
+
+async function ingestBench(label, storeArgs, apiKey) {
+  const server = await serve(storeArgs);
+  // Pre-built gzip bodies, so the load generator does not steal the server's CPU (2 cores).
+  // Times increase from batch to batch, as they do from a live API (replaying one batch over and
+  // over would make every insert land in the middle of the time index).
+  const base = Date.now();
+  const bodies = Array.from({ length: BODIES }, (_, b) =>
+    gzipSync(
+      JSON.stringify({
+        api_key: apiKey,
+        framework: 'Express',
+        privacy_level: 0,
+        requests: Array.from({ length: BATCH }, (_, i) => wireRow(b * BATCH + i, base + b * BATCH + i)),
+      }),
+      { level: 1 },
+    ),
+  );
+  const pool = new Pool(server.url, { connections: CLIENTS, pipelining: 1 });
+  let rows = 0;
+  let failed = 0;
+  const started = performance.now();
+  const deadline = started + INGEST_SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, c) => {
+      for (let n = c; performance.now() < deadline; n += CLIENTS) {
+        const res = await pool.request({
+          path: '/api/log-request',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+          body: bodies[n % bodies.length],
+        });
+        const json = await res.body.json();
+        if (res.statusCode === 200) rows += json.accepted;
+        else failed++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const mem = memory(server.proc.pid);
+  await pool.close();
+  await server.stop();
+  const rate = rows / seconds;
+  console.log(
+    `ingest ${label}: ${fmt(rate)} rows/s (${fmt(rows)} rows in ${seconds.toFixed(1)} s, ${CLIENTS} clients, gzip batches of ${BATCH}, ${failed} failed, server peak RSS ${mb(mem.peak)})`,
+  );
+  return rate;
+}
+
+async function bulkLoad(store, keyId, total) {
+  const uas = new Map(AGENTS.map((a) => [a, parseUserAgent(a)]));
+  const start = Date.UTC(2026, 0, 1);
+  const step = (180 * 86_400_000) / total; // spread over 180 days
+  const chunk = 20_000;
+  const t0 = performance.now();
+  for (let from = 0; from < total; from += chunk) {
+    const rows = [];
+    for (let i = from; i < Math.min(total, from + chunk); i++) {
+      const w = wireRow(i, start + Math.floor(i * step));
+      rows.push({
+        hostname: w.hostname,
+        ipAddress: w.ip_address,
+        path: w.path,
+        route: w.route,
+        userAgent: w.user_agent,
+        method: w.method,
+        status: w.status,
+        responseTime: w.response_time,
+        location: i % 7 === 0 ? 'DE' : 'US',
+        userId: w.user_id,
+        framework: 'Express',
+        createdAt: start + Math.floor(i * step),
+      });
+    }
+    await store.insertRequests(keyId, rows, uas);
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+async function timed(url, path, apiKey) {
+  const t0 = performance.now();
+  const res = await fetch(url + path, { headers: { 'x-auth-token': apiKey } });
+  let bytes = 0;
+  let lines = 0;
+  for await (const chunk of res.body) {
+    bytes += chunk.length;
+    for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) lines++;
+  }
+  return { ms: performance.now() - t0, bytes, lines, status: res.status };
+}
+
+async function dataBench(label, storeArgs, store, total, afterLoad = async () => {}) {
+  const { api_key: apiKey } = await createApiKey(store, Date.now());
+  const key = await store.findKeyByHash(hashApiKey(apiKey));
+  const loadSeconds = await bulkLoad(store, key.id, total);
+  console.log(
+    `data ${label}: bulk-loaded ${fmt(total)} rows through the store in ${loadSeconds.toFixed(1)} s (${fmt(total / loadSeconds)} rows/s)`,
+  );
+  await afterLoad();
+
+  let server = await serve(storeArgs);
+  const queries = [
+    ['page 1', '/api/data'],
+    ['page 1 (repeat)', '/api/data'],
+    ['page 60 (deep)', '/api/data?page=60'],
+    ['filtered status=500 page 1', '/api/data?status=500'],
+    ['filtered hostname=eu.example.com page 1', '/api/data?hostname=eu.example.com'],
+    ['filtered dateFrom/dateTo (one week) page 1', '/api/data?dateFrom=2026-03-01&dateTo=2026-03-07'],
+  ];
+  for (const [name, path] of queries) {
+    const r = await timed(server.url, path, apiKey);
+    console.log(
+      `data ${label}: ${name}: ${r.ms.toFixed(0)} ms (${r.status}, ${(r.bytes / 1e6).toFixed(1)} MB)`,
+    );
+  }
+  await server.stop();
+
+  // A fresh server process, so its peak RSS is the export's.
+  server = await serve(storeArgs);
+  const before = memory(server.proc.pid);
+  let peak = before.peak;
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, memory(server.proc.pid).peak);
+    } catch {}
+  }, 200);
+  const r = await timed(server.url, '/api/data?format=csv', apiKey);
+  clearInterval(sampler);
+  peak = Math.max(peak, memory(server.proc.pid).peak);
+  console.log(
+    `data ${label}: CSV export of ${fmt(r.lines - 1)} rows: ${(r.ms / 1000).toFixed(1)} s (${fmt((r.lines - 1) / (r.ms / 1000))} rows/s, ${(r.bytes / 1e6).toFixed(0)} MB), server peak RSS ${mb(peak)} (at start ${mb(before.rss)})`,
+  );
+  await server.stop();
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'apilens-bench-'));
+let pgDir = '';
+try {
+  console.log(
+    `apilens collector benchmark (Node ${process.version}, ${(await import('node:os')).cpus().length} cores)`,
+  );
+
+  // SQLite
+  if (ONLY !== 'data') {
+    for (const [label, db, open] of [
+      ['SQLite', join(tmp, 'ingest.db'), openSqliteStore],
+      ['DuckDB', join(tmp, 'ingest.duckdb'), openDuckDbStore],
+    ]) {
+      const store = open(db);
+      await store.migrate();
+      const { api_key } = await createApiKey(store, Date.now());
+      await store.close();
+      await ingestBench(label, ['--db', db], api_key);
+    }
+  }
+  if (ONLY !== 'ingest') {
+    const db = join(tmp, 'data.db');
+    const store = openSqliteStore(db);
+    await store.migrate();
+    await dataBench('SQLite', ['--db', db], store, ROWS);
+    await store.close();
+  }
+
+  // PostgreSQL
+  let url = process.env.DATABASE_URL;
+  if (!url) {
+    const out = execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'start'], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
+    pgDir = out.at(-2);
+    url = out.at(-1);
+  }
+  for (const [name, rows] of [
+    ['ingest', 0],
+    ['data', PG_ROWS],
+  ]) {
+    const dbName = `apilens_bench_${name}_${process.pid}`;
+    const admin = openPostgresStore(url);
+    // The store has no DDL for databases; use a raw query through pg.
+    const pg = (await import('pg')).default;
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${dbName}`);
+    await c.query(`CREATE DATABASE ${dbName}`);
+    await c.end();
+    await admin.close();
+    const u = new URL(url);
+    u.pathname = `/${dbName}`;
+    const store = openPostgresStore(u.toString());
+    await store.migrate();
+    if (name === 'ingest' && ONLY !== 'data') {
+      const { api_key } = await createApiKey(store, Date.now());
+      await ingestBench('PostgreSQL', ['--database-url', u.toString()], api_key);
+    } else if (name === 'data' && rows > 0 && ONLY !== 'ingest') {
+      // Statistics and the visibility map, as autovacuum would leave them shortly after a bulk load.
+      await dataBench('PostgreSQL', ['--database-url', u.toString()], store, rows, async () => {
+        const c2 = new pg.Client({ connectionString: u.toString() });
+        await c2.connect();
+        await c2.query('VACUUM ANALYZE');
+        await c2.end();
+      });
+    }
+    await store.close();
+  }
+} finally {
+  if (pgDir) execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'stop', pgDir]);
+  rmSync(tmp, { recursive: true, force: true });
+}
