@@ -1,5 +1,5 @@
 import {
-  BIGINT,
+  DOUBLE,
   type DuckDBConnection,
   DuckDBTableFunction,
   type DuckDBType,
@@ -7,45 +7,44 @@ import {
   SMALLINT,
   VARCHAR,
 } from '@duckdb/node-api';
+import type { NewRequestRow } from '../columns.js';
+import { fillInsertColumns, INSERT_COLUMNS } from './sql.js';
 
-/** Columns of `requests`, in table order, with their DuckDB types. */
-const COLUMNS: ReadonlyArray<[string, DuckDBType]> = [
-  ['id', BIGINT],
-  ['key_id', BIGINT],
-  ['created_at', BIGINT],
-  ['hostname', VARCHAR],
-  ['ip_address', VARCHAR],
-  ['path', VARCHAR],
-  ['route', VARCHAR],
-  ['user_agent_id', INTEGER],
-  ['method', VARCHAR],
-  ['status', SMALLINT],
-  ['response_time', INTEGER],
-  ['location', VARCHAR],
-  ['user_id', VARCHAR],
-  ['framework', VARCHAR],
+/**
+ * DuckDB types of the staged columns: `id`, `key_id`, then {@link INSERT_COLUMNS}. Whole numbers
+ * that need 64 bits (ids, epoch milliseconds) are staged as DOUBLE, exact below 2^53, and cast on
+ * insert: a JS number goes into a DOUBLE vector as it is, where BIGINT would take a BigInt per
+ * value.
+ */
+const TYPE_OF: Record<string, DuckDBType> = { VARCHAR, SMALLINT, INTEGER, BIGINT: DOUBLE };
+const STAGED: ReadonlyArray<[string, DuckDBType]> = [
+  ['id', DOUBLE],
+  ['key_id', DOUBLE],
+  // user_agent_id: INTEGER in the DuckDB table (the shared ID_SQL type is BIGINT).
+  ...INSERT_COLUMNS.map((c): [string, DuckDBType] => [
+    c.name,
+    c.field === null ? INTEGER : TYPE_OF[c.sql.duckdb]!,
+  ]),
 ];
 
 /** DuckDB's vector size: a table function hands over at most this many rows per call. */
 export const CHUNK_ROWS = 2048;
 
-/** One chunk's worth of rows, column by column, in {@link COLUMNS} order. */
-export type ColumnChunk = unknown[][];
-
-/** An empty chunk to fill, each column sized for {@link CHUNK_ROWS} rows. */
-export function newChunk(): ColumnChunk {
-  return COLUMNS.map(() => new Array<unknown>(CHUNK_ROWS));
-}
-
 /** Name of the table function through which the writer inserts staged rows. */
 export const ROWS_FUNCTION = 'apilens_staged_rows';
 
+/** Column names of the staged rows, in order, for the INSERT's column list. */
+export const STAGED_COLUMNS: readonly string[] = STAGED.map(([name]) => name);
+
+/** One chunk's worth of rows, column by column, in {@link STAGED_COLUMNS} order. */
+type ColumnChunk = unknown[][];
+
 /**
- * Hands batches to DuckDB as a table function, so that a batch is stored by one
- * `INSERT INTO requests SELECT * FROM apilens_staged_rows($1)`: the statement runs (and commits,
- * and fsyncs its WAL) on DuckDB's threads, while the event loop only copies values into DuckDB's
- * vectors when DuckDB asks for the next chunk. An appender would also flush on the event loop,
- * which took as long again as filling the vectors.
+ * Hands batches to DuckDB as a table function, so that a group of batches is stored by one
+ * `INSERT INTO requests … SELECT … FROM apilens_staged_rows($1)`: the statement runs (and
+ * commits, and fsyncs the WAL) on DuckDB's threads, while the event loop only copies values
+ * into DuckDB's vectors when DuckDB asks for the next chunk. An appender would also flush on the
+ * event loop, which took as long again as filling the vectors.
  */
 export class StagedRows {
   private readonly staged = new Map<number, ColumnChunk[]>();
@@ -59,7 +58,7 @@ export class StagedRows {
         name: ROWS_FUNCTION,
         parameterTypes: [INTEGER],
         bindFunction: (info) => {
-          for (const [name, type] of COLUMNS) info.addResultColumn(name, type);
+          for (const [name, type] of STAGED) info.addResultColumn(name, type);
           info.setBindData({ token: info.getParameter(0) as number });
         },
         initFunction: (info) => info.setInitData({ next: 0 }),
@@ -67,16 +66,36 @@ export class StagedRows {
           const chunks = staged.get((info.bindData as { token: number }).token) ?? [];
           const state = info.initData as { next: number };
           const chunk = chunks[state.next++];
-          const rows = chunk ? (chunk[0]!.length as number) : 0;
-          output.rowCount = rows;
-          if (chunk) for (let c = 0; c < COLUMNS.length; c++) output.setColumnValues(c, chunk[c] as never);
+          output.rowCount = chunk ? chunk[0]!.length : 0;
+          if (chunk) for (let c = 0; c < STAGED.length; c++) output.setColumnValues(c, chunk[c] as never);
         },
       }),
     );
   }
 
-  /** Makes chunks readable by the table function; returns the token to pass to it. */
-  stage(chunks: ColumnChunk[]): number {
+  /**
+   * Stages rows (`[keyId, row, userAgentId]`, given their first id) for the table function;
+   * returns the token to pass to it.
+   */
+  stage(firstId: number, rows: Iterable<[number, NewRequestRow, number | null]>): number {
+    const chunks: ColumnChunk[] = [];
+    let cols: ColumnChunk = [];
+    let values: ColumnChunk = []; // the INSERT_COLUMNS part of `cols`
+    let n = CHUNK_ROWS;
+    let id = firstId;
+    for (const [keyId, row, ua] of rows) {
+      if (n === CHUNK_ROWS) {
+        cols = STAGED.map(() => new Array<unknown>(CHUNK_ROWS));
+        values = cols.slice(2);
+        chunks.push(cols);
+        n = 0;
+      }
+      cols[0]![n] = id++;
+      cols[1]![n] = keyId;
+      fillInsertColumns(values, n, row, ua);
+      n++;
+    }
+    if (n < CHUNK_ROWS) for (const col of cols) col.length = n;
     const token = this.nextToken++;
     if (this.nextToken > 2_000_000_000) this.nextToken = 1;
     this.staged.set(token, chunks);

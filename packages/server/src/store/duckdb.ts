@@ -13,7 +13,8 @@ import {
 } from '../types.js';
 import { Conn, ConnectionPool } from './duckdb-connection.js';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.js';
-import { CHUNK_ROWS, type ColumnChunk, newChunk, ROWS_FUNCTION, StagedRows } from './duckdb-rows.js';
+import { ROWS_FUNCTION, STAGED_COLUMNS, StagedRows } from './duckdb-rows.js';
+import { readRows } from './sql.js';
 
 /** Options of {@link openDuckDbStore}. */
 export interface DuckDbStoreOptions {
@@ -36,71 +37,13 @@ export interface DuckDbStoreOptions {
  * match those stored after an upgrade. User ids and IPs get different prefixes, so a user id
  * that looks like an IP is still another identity.
  */
-const INSERT_STAGED = `INSERT INTO requests SELECT *, coalesce(route, path),
+const INSERT_STAGED = `INSERT INTO requests (${STAGED_COLUMNS.join(', ')}, endpoint, version, identity)
+SELECT ${STAGED_COLUMNS.map((c) => (c === 'id' || c === 'key_id' || c === 'created_at' ? `${c}::BIGINT` : c)).join(', ')},
+  coalesce(route, path),
   nullif(regexp_extract(path, '${VERSION_PATTERN}', 1), ''),
   CASE WHEN user_id IS NOT NULL THEN md5_number_lower('u:' || user_id)
        WHEN ip_address IS NOT NULL THEN md5_number_lower('i:' || ip_address) END
 FROM ${ROWS_FUNCTION}($1)`;
-
-/**
- * Columns of a data API row (the order of `fromArray` in sql.ts). BIGINTs are read as DOUBLE:
- * ids and epoch milliseconds are far below 2^53, and a JS number is what StoredRow holds.
- */
-const ROW_COLUMNS = `r.id::DOUBLE, r.hostname, r.ip_address, r.path, r.route, u.user_agent, u.browser, u.os,
-  u.device, r.method, r.status, r.response_time, r.location, r.user_id, r.framework, r.created_at::DOUBLE`;
-
-/**
- * The WHERE clause of a row query, with `$n` placeholders; values only ever travel as parameters.
- * Keyset conditions are spelled `created_at >= x AND (created_at > x OR id > y)` rather than as
- * a row comparison: only a plain bound on `created_at` lets DuckDB skip row groups by their
- * min/max.
- */
-function rowWhere(keyId: number, q: RowQuery): { where: string; params: unknown[] } {
-  const params: unknown[] = [keyId];
-  const where = ['key_id = $1'];
-  const add = (clause: (ph: string) => string, value: unknown) => {
-    params.push(value);
-    where.push(clause(`$${params.length}`));
-  };
-  if (q.from !== undefined) add((ph) => `created_at >= ${ph}`, q.from);
-  if (q.to !== undefined) add((ph) => `created_at < ${ph}`, q.to);
-  if (q.hostname !== undefined) add((ph) => `hostname = ${ph}`, q.hostname);
-  if (q.ipAddress !== undefined) add((ph) => `ip_address = ${ph}`, q.ipAddress);
-  if (q.status !== undefined) add((ph) => `status = ${ph}`, q.status);
-  if (q.location !== undefined) add((ph) => `location = ${ph}`, q.location);
-  if (q.userId !== undefined) add((ph) => `user_id = ${ph}`, q.userId);
-  if (q.method !== undefined) add((ph) => `method = ${ph}`, q.method);
-  if (q.route !== undefined) add((ph) => `route = ${ph}`, q.route);
-  const cursor = q.after ?? q.start;
-  if (cursor !== undefined) {
-    params.push(cursor.createdAt, cursor.id);
-    const t = `$${params.length - 1}`;
-    const id = `$${params.length}`;
-    where.push(`created_at >= ${t} AND (created_at > ${t} OR id ${q.after ? '>' : '>='} ${id})`);
-  }
-  return { where: where.join(' AND '), params };
-}
-
-function toStoredRow(a: unknown[]): StoredRow {
-  return {
-    id: a[0] as number,
-    hostname: a[1] as string | null,
-    ip_address: a[2] as string | null,
-    path: a[3] as string,
-    route: a[4] as string | null,
-    user_agent: a[5] as string | null,
-    browser: a[6] as string | null,
-    os: a[7] as string | null,
-    device: a[8] as string | null,
-    method: a[9] as string,
-    status: a[10] as number,
-    response_time: a[11] as number,
-    location: a[12] as string | null,
-    user_id: a[13] as string | null,
-    framework: a[14] as string | null,
-    created_at: a[15] as number,
-  };
-}
 
 interface Pending {
   keyId: number;
@@ -295,7 +238,8 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       if (accepted.length === 0) return accepted;
       const ua = await resolveUserAgents(w, accepted);
       const firstId = nextRequestId;
-      const token = staged.stage(toChunks(accepted, ua));
+      const token = staged.stage(firstId, stagedRows(accepted, ua));
+      nextRequestId += accepted.reduce((n, p) => n + p.rows.length, 0);
       try {
         // One statement in auto-commit: the whole group is one transaction.
         await w.changes(INSERT_STAGED, [token]);
@@ -325,40 +269,14 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       });
   }
 
-  /** The group's rows as column chunks, with their ids (hands out the next ids). */
-  function toChunks(group: Pending[], ua: Map<string, number>): ColumnChunk[] {
-    const chunks: ColumnChunk[] = [];
-    let cols = newChunk();
-    let n = 0;
+  /** The group's rows with their key and user agent id, in order. */
+  function* stagedRows(
+    group: Pending[],
+    ua: Map<string, number>,
+  ): Generator<[number, NewRequestRow, number | null]> {
     for (const p of group) {
-      const key = BigInt(p.keyId);
-      for (const r of p.rows) {
-        cols[0]![n] = BigInt(nextRequestId++);
-        cols[1]![n] = key;
-        cols[2]![n] = BigInt(r.createdAt);
-        cols[3]![n] = r.hostname;
-        cols[4]![n] = r.ipAddress;
-        cols[5]![n] = r.path;
-        cols[6]![n] = r.route;
-        cols[7]![n] = r.userAgent === null ? null : (ua.get(r.userAgent) ?? null);
-        cols[8]![n] = r.method;
-        cols[9]![n] = r.status;
-        cols[10]![n] = r.responseTime;
-        cols[11]![n] = r.location;
-        cols[12]![n] = r.userId;
-        cols[13]![n] = r.framework;
-        if (++n === CHUNK_ROWS) {
-          chunks.push(cols);
-          cols = newChunk();
-          n = 0;
-        }
-      }
+      for (const r of p.rows) yield [p.keyId, r, r.userAgent === null ? null : (ua.get(r.userAgent) ?? null)];
     }
-    if (n > 0) {
-      for (const col of cols) col.length = n;
-      chunks.push(cols);
-    }
-    return chunks;
   }
 
   return {
@@ -477,30 +395,15 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       });
     },
 
-    async queryRequests(keyId, query: RowQuery) {
-      return read(async (c) => {
-        let q = query;
-        if (q.offset) {
-          const { where, params } = rowWhere(keyId, q);
-          const b = await c.rows(
-            `SELECT created_at::DOUBLE, id::DOUBLE FROM requests WHERE ${where}
-             ORDER BY created_at, id LIMIT 1 OFFSET $${params.length + 1}`,
-            [...params, q.offset],
-          );
-          if (b.length === 0) return [];
-          q = { ...q, offset: undefined, start: { createdAt: b[0]![0] as number, id: b[0]![1] as number } };
-        }
-        const { where, params } = rowWhere(keyId, q);
-        // Top-N on the requests table alone, then the join: the join runs on the page's rows only.
-        const rows = await c.rows(
-          `SELECT ${ROW_COLUMNS}
-           FROM (SELECT * FROM requests WHERE ${where} ORDER BY created_at, id LIMIT $${params.length + 1}) r
-           LEFT JOIN user_agents u ON u.id = r.user_agent_id
-           ORDER BY r.created_at, r.id`,
-          [...params, q.limit],
-        );
-        return rows.map(toStoredRow);
-      });
+    async queryRequests(keyId, query) {
+      return read((c) =>
+        readRows(
+          keyId,
+          query,
+          (i) => `$${i}`,
+          ({ sql, params }) => c.select(sql, params),
+        ),
+      );
     },
 
     async countRequests(keyId) {
