@@ -200,31 +200,46 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
   return { proc, url, output: () => out, exit };
 }
 
-/** Rows of the user_agents table holding these strings, read straight from the database. */
-export async function countUserAgents(
-  location: { db?: string; databaseUrl?: string },
-  agents: string[],
-): Promise<number> {
-  if (location.db) {
-    const db = new Database(location.db, { readonly: true });
+/** Where a fresh store lives, and the store (DuckDB is read through it: one process per file). */
+export interface StoreAccess {
+  location: { db?: string; databaseUrl?: string };
+  store: Store;
+}
+
+/**
+ * Runs SQL straight against a store's database (`$1`, `$2`… placeholders, used in order) and
+ * returns rows as arrays: SQLite and PostgreSQL through their own drivers, DuckDB through the
+ * open store's read-only SQL (a second handle on the file would need another process).
+ */
+export async function queryDb(s: StoreAccess, sql: string, params: unknown[] = []): Promise<unknown[][]> {
+  const { db, databaseUrl } = s.location;
+  if (db?.endsWith('.duckdb')) return s.store.sql!.select(sql, params);
+  if (db) {
+    const handle = new Database(db, { readonly: true });
     try {
-      const n = db
-        .prepare(`SELECT count(*) FROM user_agents WHERE user_agent IN (${agents.map(() => '?').join(',')})`)
-        .pluck()
-        .get(...agents);
-      return n as number;
+      return handle
+        .prepare(sql.replace(/\$\d+/g, '?'))
+        .raw(true)
+        .all(...params) as unknown[][];
     } finally {
-      db.close();
+      handle.close();
     }
   }
-  const c = new pg.Client({ connectionString: location.databaseUrl });
+  const c = new pg.Client({ connectionString: databaseUrl });
   await c.connect();
   try {
-    const r = await c.query('SELECT count(*)::int AS n FROM user_agents WHERE user_agent = ANY($1)', [
-      agents,
-    ]);
-    return r.rows[0].n;
+    return (await c.query({ text: sql, values: params, rowMode: 'array' })).rows;
   } finally {
     await c.end();
   }
+}
+
+/** Rows of the user_agents table holding these strings, read straight from the database. */
+export async function countUserAgents(s: StoreAccess, agents: string[]): Promise<number> {
+  const rows = await queryDb(
+    s,
+    `SELECT count(*) FROM user_agents WHERE user_agent IN (${agents.map((_, i) => `$${i + 1}`).join(', ')})`,
+    agents,
+  );
+  return Number(rows[0]![0]);
 }

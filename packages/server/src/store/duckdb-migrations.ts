@@ -16,6 +16,13 @@ import type { Migration } from './migrations.js';
  *   default per appended row. Key ids come from a sequence: they are never reused, so a batch
  *   racing a deletion can never land under a newer key.
  */
+/** Columns of `requests` that only DuckDB has, derived at insert (see the store's INSERT). */
+export const DUCKDB_DERIVED_COLUMNS: ReadonlyArray<[string, string]> = [
+  ['endpoint', 'VARCHAR'],
+  ['version', 'VARCHAR'],
+  ['identity', 'UBIGINT'],
+];
+
 export const DUCKDB_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -30,7 +37,7 @@ CREATE TABLE keys (
   last_used_at BIGINT NOT NULL
 );
 CREATE TABLE user_agents (
-  id INTEGER PRIMARY KEY,
+  id BIGINT PRIMARY KEY,
   user_agent VARCHAR NOT NULL UNIQUE,
   browser VARCHAR,
   os VARCHAR,
@@ -44,7 +51,7 @@ CREATE TABLE requests (
   ip_address VARCHAR,
   path VARCHAR NOT NULL,
   route VARCHAR,
-  user_agent_id INTEGER,
+  user_agent_id BIGINT,
   method VARCHAR NOT NULL,
   status SMALLINT NOT NULL,
   response_time INTEGER NOT NULL,

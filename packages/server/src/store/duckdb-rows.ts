@@ -20,12 +20,13 @@ const TYPE_OF: Record<string, DuckDBType> = { VARCHAR, SMALLINT, INTEGER, BIGINT
 const STAGED: ReadonlyArray<[string, DuckDBType]> = [
   ['id', DOUBLE],
   ['key_id', DOUBLE],
-  // user_agent_id: INTEGER in the DuckDB table (the shared ID_SQL type is BIGINT).
-  ...INSERT_COLUMNS.map((c): [string, DuckDBType] => [
-    c.name,
-    c.field === null ? INTEGER : TYPE_OF[c.sql.duckdb]!,
-  ]),
+  ...INSERT_COLUMNS.map((c): [string, DuckDBType] => [c.name, TYPE_OF[c.sql.duckdb]!]),
 ];
+
+/** The staged columns as the INSERT selects them: those staged as DOUBLE cast back to BIGINT. */
+export const STAGED_SELECT: readonly string[] = STAGED.map(([name, type]) =>
+  type === DOUBLE ? `${name}::BIGINT` : name,
+);
 
 /** DuckDB's vector size: a table function hands over at most this many rows per call. */
 export const CHUNK_ROWS = 2048;

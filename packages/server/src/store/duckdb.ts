@@ -1,19 +1,17 @@
 import { availableParallelism } from 'node:os';
-import { DuckDBInstance, INTEGER, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { DOUBLE, DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { VERSION_PATTERN } from '../dashboard/sql.js';
 import { Lru } from '../lru.js';
 import {
   type KeyRecord,
   type NewRequestRow,
-  type RowQuery,
   type Store,
-  type StoredRow,
   UnknownKeyError,
   type UserAgentInfo,
 } from '../types.js';
 import { Conn, ConnectionPool } from './duckdb-connection.js';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.js';
-import { ROWS_FUNCTION, STAGED_COLUMNS, StagedRows } from './duckdb-rows.js';
+import { ROWS_FUNCTION, STAGED_COLUMNS, STAGED_SELECT, StagedRows } from './duckdb-rows.js';
 import { readRows } from './sql.js';
 
 /** Options of {@link openDuckDbStore}. */
@@ -38,7 +36,7 @@ export interface DuckDbStoreOptions {
  * that looks like an IP is still another identity.
  */
 const INSERT_STAGED = `INSERT INTO requests (${STAGED_COLUMNS.join(', ')}, endpoint, version, identity)
-SELECT ${STAGED_COLUMNS.map((c) => (c === 'id' || c === 'key_id' || c === 'created_at' ? `${c}::BIGINT` : c)).join(', ')},
+SELECT ${STAGED_SELECT.join(', ')},
   coalesce(route, path),
   nullif(regexp_extract(path, '${VERSION_PATTERN}', 1), ''),
   CASE WHEN user_id IS NOT NULL THEN md5_number_lower('u:' || user_id)
@@ -186,7 +184,7 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     }
     if (missing.size === 0) return ids;
     const found = await w.rows(
-      'SELECT user_agent, id FROM user_agents WHERE user_agent IN (SELECT unnest($1))',
+      'SELECT user_agent, id::DOUBLE FROM user_agents WHERE user_agent IN (SELECT unnest($1))',
       [listValue([...missing.keys()])],
       [LIST(VARCHAR)],
     );
@@ -211,7 +209,7 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       `INSERT INTO user_agents (id, user_agent, browser, os, device)
        SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5)`,
       rows.map((r) => listValue(r as never)),
-      [LIST(INTEGER), LIST(VARCHAR), LIST(VARCHAR), LIST(VARCHAR), LIST(VARCHAR)],
+      [LIST(DOUBLE), LIST(VARCHAR), LIST(VARCHAR), LIST(VARCHAR), LIST(VARCHAR)],
     );
     // Committed: from here on these ids are taken.
     nextUaId = next;
