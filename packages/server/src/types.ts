@@ -98,8 +98,17 @@ export interface Store {
   deleteKey(keyId: number): Promise<DeleteCounts>;
   /** Ids of keys whose `last_used_at` is before `cutoff` (epoch ms). */
   findInactiveKeys(cutoff: number): Promise<number[]>;
-  /** Read-only SQL for the dashboard engine (DuckDB and PostgreSQL). */
-  readonly sql?: SqlReader;
+  /**
+   * Read-only SQL for the dashboard engine, in the store's dialect (its `kind`), with `$1`, `$2`, …
+   * parameters; rows as arrays of plain JS values (see {@link SqlReader}). Stores that cannot
+   * serve the dashboard leave it out.
+   */
+  select?(sql: string, params: readonly unknown[]): Promise<unknown[][]>;
+  /**
+   * A number that changes whenever the key's rows change (ingest, deletion), for caches of
+   * computed figures. Only a store that sees every write (one process per database) has it.
+   */
+  dataVersion?(keyId: number): number;
 }
 
 /** SQL dialects the dashboard engine writes. */

@@ -7,6 +7,7 @@ import { computeDashboard } from '../src/dashboard/engine.js';
 import { parseDashboardQuery } from '../src/dashboard/query.js';
 import type { DashboardResponse } from '../src/dashboard/types.js';
 import { openDuckDbStore, openPostgresStore, type Store, type UserAgentInfo } from '../src/index.js';
+import type { SqlReader } from '../src/types.js';
 import { bruteForce, type TestRow } from './dashboard-brute-force.js';
 import { createTestDatabase, tempDir } from './helpers.js';
 
@@ -254,6 +255,11 @@ const CASES: Case[] = [
   ),
 ];
 
+const reader = (store: Store): SqlReader => ({
+  dialect: store.kind as SqlReader['dialect'],
+  select: (sql, params) => store.select!(sql, params),
+});
+
 const stores: Array<{ name: string; store: Store; keyId: number; cleanup(): Promise<void> }> = [];
 const rows = makeRows();
 
@@ -294,7 +300,7 @@ describe('dashboard figures against a brute-force computation', () => {
     let expected: Omit<DashboardResponse, 'meta'> | undefined;
     for (const s of stores) {
       const got = await computeDashboard(
-        s.store.sql!,
+        reader(s.store),
         { id: s.keyId, dashboardId: 'dash-id' },
         parseDashboardQuery(query),
         now,
@@ -321,7 +327,7 @@ describe('dashboard figures against a brute-force computation', () => {
   it('the period-edge case counts the row at `from` and not the one at `to`', async () => {
     for (const s of stores) {
       const got = await computeDashboard(
-        s.store.sql!,
+        reader(s.store),
         { id: s.keyId, dashboardId: 'dash-id' },
         parseDashboardQuery({
           from: new Date(EDGE_FROM).toISOString(),
@@ -349,7 +355,7 @@ describe('dashboard figures against a brute-force computation', () => {
   it('reports its definitions in meta', async () => {
     for (const s of stores) {
       const got = await computeDashboard(
-        s.store.sql!,
+        reader(s.store),
         { id: s.keyId, dashboardId: 'dash-id' },
         parseDashboardQuery(FULL_YEAR),
         NOW,

@@ -213,7 +213,7 @@ export interface StoreAccess {
  */
 export async function queryDb(s: StoreAccess, sql: string, params: unknown[] = []): Promise<unknown[][]> {
   const { db, databaseUrl } = s.location;
-  if (db?.endsWith('.duckdb')) return s.store.sql!.select(sql, params);
+  if (db?.endsWith('.duckdb')) return s.store.select!(sql, params);
   if (db) {
     const handle = new Database(db, { readonly: true });
     try {

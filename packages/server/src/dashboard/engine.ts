@@ -69,6 +69,16 @@ export function nearestRank(counts: [number, number][], fractions: number[]): Ar
 const rate = (part: number, whole: number): number | null => (whole === 0 ? null : part / whole);
 const usersOrNull = (n: number): number | null => (n === 0 ? null : n);
 
+/** The key's first and last request times (`null` without data), whatever the filters. */
+export async function keyBounds(reader: SqlReader, keyId: number): Promise<[number | null, number | null]> {
+  const b = new SqlBuilder(reader.dialect);
+  const rows = await reader.select(
+    `SELECT min(created_at), max(created_at) FROM requests WHERE key_id = ${b.p(keyId, 'BIGINT')}`,
+    b.params,
+  );
+  return rows[0] as [number | null, number | null];
+}
+
 /**
  * Computes every figure of `GET /api/dashboard/<id>` with SQL on the store's engine: one query
  * per group of figures, run concurrently. Values are bound parameters throughout.
@@ -83,11 +93,7 @@ export async function computeDashboard(
   const { dialect } = reader;
   const run = (b: SqlBuilder, sql: string) => reader.select(sql, b.params);
 
-  const seen = new SqlBuilder(dialect);
-  const [[firstSeen, lastSeen]] = (await run(
-    seen,
-    `SELECT min(created_at), max(created_at) FROM requests WHERE key_id = ${seen.p(key.id, 'BIGINT')}`,
-  )) as [[number | null, number | null]];
+  const [firstSeen, lastSeen] = await keyBounds(reader, key.id);
   const period = resolvePeriod(request, now, firstSeen);
   const { tz, filters } = request;
   const current: [number, number] = [period.from, period.to];

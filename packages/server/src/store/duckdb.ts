@@ -126,6 +126,9 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
    * batch and every read does) costs no query.
    */
   const keys = new KeyIndex();
+  /** Per key, bumped after every committed write of its rows (see `dataVersion`). */
+  const versions = new Map<number, number>();
+  const changed = (keyId: number) => versions.set(keyId, (versions.get(keyId) ?? 0) + 1);
 
   // Every write goes through this chain, one at a time, on the writer connection.
   let writeChain: Promise<unknown> = Promise.resolve();
@@ -252,6 +255,7 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     })
       .then(
         (accepted) => {
+          for (const p of accepted) changed(p.keyId);
           for (const p of group) {
             if (accepted.includes(p)) p.resolve(p.rows.length);
             else p.reject(new UnknownKeyError());
@@ -422,6 +426,7 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
           return { keys, requests };
         });
         keys.delete(keyId);
+        changed(keyId);
         return counts;
       });
     },
@@ -433,9 +438,12 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       return rows.map((r) => r[0] as number);
     },
 
-    sql: {
-      dialect: 'duckdb',
-      select: (sql, params) => read((c) => c.select(sql, params)),
+    select(sql, params) {
+      return read((c) => c.select(sql, params));
+    },
+
+    dataVersion(keyId) {
+      return versions.get(keyId) ?? 0;
     },
   };
 }

@@ -226,12 +226,8 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
       return r.rows.map((row) => row.id);
     },
 
-    sql: {
-      dialect: 'postgres',
-      async select(sql, params) {
-        const r = await pool.query<unknown[]>({ text: sql, values: params as unknown[], rowMode: 'array' });
-        return r.rows;
-      },
+    async select(sql, params) {
+      return (await pool.query<unknown[]>({ text: sql, values: params as unknown[], rowMode: 'array' })).rows;
     },
   };
 }
