@@ -63,7 +63,7 @@ describe.each(DASHBOARD_STORES)('dashboard API over HTTP (%s)', (storeName) => {
     expect(byId.body.meta).toMatchObject({
       dashboardId: key.dashboard_id,
       period: '7d',
-      store: storeName.toLowerCase(),
+      store: storeName === 'DuckDB' ? 'duckdb' : 'postgres',
     });
     expect(byId.body.totals.requests).toBe(300);
     expect(byId.body.statuses).toEqual([
