@@ -454,17 +454,6 @@ async function createKeys(server, store, mainRows, otherRows) {
   return keys;
 }
 
-function userAgentRows(server) {
-  return USER_AGENTS.map(([ua], i) => {
-    const info = server.parseUserAgent(ua);
-    return [i + 1, ua, info.browser, info.os, info.device];
-  });
-}
-
-/**
- * Seeds a fresh store. `target` is a DuckDB file or a PostgreSQL URL. Returns the keys
- * (`{ apiKey, dashboardId, rows }`, the main key first), the row count and the seconds it took.
- */
 export async function seed({
   store: kind,
   target,
@@ -479,116 +468,146 @@ export async function seed({
   const store = kind === 'duckdb' ? server.openDuckDbStore(target) : server.openPostgresStore(target);
   await store.migrate();
   const keys = await createKeys(server, store, mainRows, otherRows);
+  const agents = await storeUserAgents(server, store);
+  const load = kind === 'duckdb' ? loadDuckDb : loadPostgres;
+  const [[maxId]] = await store.select('SELECT coalesce(max(id), 0) FROM requests', []);
+  const rows = await load(store, target, (write) =>
+    generateCsv(keys, days, now, agents, Number(maxId) + 1, write),
+  );
   await store.close();
-  const rows =
-    kind === 'duckdb'
-      ? await loadDuckDb(server, target, keys, days, now)
-      : await loadPostgres(target, keys, days, now, userAgentRows(server));
   const seconds = (performance.now() - t0) / 1000;
   log(`seeded ${rows.toLocaleString('en-US')} rows into ${kind} in ${seconds.toFixed(1)} s`);
   return { keys, rows, seconds };
 }
 
-/** DuckDB: the store's own insert path, in large groups (its derived columns come from it). */
-async function loadDuckDb(server, file, keys, days, now) {
-  const store = server.openDuckDbStore(file);
-  await store.migrate();
-  const agents = new Map(USER_AGENTS.map(([ua]) => [ua, server.parseUserAgent(ua)]));
-  let rows = 0;
-  const batches = new Map();
-  const flush = async () => {
-    for (const [keyId, batch] of batches) await store.insertRequests(keyId, batch, agents);
-    batches.clear();
-  };
-  let pending = 0;
+/**
+ * Stores each user agent once, through the store (one request of a key of its own), so that
+ * `user_agents` holds them with their parse, and returns their ids in USER_AGENTS order.
+ */
+async function storeUserAgents(server, store) {
+  const parsed = new Map(USER_AGENTS.map(([ua]) => [ua, server.parseUserAgent(ua)]));
+  const { api_key } = await server.createApiKey(store, Date.now());
+  const key = await store.findKeyByHash(server.hashApiKey(api_key));
+  await store.insertRequests(
+    key.id,
+    USER_AGENTS.map(([ua]) => ({
+      hostname: null,
+      ipAddress: null,
+      path: '/seed',
+      route: null,
+      userAgent: ua,
+      method: 'GET',
+      status: 200,
+      responseTime: 0,
+      location: null,
+      userId: null,
+      framework: null,
+      createdAt: 0,
+    })),
+    parsed,
+  );
+  const ids = new Map(
+    (await store.select('SELECT user_agent, id FROM user_agents', [])).map(([ua, id]) => [ua, Number(id)]),
+  );
+  return USER_AGENTS.map(([ua]) => ids.get(ua));
+}
+
+/**
+ * The rows as CSV text, a slot at a time, in the column order of DuckDB's `importCsv`: `id,
+ * key_id`, then hostname, ip_address, path, route, user_agent_id, method, status,
+ * response_time, location, user_id, framework, created_at. Ids follow the stored ones.
+ */
+async function generateCsv(keys, days, now, agents, firstId, write) {
+  let id = firstId - 1;
   await generate(keys, days, now, async (slot) => {
+    let text = '';
     for (const [keyId, v] of slot) {
-      const batch = batches.get(keyId) ?? [];
-      if (batch.length === 0) batches.set(keyId, batch);
-      batch.push({
-        createdAt: v[0],
-        hostname: v[1],
-        ipAddress: v[2],
-        path: v[3],
-        route: v[4],
-        userAgent: USER_AGENTS[v[5] - 1][0],
-        method: v[6],
-        status: v[7],
-        responseTime: v[8],
-        location: v[9],
-        userId: v[10],
-        framework: 'Express',
-      });
+      text += `${++id},${keyId},${v[1]},${v[2]},${csvField(v[3])},${csvField(v[4])},${agents[v[5] - 1]},${v[6]},${v[7]},${v[8]},${csvField(v[9])},${csvField(v[10])},Express,${v[0]}\n`;
     }
-    rows += slot.length;
-    pending += slot.length;
-    if (pending >= 200_000) {
-      await flush();
-      pending = 0;
-    }
+    await write(text, slot.length);
   });
-  await flush();
-  await store.close();
+}
+
+const CSV_COLUMNS =
+  'id, key_id, hostname, ip_address, path, route, user_agent_id, method, status, response_time, location, user_id, framework, created_at';
+
+/** DuckDB: CSV files of 2 M rows read by the store's `importCsv` (parallel, one transaction each). */
+async function loadDuckDb(store, _file, generateRows) {
+  const { createWriteStream, mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'apilens-seed-'));
+  let rows = 0;
+  let file = 0;
+  let out;
+  let path;
+  let inFile = 0;
+  const flush = async () => {
+    out.end();
+    await once(out, 'finish');
+    rows += await store.importCsv(path);
+    rmSync(path);
+    out = undefined;
+  };
+  try {
+    await generateRows(async (text, n) => {
+      if (!out) {
+        path = join(dir, `rows-${file++}.csv`);
+        out = createWriteStream(path);
+        inFile = 0;
+      }
+      if (!out.write(text)) await once(out, 'drain');
+      inFile += n;
+      if (inFile >= 2_000_000) await flush();
+    });
+    if (out) await flush();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return rows;
 }
 
-/** PostgreSQL: COPY FROM STDIN of CSV, request indexes dropped during the load and rebuilt after. */
-async function loadPostgres(url, keys, days, now, uas) {
+/** PostgreSQL: COPY FROM STDIN, the request indexes dropped during the load and rebuilt after. */
+async function loadPostgres(_store, url, generateRows) {
   const pg = (await import('pg')).default;
   const { from: copyFrom } = await import('pg-copy-streams');
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    for (const u of uas) {
-      await c.query(
-        'INSERT INTO user_agents (id, user_agent, browser, os, device) VALUES ($1, $2, $3, $4, $5)',
-        u,
-      );
-    }
-    await c.query("SELECT setval('user_agents_id_seq', (SELECT max(id) FROM user_agents))");
     const indexes = (
       await c.query(
         "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'requests' AND indexname <> 'requests_pkey'",
       )
     ).rows;
     for (const i of indexes) await c.query(`DROP INDEX ${i.indexname}`);
-    let id = 0;
+    let rows = 0;
     let copy;
     let inCopy = 0;
-    const begin = () => {
-      copy = c.query(
-        copyFrom(
-          'COPY requests (id, key_id, created_at, hostname, ip_address, path, route, user_agent_id, method, status, response_time, location, user_id, framework) FROM STDIN (FORMAT csv)',
-        ),
-      );
-      inCopy = 0;
-    };
     const end = async () => {
       copy.end();
       await once(copy, 'finish');
+      copy = undefined;
     };
-    begin();
-    await generate(keys, days, now, async (slot) => {
-      let text = '';
-      for (const [keyId, v] of slot) {
-        text += `${++id},${keyId},${v[0]},${v[1]},${v[2]},${csvField(v[3])},${csvField(v[4])},${v[5]},${v[6]},${v[7]},${v[8]},${csvField(v[9])},${csvField(v[10])},Express\n`;
+    await generateRows(async (text, n) => {
+      if (!copy) {
+        copy = c.query(copyFrom(`COPY requests (${CSV_COLUMNS}) FROM STDIN (FORMAT csv)`));
+        inCopy = 0;
       }
       if (!copy.write(text)) await once(copy, 'drain');
-      inCopy += slot.length;
-      if (inCopy >= 1_000_000) {
-        await end();
-        begin();
-      }
+      rows += n;
+      inCopy += n;
+      if (inCopy >= 1_000_000) await end();
     });
-    await end();
+    if (copy) await end();
     for (const i of indexes) await c.query(i.indexdef);
     await c.query("SELECT setval('requests_id_seq', (SELECT max(id) FROM requests))");
     await c.query('VACUUM ANALYZE');
-    return id;
+    return rows;
   } finally {
     await c.end();
   }
 }
+
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [kind, target] = process.argv.slice(2);
   if ((kind !== 'duckdb' && kind !== 'postgres') || !target) {

@@ -37,6 +37,9 @@ export const ROWS_FUNCTION = 'apilens_staged_rows';
 /** Column names of the staged rows, in order, for the INSERT's column list. */
 export const STAGED_COLUMNS: readonly string[] = STAGED.map(([name]) => name);
 
+/** Their SQL types as staged (DOUBLE for 64-bit whole numbers, see above). */
+export const STAGED_TYPES: readonly string[] = STAGED.map(([, type]) => type.toString());
+
 /** One chunk's worth of rows, column by column, in {@link STAGED_COLUMNS} order. */
 type ColumnChunk = unknown[][];
 

@@ -3,7 +3,7 @@ import { openDuckDbStore } from './duckdb.js';
 import { openPostgresStore } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 
-export { type DuckDbStoreOptions, openDuckDbStore } from './duckdb.js';
+export { type DuckDbStore, type DuckDbStoreOptions, openDuckDbStore } from './duckdb.js';
 export { openPostgresStore, type PostgresStoreOptions, redactUrl } from './postgres.js';
 export { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
 
