@@ -1,4 +1,13 @@
-import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import {
+  DOUBLE,
+  type DuckDBConnection,
+  type DuckDBPreparedStatement,
+  type DuckDBType,
+  type DuckDBValue,
+  LIST,
+  listValue,
+  VARCHAR,
+} from '@duckdb/node-api';
 
 /**
  * One DuckDB connection with its prepared statements. A connection runs one statement at a
@@ -38,7 +47,16 @@ export class Conn {
    */
   async select(sql: string, params: readonly unknown[]): Promise<unknown[][]> {
     const stmt = await this.prepare(sql);
-    if (params.length > 0) stmt.bind(params as DuckDBValue[]);
+    if (params.length > 0) {
+      // JS arrays are lists (of text, else of numbers); other values' types are inferred.
+      const types = params.map((p) =>
+        Array.isArray(p) ? LIST(p.every((x) => typeof x === 'number') ? DOUBLE : VARCHAR) : undefined,
+      );
+      stmt.bind(
+        params.map((p) => (Array.isArray(p) ? listValue(p) : p)) as DuckDBValue[],
+        types as DuckDBType[],
+      );
+    }
     const reader = await stmt.runAndReadAll();
     return reader.getRowsJS().map((row) => row.map(plain));
   }
