@@ -2,6 +2,7 @@
 // errors, freshness after ingest, and the export against the data API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardResponse } from '../src/dashboard/types.js';
+import type { Store } from '../src/index.js';
 import {
   freshStore,
   generateKey,
@@ -157,5 +158,44 @@ describe.each(DASHBOARD_STORES)('dashboard API over HTTP (%s)', (storeName) => {
       }
     }
     expect((await json(await dashboard('period=all'))).body.totals.requests).toBe(340);
+  });
+});
+
+describe('dashboard response cache (DuckDB)', () => {
+  it('repeats a response without querying while the key has no new data, and not after a batch', async () => {
+    const s = await freshStore('DuckDB');
+    let queries = 0;
+    const counting: Store = {
+      ...s.store,
+      select(sql, params) {
+        queries++;
+        return s.store.select!(sql, params);
+      },
+    };
+    const server = await startServer(counting, { rateLimitPerMinute: 0 });
+    try {
+      const key = await generateKey(server.url);
+      const send = (n: number) =>
+        ingest(server.url, { api_key: key.api_key, requests: rows(n) }).then((r) =>
+          expect(r.json.accepted).toBe(n),
+        );
+      const get = async () => {
+        const before = queries;
+        const r = await fetch(`${server.url}/api/dashboard/${key.dashboard_id}?period=all`);
+        const body = (await r.json()) as DashboardResponse;
+        return { queries: queries - before, requests: body.totals.requests };
+      };
+      await send(10);
+      expect(await get()).toEqual({ queries: expect.any(Number), requests: 10 });
+      expect(await get()).toEqual({ queries: 0, requests: 10 });
+      await send(5);
+      const after = await get();
+      expect(after.requests).toBe(15);
+      expect(after.queries).toBeGreaterThan(0);
+      expect(await get()).toEqual({ queries: 0, requests: 15 });
+    } finally {
+      await server.close();
+      await s.cleanup();
+    }
   });
 });

@@ -48,7 +48,17 @@ const ROUTES = [
   '/users/v2x/:id',
 ];
 const STATUSES = [200, 200, 200, 201, 204, 101, 301, 304, 400, 401, 404, 404, 429, 500, 503];
-const HOSTS = ['api.example.com', 'eu.example.com', "host' OR 'x'='x", null];
+const HOSTS = [
+  'api.example.com',
+  'eu.example.com',
+  "host' OR 'x'='x",
+  null,
+  // Beyond 100 names (the list's cut), and text whose byte order differs from a locale's.
+  ...Array.from({ length: 120 }, (_, i) => `h${i}.example`),
+  'é.example',
+  'Z.example',
+  'z.example',
+];
 const COUNTRIES = ['US', 'DE', 'FR', 'IN', 'BR', 'JP', null];
 /** Payloads sent in every filter: SQL, quotes, LIKE wildcards and the hide wildcard. */
 const PAYLOADS = [
