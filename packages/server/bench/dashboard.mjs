@@ -11,7 +11,8 @@
 //
 // Reports median and p95 per case, and the collector's peak RSS over the whole run (VmHWM).
 // Environment: BENCH_MAIN_ROWS, BENCH_OTHER_ROWS, BENCH_DAYS (see seed.mjs), BENCH_RUNS (20),
-// BENCH_ONLY (duckdb | postgres), DATABASE_URL (else scripts/pg.sh starts a PostgreSQL).
+// BENCH_PG_RUNS (5: PostgreSQL takes seconds a run, it has no target yet), BENCH_ONLY (duckdb |
+// postgres), DATABASE_URL (else scripts/pg.sh starts a PostgreSQL).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,8 @@ if (!existsSync(join(pkg, 'dist/cli.cjs'))) {
 }
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+/** PostgreSQL scans raw rows (rollups are a later issue): seconds a run at this size, so fewer runs. */
+const PG_RUNS = Number(process.env.BENCH_PG_RUNS ?? 5);
 const ONLY = process.env.BENCH_ONLY ?? '';
 const CASES = [
   ['24 h', 'period=24h'],
@@ -78,7 +81,7 @@ async function serve(args) {
 const quantile = (sorted, q) =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 
-async function timeCases(label, server, key, { warm }) {
+async function timeCases(label, server, key, { warm, runs }) {
   const results = [];
   let n = 0;
   const touch = async () => {
@@ -115,7 +118,7 @@ async function timeCases(label, server, key, { warm }) {
   for (const [name, query] of CASES) {
     const cold = [];
     let requests = 0;
-    for (let i = 0; i < RUNS; i++) {
+    for (let i = 0; i < runs; i++) {
       await touch();
       const r = await get(query);
       cold.push(r.ms);
@@ -124,7 +127,7 @@ async function timeCases(label, server, key, { warm }) {
     const hot = [];
     if (warm) {
       await get(query);
-      for (let i = 0; i < RUNS; i++) hot.push((await get(query)).ms);
+      for (let i = 0; i < runs; i++) hot.push((await get(query)).ms);
     }
     cold.sort((a, b) => a - b);
     hot.sort((a, b) => a - b);
@@ -154,7 +157,8 @@ async function run(label, kind, target, serverArgs) {
     } catch {}
   }, 200);
   try {
-    const results = await timeCases(label, server, keys[0], { warm: kind === 'duckdb' });
+    const duck = kind === 'duckdb';
+    const results = await timeCases(label, server, keys[0], { warm: duck, runs: duck ? RUNS : PG_RUNS });
     peak = Math.max(peak, memory(server.proc.pid).peak);
     console.log(`${label}: collector peak RSS ${(peak / 1024).toFixed(0)} MB`);
     return { results, peakMb: peak / 1024 };
@@ -169,7 +173,7 @@ let pgDir = '';
 const all = {};
 try {
   console.log(
-    `apilens dashboard benchmark (Node ${process.version}, ${(await import('node:os')).cpus().length} cores, ${RUNS} runs per case)`,
+    `apilens dashboard benchmark (Node ${process.version}, ${(await import('node:os')).cpus().length} cores, ${RUNS} runs per case, ${PG_RUNS} on PostgreSQL)`,
   );
   if (ONLY !== 'postgres') {
     const file = join(tmp, 'bench.duckdb');
