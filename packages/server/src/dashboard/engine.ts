@@ -1,4 +1,4 @@
-import type { SqlReader } from '../types.js';
+import type { SqlDialect, SqlReader } from '../types.js';
 import { bucketWidth, type DashboardRequest, type ResolvedPeriod, resolvePeriod } from './query.js';
 import { CLASS_BOUNDS, SqlBuilder, whereClause } from './sql.js';
 import { offsetPieces, periodBuckets } from './time-zone.js';
@@ -97,15 +97,82 @@ export async function computeDashboard(
   storeName: string,
   topTimed = TOP_TIMED,
 ): Promise<DashboardResponse> {
-  const { dialect } = reader;
-  const run = (b: SqlBuilder, sql: string) => reader.select(sql, b.params);
-
   const [firstSeen, lastSeen] = await keyBounds(reader, key.id);
   const period = resolvePeriod(request, now, firstSeen);
+  const range: [number, number] = [period.previousFrom ?? period.from, period.to];
+  const meta = { firstSeen, lastSeen, now, storeName };
+  const direct: Source = {
+    select: reader.select,
+    rows: (b, r) => `requests r WHERE ${whereClause(b, key.id, r, request.filters)}`,
+  };
+  const { session } = reader;
+  if (!session || Object.keys(request.filters).length === 0) {
+    return figures(reader.dialect, direct, key, request, period, meta, topTimed);
+  }
+  // Filters that keep few rows: read them once into a temporary table and compute every figure
+  // from it, one query after another on its connection, instead of a dozen scans and filter
+  // evaluations of the whole period (a selective 30-day view: about a quarter of the CPU).
+  const b = new SqlBuilder(reader.dialect);
+  const [[count]] = (await reader.select(`SELECT count(*) FROM ${direct.rows(b, range)}`, b.params)) as [
+    [number],
+  ];
+  if (count > MATERIALIZE_ROWS) return figures(reader.dialect, direct, key, request, period, meta, topTimed);
+  return session(async (s) => {
+    const table = `apilens_dashboard_${++temporaryTables}`;
+    const c = new SqlBuilder(reader.dialect);
+    await s.exec(`CREATE TEMPORARY TABLE ${table} AS SELECT * FROM ${direct.rows(c, range)}`, c.params);
+    try {
+      const materialized: Source = {
+        select: serially(s.select),
+        rows: (b, r) =>
+          `${table} r WHERE r.created_at >= ${b.p(r[0], 'BIGINT')} AND r.created_at < ${b.p(r[1], 'BIGINT')}`,
+      };
+      return await figures(reader.dialect, materialized, key, request, period, meta, topTimed);
+    } finally {
+      await s.exec(`DROP TABLE ${table}`, []);
+    }
+  });
+}
+
+/** Where the figures read rows from: `rows(b, range)` is `<table> r WHERE <conditions>`. */
+interface Source {
+  select: SqlReader['select'];
+  rows(b: SqlBuilder, range: [number, number]): string;
+}
+
+/** Rows of a selective view up to which a temporary table is worth it. */
+const MATERIALIZE_ROWS = 200_000;
+let temporaryTables = 0;
+
+/** `select` one statement at a time (a connection runs one; the figures ask for a dozen at once). */
+function serially(select: SqlReader['select']): SqlReader['select'] {
+  let chain: Promise<unknown> = Promise.resolve();
+  return (sql, params) => {
+    const next = chain.then(() => select(sql, params));
+    chain = next.catch(() => {});
+    return next;
+  };
+}
+
+async function figures(
+  dialect: SqlDialect,
+  source: Source,
+  key: DashboardKey,
+  request: DashboardRequest,
+  period: ResolvedPeriod,
+  {
+    firstSeen,
+    lastSeen,
+    now,
+    storeName,
+  }: { firstSeen: number | null; lastSeen: number | null; now: number; storeName: string },
+  topTimed: number,
+): Promise<DashboardResponse> {
+  const run = (b: SqlBuilder, sql: string) => source.select(sql, b.params);
   const { tz, filters } = request;
   const current: [number, number] = [period.from, period.to];
   const withPrevious: [number, number] = [period.previousFrom ?? period.from, period.to];
-  const where = (b: SqlBuilder, range = current) => whereClause(b, key.id, range, filters);
+  const rows = (b: SqlBuilder, range = current) => source.rows(b, range);
   const width = bucketWidth(period.bucket);
 
   const totalsQuery = () => {
@@ -114,7 +181,7 @@ export async function computeDashboard(
       b,
       `SELECT r.created_at >= ${b.p(period.from, 'BIGINT')}, count(*), ${b.users()},
         count(*) FILTER (WHERE r.status < 400)
-      FROM requests r WHERE ${where(b, withPrevious)} GROUP BY 1`,
+      FROM ${rows(b, withPrevious)} GROUP BY 1`,
     );
   };
 
@@ -125,7 +192,7 @@ export async function computeDashboard(
     return run(
       b,
       `SELECT r.created_at >= ${b.p(period.from, 'BIGINT')}, r.response_time, count(*)
-      FROM requests r WHERE ${where(b, withPrevious)} GROUP BY 1, 2`,
+      FROM ${rows(b, withPrevious)} GROUP BY 1, 2`,
     );
   };
 
@@ -137,7 +204,7 @@ export async function computeDashboard(
       `SELECT ${b.idiv(local, b.p(width, 'BIGINT'))}, count(*), ${b.users()},
         count(*) FILTER (WHERE r.status < 400),
         percentile_disc(${MEDIAN_P95}) WITHIN GROUP (ORDER BY r.response_time)
-      FROM requests r WHERE ${where(b)} GROUP BY 1`,
+      FROM ${rows(b)} GROUP BY 1`,
     );
   };
 
@@ -167,7 +234,7 @@ export async function computeDashboard(
     return run(
       b,
       `WITH e AS (
-        SELECT r.method, ${b.endpoint()} AS endpoint, r.status, count(*) AS n FROM requests r WHERE ${where(b)}
+        SELECT r.method, ${b.endpoint()} AS endpoint, r.status, count(*) AS n FROM ${rows(b)}
         GROUP BY 1, 2, 3
       ), t AS (
         SELECT method, endpoint, sum(n) AS n, ${classCounts('sum(n)')} FROM e GROUP BY method, endpoint
@@ -188,7 +255,7 @@ export async function computeDashboard(
     return run(
       b,
       `SELECT r.method, ${endpoint}, percentile_disc(${MEDIAN_P95}) WITHIN GROUP (ORDER BY r.response_time)
-      FROM requests r WHERE ${where(b)}${restrict} GROUP BY 1, 2
+      FROM ${rows(b)}${restrict} GROUP BY 1, 2
       ${only ? '' : `ORDER BY count(*) DESC LIMIT ${b.p(topTimed)}`}`,
     );
   };
@@ -199,7 +266,7 @@ export async function computeDashboard(
     const e = expr(b);
     return run(
       b,
-      `SELECT ${e}, count(*) FROM requests r WHERE ${where(b)} GROUP BY 1
+      `SELECT ${e}, count(*) FROM ${rows(b)} GROUP BY 1
       ${limit ? `ORDER BY 2 DESC, ${b.text(e)} NULLS LAST LIMIT ${limit}` : ''}`,
     );
   };
@@ -211,7 +278,7 @@ export async function computeDashboard(
     // Hours since the (biased) epoch, a Thursday: weekday 0 = Monday.
     return run(
       b,
-      `SELECT (${b.idiv(hours, '24')} + 3) % 7, ${hours} % 24, count(*) FROM requests r WHERE ${where(b)} GROUP BY 1, 2`,
+      `SELECT (${b.idiv(hours, '24')} + 3) % 7, ${hours} % 24, count(*) FROM ${rows(b)} GROUP BY 1, 2`,
     );
   };
 
@@ -220,7 +287,7 @@ export async function computeDashboard(
     return run(
       b,
       `SELECT GROUPING(u.browser), GROUPING(u.os), u.browser, u.os, u.device, sum(c.n)::BIGINT
-      FROM (SELECT r.user_agent_id, count(*) AS n FROM requests r WHERE ${where(b)} GROUP BY r.user_agent_id) c
+      FROM (SELECT r.user_agent_id, count(*) AS n FROM ${rows(b)} GROUP BY r.user_agent_id) c
       LEFT JOIN user_agents u ON u.id = c.user_agent_id
       GROUP BY GROUPING SETS ((u.browser), (u.os), (u.device))`,
     );
@@ -228,7 +295,7 @@ export async function computeDashboard(
 
   const countriesQuery = () => {
     const b = new SqlBuilder(dialect);
-    return run(b, `SELECT r.location, count(*), ${b.users()} FROM requests r WHERE ${where(b)} GROUP BY 1`);
+    return run(b, `SELECT r.location, count(*), ${b.users()} FROM ${rows(b)} GROUP BY 1`);
   };
 
   // Top users: [user id, IP (for users known by IP only), requests, last seen, latest IP, latest country].
@@ -242,20 +309,18 @@ export async function computeDashboard(
         b,
         `WITH g AS (
           SELECT r.identity, count(*) AS n, max(r.created_at) AS last, max(r.id) AS latest
-          FROM requests r WHERE ${where(b)} AND r.identity IS NOT NULL
+          FROM ${rows(b)} AND r.identity IS NOT NULL
           GROUP BY r.identity QUALIFY rank() OVER (ORDER BY n DESC, last DESC) <= ${TOP_USERS}
         )
         SELECT r.user_id, CASE WHEN r.user_id IS NULL THEN r.ip_address END, g.n, g.last, r.ip_address, r.location
-        FROM requests r JOIN g ON r.id = g.latest
-        WHERE r.key_id = ${b.p(key.id, 'BIGINT')} AND r.created_at >= ${b.p(period.from, 'BIGINT')}
-          AND r.created_at < ${b.p(period.to, 'BIGINT')}`,
+        FROM (SELECT r.id, r.user_id, r.ip_address, r.location FROM ${rows(b)}) r JOIN g ON r.id = g.latest`,
       );
     }
     return run(
       b,
       `SELECT r.user_id, ${ipKey}, count(*), max(r.created_at), ${b.latest('r.ip_address')},
         ${b.latest('r.location')}
-      FROM requests r WHERE ${where(b)} AND (r.user_id IS NOT NULL OR r.ip_address IS NOT NULL)
+      FROM ${rows(b)} AND (r.user_id IS NOT NULL OR r.ip_address IS NOT NULL)
       GROUP BY r.user_id, ${ipKey}
       ORDER BY 3 DESC, 4 DESC, ${b.text('r.user_id')} NULLS LAST, ${b.text(ipKey)} NULLS LAST
       LIMIT ${TOP_USERS}`,

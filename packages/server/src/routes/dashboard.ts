@@ -27,7 +27,11 @@ function readerOf(store: Store): SqlReader {
       `the ${store.kind} store cannot serve the dashboard; use the default DuckDB store or PostgreSQL`,
     );
   }
-  return { dialect: store.kind as SqlDialect, select: (sql, params) => store.select!(sql, params) };
+  return {
+    dialect: store.kind as SqlDialect,
+    select: (sql, params) => store.select!(sql, params),
+    session: store.session ? (fn) => store.session!(fn) : undefined,
+  };
 }
 
 /**
