@@ -1,7 +1,7 @@
 // Collector benchmark: `pnpm bench:server` (root) or `pnpm --filter @apilens/server bench`.
 //
 //   1. HTTP ingest rows/s: gzip batches of 1 000 rows from several concurrent clients (undici),
-//      into SQLite and into PostgreSQL, against the built `apilens serve` in a child process.
+//      into DuckDB and into PostgreSQL, against the built `apilens serve` in a child process.
 //   2. Data API over a 5M-row key (bulk-loaded through the store, not over HTTP): page 1,
 //      a deep page and filtered pages, timed to the last byte.
 //   3. CSV export of all 5M rows, with the server process's peak RSS (VmHWM).
@@ -22,7 +22,7 @@ if (!existsSync(join(pkg, 'dist/cli.cjs'))) {
   console.log('building @apilens/server first…');
   execFileSync('pnpm', ['--filter', '@apilens/server', 'build'], { cwd: repo, stdio: 'inherit' });
 }
-const { openSqliteStore, openPostgresStore, createApiKey, parseUserAgent, hashApiKey } = await import(
+const { openDuckDbStore, openPostgresStore, createApiKey, parseUserAgent, hashApiKey } = await import(
   '../dist/index.mjs'
 );
 
@@ -81,9 +81,8 @@ async function serve(args) {
   const proc = spawn(
     process.execPath,
     [join(pkg, 'dist/cli.cjs'), 'serve', '--port', '0', '--rate-limit', '0', '--log-level', 'info', ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    // DATABASE_URL may name the benchmark's PostgreSQL: the store is chosen by the arguments only.
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATABASE_URL: '' } },
   );
   let out = '';
   const url = await new Promise((resolve, reject) => {
@@ -247,21 +246,20 @@ try {
     `apilens collector benchmark (Node ${process.version}, ${(await import('node:os')).cpus().length} cores)`,
   );
 
-  // SQLite
+  // DuckDB (one process per file: the store is closed before the server opens it)
   if (ONLY !== 'data') {
-    const db = join(tmp, 'ingest.db');
-    const store = openSqliteStore(db);
+    const db = join(tmp, 'ingest.duckdb');
+    const store = openDuckDbStore(db);
     await store.migrate();
     const { api_key } = await createApiKey(store, Date.now());
     await store.close();
-    await ingestBench('SQLite', ['--db', db], api_key);
+    await ingestBench('DuckDB', ['--db', db], api_key);
   }
   if (ONLY !== 'ingest') {
-    const db = join(tmp, 'data.db');
-    const store = openSqliteStore(db);
+    const db = join(tmp, 'data.duckdb');
+    const store = openDuckDbStore(db);
     await store.migrate();
-    await dataBench('SQLite', ['--db', db], store, ROWS);
-    await store.close();
+    await dataBench('DuckDB', ['--db', db], store, ROWS, async () => store.close());
   }
 
   // PostgreSQL

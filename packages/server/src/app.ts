@@ -7,6 +7,7 @@ import { resolveOptions, type ServerOptions } from './options.js';
 import authPlugin from './plugins/auth.js';
 import shutdownPlugin from './plugins/shutdown.js';
 import storePlugin from './plugins/store.js';
+import dashboardRoutes from './routes/dashboard.js';
 import dataRoutes from './routes/data/index.js';
 import healthRoutes from './routes/health.js';
 import ingestRoutes from './routes/ingest.js';
@@ -15,8 +16,8 @@ import keysRoutes from './routes/keys.js';
 export type { ApilensDecoration } from './plugins/store.js';
 
 /**
- * Builds the collector as a Fastify instance: ingest, data API, keys, deletion and health
- * routes. The store (and GeoIP database) are opened on `ready()`/`listen()` and closed on
+ * Builds the collector as a Fastify instance: ingest, data API, dashboard API, keys, deletion
+ * and health routes. The store (and GeoIP database) are opened on `ready()`/`listen()` and closed on
  * `close()`, which first lets in-flight batches finish. More routes can be registered on the
  * returned instance before it is started.
  *
@@ -63,6 +64,7 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
     now: o.now,
   });
   app.register(dataRoutes);
+  app.register(dashboardRoutes, { cacheEntries: o.dashboardCacheEntries, now: o.now });
   app.register(keysRoutes, { generatePerHour: o.generatePerHour, now: o.now });
   app.register(healthRoutes);
   app.register(retentionJob, { retentionMonths: o.retentionMonths, intervalMs: o.retentionIntervalMs });

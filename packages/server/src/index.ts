@@ -7,6 +7,9 @@ export { hashApiKey } from './keys.js';
 export { DEFAULTS, type ServerOptions } from './options.js';
 export { createApiKey } from './routes/keys.js';
 export {
+  type DuckDbStore,
+  type DuckDbStoreOptions,
+  openDuckDbStore,
   openPostgresStore,
   openSqliteStore,
   openStore,

@@ -14,6 +14,7 @@ export const DEFAULTS = {
   retentionIntervalMs: 24 * 60 * 60 * 1000,
   pageSize: 50_000,
   userAgentCacheSize: 10_000,
+  dashboardCacheEntries: 64,
   /** last_used_at is rewritten at most this often per key. */
   touchIntervalMs: 60 * 60 * 1000,
 } as const;
@@ -49,6 +50,11 @@ export interface ServerOptions {
   retentionIntervalMs?: number;
   /** Distinct user agent strings whose parse is cached. @default 10000 */
   userAgentCacheSize?: number;
+  /**
+   * Dashboard responses kept for repeated requests, each served only while its key has no new
+   * data (stores that see every write: DuckDB); `0` turns the cache off. @default 64
+   */
+  dashboardCacheEntries?: number;
   /** Clock, epoch milliseconds; tests inject one. @default Date.now */
   now?: () => number;
   /** Fastify logger option (pino). @default false */
@@ -68,6 +74,7 @@ export interface ResolvedOptions {
   retentionMonths: number;
   retentionIntervalMs: number;
   userAgentCacheSize: number;
+  dashboardCacheEntries: number;
   now: () => number;
   logger: FastifyServerOptions['logger'];
 }
@@ -116,6 +123,12 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       options.userAgentCacheSize,
       DEFAULTS.userAgentCacheSize,
       1,
+    ),
+    dashboardCacheEntries: count(
+      'dashboardCacheEntries',
+      options.dashboardCacheEntries,
+      DEFAULTS.dashboardCacheEntries,
+      0,
     ),
     now: options.now ?? Date.now,
     logger: options.logger ?? false,

@@ -3,7 +3,7 @@ import type { NewRequestRow, StoredRow } from './columns.js';
 export type { NewRequestRow, StoredRow } from './columns.js';
 
 /** Which database a {@link Store} writes to. */
-export type StoreKind = 'sqlite' | 'postgres';
+export type StoreKind = 'sqlite' | 'postgres' | 'duckdb';
 
 /** An API key as stored: only the SHA-256 of the key itself is kept. */
 export interface KeyRecord {
@@ -98,6 +98,44 @@ export interface Store {
   deleteKey(keyId: number): Promise<DeleteCounts>;
   /** Ids of keys whose `last_used_at` is before `cutoff` (epoch ms). */
   findInactiveKeys(cutoff: number): Promise<number[]>;
+  /**
+   * Read-only SQL for the dashboard engine, in the store's dialect (its `kind`), with `$1`, `$2`, …
+   * parameters; rows as arrays of plain JS values (see {@link SqlReader}). Stores that cannot
+   * serve the dashboard leave it out.
+   */
+  select?(sql: string, params: readonly unknown[]): Promise<unknown[][]>;
+  /**
+   * Runs `fn` with one connection of its own, for statements that must share it (a temporary
+   * table, then reads of it). Only stores where that pays leave it defined.
+   */
+  session?<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * A number that changes whenever the key's rows change (ingest, deletion), for caches of
+   * computed figures. Only a store that sees every write (one process per database) has it.
+   */
+  dataVersion?(keyId: number): number;
+}
+
+/** SQL dialects the dashboard engine writes. */
+export type SqlDialect = 'duckdb' | 'postgres';
+
+/**
+ * Read-only SQL access for the dashboard engine, which writes its queries per dialect. Values
+ * are bound to `$1`, `$2`, … and never spliced into the text. Rows come back as arrays of plain
+ * JS values: numbers (64-bit integers included, as the engine's values stay below 2^53),
+ * strings, `null`, and arrays for SQL arrays/lists.
+ */
+export interface SqlReader {
+  readonly dialect: SqlDialect;
+  select(sql: string, params: readonly unknown[]): Promise<unknown[][]>;
+  /** See {@link Store.session}. */
+  session?<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+}
+
+/** One connection, for statements that must share it: reads, and statements without a result. */
+export interface SqlSession {
+  select(sql: string, params: readonly unknown[]): Promise<unknown[][]>;
+  exec(sql: string, params: readonly unknown[]): Promise<void>;
 }
 
 /** Thrown by {@link Store.insertRequests} when the key was deleted meanwhile. */

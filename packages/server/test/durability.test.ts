@@ -17,6 +17,8 @@ describe.each(STORES)('durability (%s)', (storeName) => {
   it('after SIGKILL mid-stream and a restart, every row of every 200-acknowledged batch is there', async () => {
     const s = await freshStore(storeName);
     const { api_key } = await createApiKey(s.store, Date.now());
+    // DuckDB lets one process open a file: the collector below is that process.
+    if (storeName === 'DuckDB') await s.store.close();
     const args = [
       'serve',
       '--port',

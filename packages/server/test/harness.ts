@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import {
   buildServer,
+  openDuckDbStore,
   openPostgresStore,
   openSqliteStore,
   type ServerOptions,
@@ -18,8 +19,8 @@ import { createTestDatabase, tempDir } from './helpers.js';
 export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = join(PACKAGE_DIR, 'src/cli.ts');
 
-export type StoreName = 'SQLite' | 'PostgreSQL';
-export const STORES: StoreName[] = ['SQLite', 'PostgreSQL'];
+export type StoreName = 'SQLite' | 'PostgreSQL' | 'DuckDB';
+export const STORES: StoreName[] = ['SQLite', 'PostgreSQL', 'DuckDB'];
 
 /** Where a new, empty store of the given kind would live, not opened yet: for a collector process. */
 export async function emptyLocation(
@@ -38,10 +39,10 @@ export async function emptyLocation(
 export async function freshStore(
   name: StoreName,
 ): Promise<{ store: Store; location: { db?: string; databaseUrl?: string }; cleanup(): Promise<void> }> {
-  if (name === 'SQLite') {
+  if (name === 'SQLite' || name === 'DuckDB') {
     const tmp = tempDir();
-    const db = join(tmp.dir, 'apilens.db');
-    const store = openSqliteStore(db);
+    const db = join(tmp.dir, name === 'DuckDB' ? 'apilens.duckdb' : 'apilens.db');
+    const store = name === 'DuckDB' ? openDuckDbStore(db) : openSqliteStore(db);
     await store.migrate();
     return {
       store,
@@ -199,31 +200,46 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
   return { proc, url, output: () => out, exit };
 }
 
-/** Rows of the user_agents table holding these strings, read straight from the database. */
-export async function countUserAgents(
-  location: { db?: string; databaseUrl?: string },
-  agents: string[],
-): Promise<number> {
-  if (location.db) {
-    const db = new Database(location.db, { readonly: true });
+/** Where a fresh store lives, and the store (DuckDB is read through it: one process per file). */
+export interface StoreAccess {
+  location: { db?: string; databaseUrl?: string };
+  store: Store;
+}
+
+/**
+ * Runs SQL straight against a store's database (`$1`, `$2`… placeholders, used in order) and
+ * returns rows as arrays: SQLite and PostgreSQL through their own drivers, DuckDB through the
+ * open store's read-only SQL (a second handle on the file would need another process).
+ */
+export async function queryDb(s: StoreAccess, sql: string, params: unknown[] = []): Promise<unknown[][]> {
+  const { db, databaseUrl } = s.location;
+  if (db?.endsWith('.duckdb')) return s.store.select!(sql, params);
+  if (db) {
+    const handle = new Database(db, { readonly: true });
     try {
-      const n = db
-        .prepare(`SELECT count(*) FROM user_agents WHERE user_agent IN (${agents.map(() => '?').join(',')})`)
-        .pluck()
-        .get(...agents);
-      return n as number;
+      return handle
+        .prepare(sql.replace(/\$\d+/g, '?'))
+        .raw(true)
+        .all(...params) as unknown[][];
     } finally {
-      db.close();
+      handle.close();
     }
   }
-  const c = new pg.Client({ connectionString: location.databaseUrl });
+  const c = new pg.Client({ connectionString: databaseUrl });
   await c.connect();
   try {
-    const r = await c.query('SELECT count(*)::int AS n FROM user_agents WHERE user_agent = ANY($1)', [
-      agents,
-    ]);
-    return r.rows[0].n;
+    return (await c.query({ text: sql, values: params, rowMode: 'array' })).rows;
   } finally {
     await c.end();
   }
+}
+
+/** Rows of the user_agents table holding these strings, read straight from the database. */
+export async function countUserAgents(s: StoreAccess, agents: string[]): Promise<number> {
+  const rows = await queryDb(
+    s,
+    `SELECT count(*) FROM user_agents WHERE user_agent IN (${agents.map((_, i) => `$${i + 1}`).join(', ')})`,
+    agents,
+  );
+  return Number(rows[0]![0]);
 }

@@ -327,7 +327,7 @@ describe.each(STORES)('ingest over HTTP (%s)', (storeName) => {
     const requests = Array.from({ length: 300 }, (_, i) => wireRow({ user_agent: `agent-${i % 3}/1.0` }));
     expect((await ingest(server.url, { api_key, requests }, { gzip: true })).json.accepted).toBe(300);
     expect((await ingest(server.url, { api_key, requests }, { gzip: true })).json.accepted).toBe(300);
-    expect(await countUserAgents(location, ['agent-0/1.0', 'agent-1/1.0', 'agent-2/1.0'])).toBe(3);
+    expect(await countUserAgents({ location, store }, ['agent-0/1.0', 'agent-1/1.0', 'agent-2/1.0'])).toBe(3);
     const rows = (await getData(server.url, api_key, 'format=ndjson')).text.trim().split('\n');
     expect(rows).toHaveLength(600);
     expect(new Set(rows.map((l) => JSON.parse(l).user_agent)).size).toBe(3);

@@ -1,11 +1,19 @@
 // The request row as the data API writes it, and the column table against the real schema.
 // Expected bodies are computed here from rows read with this file's own SQL, by serialisers
 // written here: nothing comes from the server's column table or writers.
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey, type Store } from '../src/index.js';
-import { freshStore, generateKey, getData, ingest, STORES, startServer, type TestServer } from './harness.js';
+import {
+  freshStore,
+  generateKey,
+  getData,
+  ingest,
+  queryDb,
+  STORES,
+  type StoreAccess,
+  startServer,
+  type TestServer,
+} from './harness.js';
 
 /** The data API's columns, in order (README, "Rows"). */
 const OUTPUT = (
@@ -18,32 +26,15 @@ const READ = `SELECT r.hostname, r.ip_address, r.path, r.route, u.user_agent, u.
 FROM requests r LEFT JOIN user_agents u ON u.id = r.user_agent_id
 WHERE r.key_id = $1 ORDER BY r.created_at, r.id`;
 
-type Location = { db?: string; databaseUrl?: string };
 type Raw = Record<string, string | number | null>;
 
 /** Rows of a key straight from the database, created_at as ISO 8601. */
-async function readRaw(location: Location, keyId: number): Promise<Raw[]> {
-  let rows: Record<string, unknown>[];
-  if (location.db) {
-    const db = new Database(location.db, { readonly: true });
-    try {
-      rows = db.prepare(READ.replace('$1', '?')).all(keyId) as Record<string, unknown>[];
-    } finally {
-      db.close();
-    }
-  } else {
-    const c = new pg.Client({ connectionString: location.databaseUrl });
-    await c.connect();
-    try {
-      rows = (await c.query(READ, [keyId])).rows;
-    } finally {
-      await c.end();
-    }
-  }
+async function readRaw(s: StoreAccess, keyId: number): Promise<Raw[]> {
+  const rows = await queryDb(s, READ, [keyId]);
   return rows.map(
     (r) =>
       Object.fromEntries(
-        OUTPUT.map((k) => [k, k === 'created_at' ? new Date(Number(r[k])).toISOString() : r[k]]),
+        OUTPUT.map((k, i) => [k, k === 'created_at' ? new Date(Number(r[i])).toISOString() : r[i]]),
       ) as Raw,
   );
 }
@@ -74,7 +65,6 @@ describe.each(STORES)('data API output of every column (%s)', (storeName) => {
   let server: TestServer;
   let store: Store;
   let cleanup: () => Promise<void>;
-  let location: Location;
   let apiKey: string;
   let raw: Raw[];
 
@@ -82,7 +72,6 @@ describe.each(STORES)('data API output of every column (%s)', (storeName) => {
     const s = await freshStore(storeName);
     store = s.store;
     cleanup = s.cleanup;
-    location = s.location;
     server = await startServer(store);
     apiKey = (await generateKey(server.url)).api_key;
     const requests = TRICKY.map((text, i) => ({
@@ -100,7 +89,7 @@ describe.each(STORES)('data API output of every column (%s)', (storeName) => {
     const r = await ingest(server.url, { api_key: apiKey, framework: 'Fast, "API"', requests });
     expect(r.json).toEqual({ accepted: TRICKY.length, rejected: [] });
     const key = (await store.findKeyByHash(hashApiKey(apiKey)))!;
-    raw = await readRaw(location, key.id);
+    raw = await readRaw(s, key.id);
     expect(raw).toHaveLength(TRICKY.length);
   });
   afterAll(async () => {

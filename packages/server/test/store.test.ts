@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { openPostgresStore, openSqliteStore } from '../src/index.js';
+import { openDuckDbStore, openPostgresStore, openSqliteStore } from '../src/index.js';
 import { createTestDatabase, tempDir } from './helpers.js';
 import { describeStore } from './store-conformance.js';
 
@@ -23,6 +23,18 @@ describeStore('PostgreSQL', async () => {
     async cleanup() {
       await store.close();
       await db.drop();
+    },
+  };
+});
+
+describeStore('DuckDB', async () => {
+  const tmp = tempDir();
+  const store = openDuckDbStore(join(tmp.dir, 'test.duckdb'));
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      tmp.remove();
     },
   };
 });

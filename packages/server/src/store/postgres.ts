@@ -225,5 +225,9 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
       ]);
       return r.rows.map((row) => row.id);
     },
+
+    async select(sql, params) {
+      return (await pool.query<unknown[]>({ text: sql, values: params as unknown[], rowMode: 'array' })).rows;
+    },
   };
 }

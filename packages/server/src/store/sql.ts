@@ -35,18 +35,18 @@ export function buildRowQuery(
   if (q.userId !== undefined) add((ph) => `r.user_id = ${ph}`, q.userId);
   if (q.method !== undefined) add((ph) => `r.method = ${ph}`, q.method);
   if (q.route !== undefined) add((ph) => `r.route = ${ph}`, q.route);
-  if (q.after !== undefined) {
-    // A row comparison, not `a > x OR (a = x AND id > y)`: PostgreSQL turns only this form into an
-    // index range on (key_id, created_at, id); the OR form rescans from the start for every chunk.
-    params.push(q.after.createdAt, q.after.id);
+  // Keyset cursors as a row comparison, not `a > x OR (a = x AND id > y)`: PostgreSQL turns only
+  // this form into an index range on (key_id, created_at, id); the OR form rescans from the start
+  // for every chunk. The plain bound on created_at beside it is for DuckDB, which skips row
+  // groups by their min/max only on plain bounds (a 5M-row key: 16 ms a chunk instead of 780).
+  const cursor = (op: '>' | '>=', c: { createdAt: number; id: number }) => {
+    // Three parameters, not two used twice: SQLite's `?` placeholders are positional.
+    params.push(c.createdAt, c.createdAt, c.id);
     const n = params.length;
-    where.push(`(r.created_at, r.id) > (${p(n - 1)}, ${p(n)})`);
-  }
-  if (q.start !== undefined) {
-    params.push(q.start.createdAt, q.start.id);
-    const n = params.length;
-    where.push(`(r.created_at, r.id) >= (${p(n - 1)}, ${p(n)})`);
-  }
+    where.push(`r.created_at >= ${p(n - 2)} AND (r.created_at, r.id) ${op} (${p(n - 1)}, ${p(n)})`);
+  };
+  if (q.after !== undefined) cursor('>', q.after);
+  if (q.start !== undefined) cursor('>=', q.start);
   params.push(q.limit);
   let sql = `${select}\nWHERE ${where.join(' AND ')}\nORDER BY r.created_at, r.id LIMIT ${p(params.length)}`;
   if (q.offset) {

@@ -1,0 +1,220 @@
+// Dashboard API benchmark: `pnpm bench:dashboard` (root) or `pnpm --filter @apilens/server bench:dashboard`.
+//
+// Seeds one key with 5 M requests over 180 days beside 5 M of other keys (bench/seed.mjs), starts
+// the built `apilens serve` on it in a child process, and times GET /api/dashboard/<id> over HTTP,
+// BENCH_RUNS times (20) each: every period, and 30 days with one, two and three filters.
+//
+// - cold: one request is ingested for the key before each run, so the server computes the
+//   figures from the rows every time (what a live API's dashboard sees);
+// - warm: the same request again with no ingest in between, answered from the response cache
+//   (DuckDB only: PostgreSQL has no cache, several collectors may write to it).
+//
+// Reports median and p95 per case, and the collector's peak RSS over the whole run (VmHWM).
+// Environment: BENCH_MAIN_ROWS, BENCH_OTHER_ROWS, BENCH_DAYS (see seed.mjs), BENCH_RUNS (20),
+// BENCH_PG_RUNS (5: PostgreSQL takes seconds a run, it has no target yet), BENCH_ONLY (duckdb |
+// postgres), DATABASE_URL (else scripts/pg.sh starts a PostgreSQL).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { seed } from './seed.mjs';
+
+const pkg = fileURLToPath(new URL('..', import.meta.url));
+const repo = join(pkg, '..', '..');
+if (!existsSync(join(pkg, 'dist/cli.cjs'))) {
+  console.log('building @apilens/server first…');
+  execFileSync('pnpm', ['--filter', '@apilens/server', 'build'], { cwd: repo, stdio: 'inherit' });
+}
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+/** PostgreSQL scans raw rows (rollups are a later issue): seconds a run at this size, so fewer runs. */
+const PG_RUNS = Number(process.env.BENCH_PG_RUNS ?? 5);
+const ONLY = process.env.BENCH_ONLY ?? '';
+const CASES = [
+  ['24 h', 'period=24h'],
+  ['7 days', 'period=7d'],
+  ['30 days', 'period=30d'],
+  ['6 months', 'period=6m'],
+  ['1 year', 'period=1y'],
+  ['all time', 'period=all'],
+  ['30 days, 1 filter', 'period=30d&endpoint=%2Fv1%2Fproducts%2F%3Asku'],
+  ['30 days, 2 filters', 'period=30d&endpoint=%2Fv1%2Fproducts%2F%3Asku&statusClass=2xx'],
+  ['30 days, 3 filters', 'period=30d&endpoint=%2Fv1%2Fproducts%2F%3Asku&statusClass=2xx&country=US'],
+];
+
+/** Peak and current RSS of a process, from /proc (kB). */
+function memory(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const get = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { peak: get('VmHWM'), rss: get('VmRSS') };
+}
+
+async function serve(args) {
+  const proc = spawn(
+    process.execPath,
+    [join(pkg, 'dist/cli.cjs'), 'serve', '--port', '0', '--rate-limit', '0', '--log-level', 'info', ...args],
+    // DATABASE_URL may name the benchmark's PostgreSQL: the store is chosen by the arguments only.
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATABASE_URL: '' } },
+  );
+  let out = '';
+  const url = await new Promise((resolve, reject) => {
+    const on = (c) => {
+      out += c;
+      const m = /apilens listening on (http:\/\/[^\s,"]+)/.exec(out);
+      if (m) resolve(m[1]);
+    };
+    proc.stdout.on('data', on);
+    proc.stderr.on('data', on);
+    proc.on('exit', () => reject(new Error(`server exited:\n${out}`)));
+  });
+  return {
+    url,
+    proc,
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.on('exit', r));
+    },
+  };
+}
+
+const quantile = (sorted, q) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+
+async function timeCases(label, server, key, { warm, runs }) {
+  const results = [];
+  let n = 0;
+  const touch = async () => {
+    // One row now, so every cached response of the key is stale.
+    const res = await fetch(`${server.url}/api/log-request`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        api_key: key.apiKey,
+        framework: 'Express',
+        requests: [
+          {
+            path: '/bench',
+            method: 'GET',
+            status: 200,
+            response_time: 1,
+            created_at: new Date().toISOString(),
+            ip_address: '10.0.0.1',
+            user_id: `bench-${n++}`,
+          },
+        ],
+      }),
+    });
+    if (res.status !== 200) throw new Error(`ingest failed: ${res.status} ${await res.text()}`);
+  };
+  const get = async (query) => {
+    const t0 = performance.now();
+    const res = await fetch(`${server.url}/api/dashboard/${key.dashboardId}?${query}`);
+    const body = await res.text();
+    const ms = performance.now() - t0;
+    if (res.status !== 200) throw new Error(`dashboard ${query}: ${res.status} ${body.slice(0, 300)}`);
+    return { ms, body };
+  };
+  for (const [name, query] of CASES) {
+    const cold = [];
+    let requests = 0;
+    for (let i = 0; i < runs; i++) {
+      await touch();
+      const r = await get(query);
+      cold.push(r.ms);
+      requests = JSON.parse(r.body).totals.requests;
+    }
+    const hot = [];
+    if (warm) {
+      await get(query);
+      for (let i = 0; i < runs; i++) hot.push((await get(query)).ms);
+    }
+    cold.sort((a, b) => a - b);
+    hot.sort((a, b) => a - b);
+    const row = {
+      name,
+      requests,
+      cold: [quantile(cold, 0.5), quantile(cold, 0.95)],
+      warm: warm ? [quantile(hot, 0.5), quantile(hot, 0.95)] : null,
+    };
+    results.push(row);
+    console.log(
+      `${label}: ${name.padEnd(20)} ${String(requests).padStart(9)} rows  cold median ${row.cold[0].toFixed(0)} ms, p95 ${row.cold[1].toFixed(0)} ms` +
+        (row.warm ? `  warm median ${row.warm[0].toFixed(1)} ms, p95 ${row.warm[1].toFixed(1)} ms` : ''),
+    );
+  }
+  return results;
+}
+
+async function run(label, kind, target, serverArgs) {
+  const { keys, rows, seconds } = await seed({ store: kind, target, log: () => {} });
+  console.log(`${label}: seeded ${rows.toLocaleString('en-US')} rows in ${seconds.toFixed(0)} s`);
+  const server = await serve(serverArgs);
+  let peak = 0;
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, memory(server.proc.pid).peak);
+    } catch {}
+  }, 200);
+  try {
+    const duck = kind === 'duckdb';
+    const results = await timeCases(label, server, keys[0], { warm: duck, runs: duck ? RUNS : PG_RUNS });
+    peak = Math.max(peak, memory(server.proc.pid).peak);
+    console.log(`${label}: collector peak RSS ${(peak / 1024).toFixed(0)} MB`);
+    return { results, peakMb: peak / 1024 };
+  } finally {
+    clearInterval(sampler);
+    await server.stop();
+  }
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'apilens-bench-dashboard-'));
+let pgDir = '';
+const all = {};
+try {
+  console.log(
+    `apilens dashboard benchmark (Node ${process.version}, ${(await import('node:os')).cpus().length} cores, ${RUNS} runs per case, ${PG_RUNS} on PostgreSQL)`,
+  );
+  if (ONLY !== 'postgres') {
+    const file = join(tmp, 'bench.duckdb');
+    all.duckdb = await run('DuckDB', 'duckdb', file, ['--db', file]);
+  }
+  if (ONLY !== 'duckdb') {
+    let url = process.env.DATABASE_URL;
+    if (!url) {
+      const out = execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'start'], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
+      pgDir = out.at(-2);
+      url = out.at(-1);
+    }
+    const pg = (await import('pg')).default;
+    const dbName = `apilens_bench_dashboard_${process.pid}`;
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${dbName}`);
+    await c.query(`CREATE DATABASE ${dbName}`);
+    await c.end();
+    const u = new URL(url);
+    u.pathname = `/${dbName}`;
+    all.postgres = await run('PostgreSQL', 'postgres', u.toString(), ['--database-url', u.toString()]);
+  }
+  // The table for docs/benchmarks.md: medians (p95) in ms.
+  const fmt = ([m, p]) => `${m.toFixed(0)} (${p.toFixed(0)})`;
+  const cases = (all.duckdb ?? all.postgres).results.map((r) => r.name);
+  console.log('\n| case | rows | DuckDB cold | DuckDB warm | PostgreSQL |');
+  console.log('| --- | --- | --- | --- | --- |');
+  cases.forEach((name, i) => {
+    const d = all.duckdb?.results[i];
+    const p = all.postgres?.results[i];
+    console.log(
+      `| ${name} | ${(d ?? p).requests.toLocaleString('en-US')} | ${d ? fmt(d.cold) : '—'} | ${d?.warm ? fmt(d.warm) : '—'} | ${p ? fmt(p.cold) : '—'} |`,
+    );
+  });
+  console.log(
+    `| collector peak RSS | | ${all.duckdb ? `${all.duckdb.peakMb.toFixed(0)} MB` : '—'} | | ${all.postgres ? `${all.postgres.peakMb.toFixed(0)} MB` : '—'} |`,
+  );
+} finally {
+  if (pgDir) execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'stop', pgDir]);
+  rmSync(tmp, { recursive: true, force: true });
+}

@@ -1,0 +1,51 @@
+import { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { StoredRow } from '../../columns.js';
+import type { RowQuery } from '../../types.js';
+import type { RowWriter } from './writers.js';
+
+/** Rows fetched per keyset step of a streamed response: bounds memory whatever its size. */
+export const STREAM_CHUNK = 1000;
+
+/**
+ * Streams rows through a writer, reading them in keyset chunks of {@link STREAM_CHUNK}:
+ * `fetch(sent, after)` returns the next rows (at most `STREAM_CHUNK`, and at most `limit - sent`)
+ * after the cursor, or the first ones without it. The first chunk is read before answering, so a
+ * database failure is still a clean 503; the rest is read only when the socket has taken the
+ * previous chunk, so memory stays flat and each chunk's garbage dies young (a 50 000-row page
+ * built whole spent 40% of its time in GC).
+ */
+export async function sendRows(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  writer: RowWriter,
+  limit: number,
+  fetch: (sent: number, after?: RowQuery['after']) => Promise<StoredRow[]>,
+): Promise<FastifyReply> {
+  const firstRows = await fetch(0);
+
+  async function* chunks() {
+    let rows = firstRows;
+    let sent = 0;
+    let text = writer.head;
+    while (rows.length > 0) {
+      for (let i = 0; i < rows.length; i++) {
+        text += (sent + i > 0 ? writer.separator : '') + writer.row(rows[i]!);
+      }
+      yield text;
+      text = '';
+      sent += rows.length;
+      if (sent >= limit || rows.length < STREAM_CHUNK) break;
+      const last = rows[rows.length - 1]!;
+      rows = await fetch(sent, { createdAt: last.created_at, id: last.id });
+    }
+    text += writer.tail;
+    if (text) yield text;
+  }
+  // highWaterMark 1: read the next chunk only when the socket has taken the previous one.
+  const stream = Readable.from(chunks(), { highWaterMark: 1 });
+  stream.on('error', (err) => request.log.error({ err }, 'export failed mid-stream'));
+  reply.header('content-type', writer.contentType);
+  reply.headers(writer.headers);
+  return reply.send(stream);
+}

@@ -1,0 +1,522 @@
+import { DOUBLE, DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { VERSION_PATTERN } from '../dashboard/sql.js';
+import { Lru } from '../lru.js';
+import {
+  type KeyRecord,
+  type NewRequestRow,
+  type Store,
+  UnknownKeyError,
+  type UserAgentInfo,
+} from '../types.js';
+import { Conn, ConnectionPool } from './duckdb-connection.js';
+import { DUCKDB_MIGRATIONS } from './duckdb-migrations.js';
+import { ROWS_FUNCTION, STAGED_COLUMNS, STAGED_SELECT, STAGED_TYPES, StagedRows } from './duckdb-rows.js';
+import { readRows } from './sql.js';
+
+/** Options of {@link openDuckDbStore}. */
+export interface DuckDbStoreOptions {
+  /**
+   * DuckDB `memory_limit`: the most its buffer manager holds (cached blocks, hash tables, sorts);
+   * beyond it queries spill to a temporary directory beside the file. The Node.js heap and
+   * DuckDB's small unmanaged allocations come on top.
+   * @default '256MB'
+   */
+  memoryLimit?: string;
+  /**
+   * DuckDB `threads`: worker threads one query may use. One by default: parallelism comes from
+   * running the dashboard's queries side by side on the reader connections instead, which cost
+   * about a fifth less CPU than splitting each query, and ingest with one thread spent a third
+   * less CPU outside the event loop (measured on 2 cores, see docs/decisions.md).
+   * @default 1
+   */
+  threads?: number;
+  /** Reader connections: reads run side by side on them, and while a batch commits. @default 2 */
+  readers?: number;
+}
+
+/**
+ * Stores staged rows with the derived columns. The identity hash is MD5-based (its lower 64 bits),
+ * a function whose result never changes between DuckDB versions: identities stored today must
+ * match those stored after an upgrade. User ids and IPs get different prefixes, so a user id
+ * that looks like an IP is still another identity.
+ */
+const insertFrom = (
+  source: string,
+) => `INSERT INTO requests (${STAGED_COLUMNS.join(', ')}, endpoint, version, identity)
+SELECT ${STAGED_SELECT.join(', ')},
+  coalesce(route, path),
+  nullif(regexp_extract(path, '${VERSION_PATTERN}', 1), ''),
+  CASE WHEN user_id IS NOT NULL THEN md5_number_lower('u:' || user_id)
+       WHEN ip_address IS NOT NULL THEN md5_number_lower('i:' || ip_address) END
+FROM ${source}`;
+const INSERT_STAGED = insertFrom(`${ROWS_FUNCTION}($1)`);
+
+interface Pending {
+  keyId: number;
+  rows: readonly NewRequestRow[];
+  userAgents: ReadonlyMap<string, UserAgentInfo>;
+  resolve(n: number): void;
+  reject(err: Error): void;
+}
+
+/** The DuckDB store: a {@link Store} with a bulk path for loading many rows at once. */
+export interface DuckDbStore extends Store {
+  /**
+   * Appends the rows of a CSV file (no header) whose columns are `id, key_id`, then the columns a
+   * batch writes in table order (`hostname, ip_address, path, route, user_agent_id, method,
+   * status, response_time, location, user_id, framework, created_at`), deriving the dashboard's
+   * columns as ingest does, in one transaction. Ids must be new and above the stored ones; user
+   * agent ids must exist. For benchmarks and migrations: DuckDB reads the file in parallel,
+   * several times faster than batches through `insertRequests`. Resolves with the rows added.
+   */
+  importCsv(path: string): Promise<number>;
+}
+
+/** A DuckDB "file is locked" error, reworded to say what to do. */
+function openError(file: string, err: unknown): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/lock/i.test(message)) {
+    return new Error(
+      `@apilens/server: the DuckDB file ${file} is open in another process (${message.split('\n')[0]}). ` +
+        'DuckDB allows one process per file: stop the other collector, or give several collectors one PostgreSQL database (--database-url).',
+      { cause: err },
+    );
+  }
+  return new Error(`@apilens/server: cannot open the DuckDB file ${file}: ${message}`, { cause: err });
+}
+
+/**
+ * Opens (creating if needed) a DuckDB database file as a {@link Store}. One writer connection
+ * serialises every write; batches that arrive while a commit is running are written together in
+ * the next transaction (group commit: one WAL fsync for several batches), each still all-or-nothing,
+ * and each caller hears only after COMMIT has fsynced the WAL. Reads use a few other connections
+ * and see every committed batch at once. Call `migrate()` before use.
+ *
+ * DuckDB lets one process open a file for writing: a second collector on the same file fails to
+ * start with an error saying so.
+ *
+ * @example
+ * const store = openDuckDbStore('./apilens.duckdb');
+ * await store.migrate();
+ */
+export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}): DuckDbStore {
+  const threads = options.threads ?? 1;
+  const readerCount = options.readers ?? 2;
+  const config: Record<string, string> = {
+    memory_limit: options.memoryLimit ?? '256MB',
+    threads: String(threads),
+    // Never fetch an extension at run time (no internet on many servers); everything used here
+    // (ICU is not even needed) is built into the binary.
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  };
+
+  interface Opened {
+    instance: DuckDBInstance;
+    writer: Conn;
+    readers: ConnectionPool;
+  }
+  const staged = new StagedRows();
+  const opening: Promise<Opened> = (async () => {
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(file, config);
+    } catch (err) {
+      throw openError(file, err);
+    }
+    const writer = new Conn(await instance.connect());
+    staged.register(writer.connection);
+    const readers: Conn[] = [];
+    for (let i = 0; i < readerCount; i++) readers.push(new Conn(await instance.connect()));
+    await writer.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at BIGINT NOT NULL)`);
+    return { instance, writer, readers: new ConnectionPool(readers) };
+  })();
+  // An open failure surfaces on the first call (migrate), not as an unhandled rejection.
+  opening.catch(() => {});
+
+  let closed = false;
+  const uaIds = new Lru<string, number>(20_000);
+  /** Next ids, read from the tables after migrating (one writer process: a counter suffices). */
+  let nextRequestId = 0;
+  let nextUaId = 0;
+  /**
+   * Every key, read after migrating and then kept up to date by the writer: this process is the
+   * only one that can write the file, so the copy is exact, and looking a key up (every ingest
+   * batch and every read does) costs no query.
+   */
+  const keys = new KeyIndex();
+  /** Per key, bumped after every committed write of its rows (see `dataVersion`). */
+  const versions = new Map<number, number>();
+  const changed = (keyId: number) => versions.set(keyId, (versions.get(keyId) ?? 0) + 1);
+
+  // Every write goes through this chain, one at a time, on the writer connection.
+  let writeChain: Promise<unknown> = Promise.resolve();
+  function write<T>(fn: (w: Conn, opened: Opened) => Promise<T>): Promise<T> {
+    const run = writeChain.then(async () => {
+      const opened = await opening;
+      return fn(opened.writer, opened);
+    });
+    writeChain = run.catch(() => {});
+    return run;
+  }
+  async function read<T>(fn: (c: Conn) => Promise<T>): Promise<T> {
+    return (await opening).readers.use(fn);
+  }
+  async function tx<T>(w: Conn, fn: () => Promise<T>): Promise<T> {
+    await w.exec('BEGIN TRANSACTION');
+    try {
+      const result = await fn();
+      await w.exec('COMMIT');
+      return result;
+    } catch (err) {
+      await w.exec('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  }
+
+  async function readCounters(w: Conn): Promise<void> {
+    const [[r]] = (await w.rows('SELECT coalesce(max(id), 0)::DOUBLE FROM requests')) as [[number]];
+    const [[u]] = (await w.rows('SELECT coalesce(max(id), 0)::DOUBLE FROM user_agents')) as [[number]];
+    nextRequestId = r + 1;
+    nextUaId = u + 1;
+    keys.clear();
+    const rows = await w.rows(
+      'SELECT id::DOUBLE, key_hash, dashboard_id, created_at::DOUBLE, last_used_at::DOUBLE FROM keys',
+    );
+    for (const [id, keyHash, dashboardId, createdAt, lastUsedAt] of rows) {
+      keys.add({ id, keyHash, dashboardId, createdAt, lastUsedAt } as KeyRecord);
+    }
+  }
+
+  /**
+   * Ids of the user agents of a group, inserting the unknown ones first, in their own
+   * transaction: a user agent row that ends up unused (its batch failed) is harmless.
+   */
+  async function resolveUserAgents(w: Conn, group: Pending[]): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    const missing = new Map<string, UserAgentInfo | undefined>();
+    for (const p of group) {
+      for (const r of p.rows) {
+        const ua = r.userAgent;
+        if (ua === null || ids.has(ua) || missing.has(ua)) continue;
+        const id = uaIds.get(ua);
+        if (id !== undefined) ids.set(ua, id);
+        else missing.set(ua, p.userAgents.get(ua));
+      }
+    }
+    if (missing.size === 0) return ids;
+    const found = await w.rows(
+      'SELECT user_agent, id::DOUBLE FROM user_agents WHERE user_agent IN (SELECT unnest($1))',
+      [listValue([...missing.keys()])],
+      [LIST(VARCHAR)],
+    );
+    for (const [ua, id] of found as [string, number][]) {
+      ids.set(ua, id);
+      uaIds.set(ua, id);
+      missing.delete(ua);
+    }
+    if (missing.size === 0) return ids;
+    const rows: unknown[][] = [[], [], [], [], []];
+    const fresh = new Map<string, number>();
+    let next = nextUaId;
+    for (const [ua, info] of missing) {
+      fresh.set(ua, next);
+      rows[0]!.push(next++);
+      rows[1]!.push(ua);
+      rows[2]!.push(info?.browser ?? null);
+      rows[3]!.push(info?.os ?? null);
+      rows[4]!.push(info?.device ?? null);
+    }
+    await w.changes(
+      `INSERT INTO user_agents (id, user_agent, browser, os, device)
+       SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5)`,
+      rows.map((r) => listValue(r as never)),
+      [LIST(DOUBLE), LIST(VARCHAR), LIST(VARCHAR), LIST(VARCHAR), LIST(VARCHAR)],
+    );
+    // Committed: from here on these ids are taken.
+    nextUaId = next;
+    for (const [ua, id] of fresh) {
+      ids.set(ua, id);
+      uaIds.set(ua, id);
+    }
+    return ids;
+  }
+
+  let queue: Pending[] = [];
+  let flushing = false;
+
+  /** Writes every queued batch in one transaction; batches queued meanwhile go in the next one. */
+  function flushQueue(): void {
+    if (flushing || queue.length === 0) return;
+    flushing = true;
+    const group = queue;
+    queue = [];
+    write(async (w) => {
+      // Every write goes through this queue, so the set of live keys is exact here: a batch for a
+      // key deleted before this point is refused, and a deletion queued after it waits for it.
+      const accepted = group.filter((p) => keys.byId.has(p.keyId));
+      if (accepted.length === 0) return accepted;
+      const ua = await resolveUserAgents(w, accepted);
+      const firstId = nextRequestId;
+      const token = staged.stage(firstId, stagedRows(accepted, ua));
+      nextRequestId += accepted.reduce((n, p) => n + p.rows.length, 0);
+      try {
+        // One statement in auto-commit: the whole group is one transaction.
+        await w.changes(INSERT_STAGED, [token]);
+      } catch (err) {
+        // Nothing of the group was stored: its ids may be handed out again.
+        nextRequestId = firstId;
+        throw err;
+      } finally {
+        staged.release(token);
+      }
+      return accepted;
+    })
+      .then(
+        (accepted) => {
+          for (const p of accepted) changed(p.keyId);
+          for (const p of group) {
+            if (accepted.includes(p)) p.resolve(p.rows.length);
+            else p.reject(new UnknownKeyError());
+          }
+        },
+        (err: Error) => {
+          for (const p of group) p.reject(err);
+        },
+      )
+      .finally(() => {
+        flushing = false;
+        flushQueue();
+      });
+  }
+
+  /** The group's rows with their key and user agent id, in order. */
+  function* stagedRows(
+    group: Pending[],
+    ua: Map<string, number>,
+  ): Generator<[number, NewRequestRow, number | null]> {
+    for (const p of group) {
+      for (const r of p.rows) yield [p.keyId, r, r.userAgent === null ? null : (ua.get(r.userAgent) ?? null)];
+    }
+  }
+
+  return {
+    kind: 'duckdb',
+    description: `DuckDB ${file}`,
+
+    async migrate() {
+      return write(async (w) => {
+        let count = 0;
+        for (const m of DUCKDB_MIGRATIONS) {
+          const applied = await tx(w, async () => {
+            const done = await w.rows('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
+            if (done.length > 0) return false;
+            await w.exec(m.sql);
+            await w.changes('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+              m.version,
+              m.name,
+              Date.now(),
+            ]);
+            return true;
+          });
+          if (applied) count++;
+        }
+        await readCounters(w);
+        return count;
+      });
+    },
+
+    async schemaVersion() {
+      const [[v]] = (await read((c) =>
+        c.rows('SELECT coalesce(max(version), 0) FROM schema_migrations'),
+      )) as [[number]];
+      return v;
+    },
+
+    async ping() {
+      await read((c) => c.rows('SELECT 1'));
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Let queued batches commit, then wait for the writer to finish.
+      while (flushing || queue.length > 0) {
+        flushQueue();
+        await writeChain;
+        await new Promise((r) => setImmediate(r));
+      }
+      await writeChain;
+      let opened: Opened;
+      try {
+        opened = await opening;
+      } catch {
+        return;
+      }
+      opened.readers.close();
+      opened.writer.close();
+      // Checkpoints the WAL into the file, so the next start does not replay it.
+      opened.instance.closeSync();
+    },
+
+    async createKey(key) {
+      const id = await write(async (w) => {
+        const rows = await w.rows(
+          `INSERT INTO keys (key_hash, dashboard_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)
+           RETURNING id::DOUBLE`,
+          [key.keyHash, key.dashboardId, key.createdAt],
+        );
+        const created = rows[0]![0] as number;
+        return created;
+      });
+      const record: KeyRecord = {
+        id,
+        keyHash: key.keyHash,
+        dashboardId: key.dashboardId,
+        createdAt: key.createdAt,
+        lastUsedAt: key.createdAt,
+      };
+      keys.add(record);
+      return { ...record };
+    },
+
+    async findKeyByHash(keyHash) {
+      await opening;
+      return keys.copy(keys.byHash.get(keyHash));
+    },
+
+    async findKeyByDashboardId(dashboardId) {
+      await opening;
+      return keys.copy(keys.byDashboard.get(dashboardId));
+    },
+
+    async touchKey(keyId, now, minIntervalMs) {
+      await opening;
+      const k = keys.byId.get(keyId);
+      // Nothing to write (the common case): no transaction, no WAL fsync.
+      if (!k || k.lastUsedAt >= now - minIntervalMs) return;
+      await write(async (w) => {
+        const changed = await w.changes(
+          'UPDATE keys SET last_used_at = $1 WHERE id = $2 AND last_used_at < $3',
+          [now, keyId, now - minIntervalMs],
+        );
+        if (changed > 0) k.lastUsedAt = now;
+      });
+    },
+
+    insertRequests(keyId, rows, userAgents) {
+      return new Promise<number>((resolve, reject) => {
+        if (closed) {
+          reject(new Error('@apilens/server: the DuckDB store is closed'));
+          return;
+        }
+        queue.push({ keyId, rows, userAgents, resolve, reject });
+        // Batches of the same turn of the event loop join one group.
+        if (queue.length === 1) setImmediate(flushQueue);
+      });
+    },
+
+    async queryRequests(keyId, query) {
+      return read((c) =>
+        readRows(
+          keyId,
+          query,
+          (i) => `$${i}`,
+          ({ sql, params }) => c.select(sql, params),
+        ),
+      );
+    },
+
+    async countRequests(keyId) {
+      const rows =
+        keyId === undefined
+          ? await read((c) => c.rows('SELECT count(*)::DOUBLE FROM requests'))
+          : await read((c) => c.rows('SELECT count(*)::DOUBLE FROM requests WHERE key_id = $1', [keyId]));
+      return rows[0]![0] as number;
+    },
+
+    async deleteKey(keyId) {
+      // On the writer: a batch for this key either commits before (and is deleted with the rest)
+      // or after, when its key check fails (UnknownKeyError).
+      return write(async (w) => {
+        const counts = await tx(w, async () => {
+          const requests = await w.changes('DELETE FROM requests WHERE key_id = $1', [keyId]);
+          const keys = await w.changes('DELETE FROM keys WHERE id = $1', [keyId]);
+          return { keys, requests };
+        });
+        keys.delete(keyId);
+        changed(keyId);
+        return counts;
+      });
+    },
+
+    async findInactiveKeys(cutoff) {
+      const rows = await read((c) =>
+        c.rows('SELECT id::DOUBLE FROM keys WHERE last_used_at < $1 ORDER BY id', [cutoff]),
+      );
+      return rows.map((r) => r[0] as number);
+    },
+
+    select(sql, params) {
+      return read((c) => c.select(sql, params));
+    },
+
+    session(fn) {
+      return read((c) =>
+        fn({
+          select: (sql, params) => c.select(sql, params),
+          exec: async (sql, params) => {
+            await c.changes(sql, params);
+          },
+        }),
+      );
+    },
+
+    async importCsv(path) {
+      const columns = STAGED_COLUMNS.map((c, i) => `'${c}': '${STAGED_TYPES[i]}'`).join(', ');
+      return write(async (w) => {
+        const n = await w.changes(insertFrom(`read_csv($1, header = false, columns = {${columns}})`), [path]);
+        await readCounters(w);
+        for (const key of keys.byId.keys()) changed(key);
+        return n;
+      });
+    },
+
+    dataVersion(keyId) {
+      return versions.get(keyId) ?? 0;
+    },
+  };
+}
+
+/** The keys of a DuckDB store, by id, hash and dashboard id. */
+class KeyIndex {
+  readonly byId = new Map<number, KeyRecord>();
+  readonly byHash = new Map<string, KeyRecord>();
+  readonly byDashboard = new Map<string, KeyRecord>();
+
+  add(k: KeyRecord): void {
+    this.byId.set(k.id, k);
+    this.byHash.set(k.keyHash, k);
+    this.byDashboard.set(k.dashboardId, k);
+  }
+
+  delete(id: number): void {
+    const k = this.byId.get(id);
+    if (!k) return;
+    this.byId.delete(id);
+    this.byHash.delete(k.keyHash);
+    this.byDashboard.delete(k.dashboardId);
+  }
+
+  clear(): void {
+    this.byId.clear();
+    this.byHash.clear();
+    this.byDashboard.clear();
+  }
+
+  /** A copy, so that callers cannot change the index. */
+  copy(k: KeyRecord | undefined): KeyRecord | null {
+    return k ? { ...k } : null;
+  }
+}
