@@ -1,5 +1,6 @@
 import type { ExcludeRules, Exhaustive, MapperName, OptionName, ResolvedConfig } from './internal-types.js';
 import type { Compression, Options, PrivacyLevel, TransportKind } from './types.js';
+import { COLUMNS_PATH } from './wire-columns.js';
 
 /** Defaults of every option, in one place. */
 export const DEFAULTS = {
@@ -182,6 +183,7 @@ export function resolveConfig<Req>(input: unknown, pkg: string): ResolvedConfig<
   return {
     privacyLevel,
     endpoint: base + INGEST_PATH,
+    columnsEndpoint: base + COLUMNS_PATH,
     getPath: o.getPath as ResolvedConfig<Req>['getPath'],
     getHostname: o.getHostname as ResolvedConfig<Req>['getHostname'],
     getIPAddress: o.getIPAddress as ResolvedConfig<Req>['getIPAddress'],
