@@ -70,15 +70,21 @@ export function decodeColumns(body: Record<string, unknown>): WireRequest[] {
   const count = body.count as number;
   const strings = body.strings as (string | null)[];
   const base = body.created_at_base as number;
-  const c = body.columns as Record<string, number[]>;
+  const given = body.columns as Record<string, number | number[]>;
   const names = ['hostname', 'ip_address', 'path', 'user_agent', 'method', 'user_id', 'route'];
   const numbers = ['status', 'response_time', 'created_at'];
+  // A column is `count` integers, or one integer standing for every row.
+  const c: Record<string, number[]> = {};
   for (const name of [...names, ...numbers]) {
-    if (!Array.isArray(c[name]) || c[name].length !== count) throw new Error(`column ${name} is not ${count} long`);
+    const col = given[name];
+    if (typeof col === 'number') c[name] = new Array(count).fill(col);
+    else if (Array.isArray(col) && col.length === count) c[name] = col;
+    else throw new Error(`column ${name} is neither a number nor ${count} long`);
+    if (!c[name]!.every(Number.isInteger)) throw new Error(`column ${name} holds a non-integer`);
   }
   const str = (name: string, i: number): string | null => {
     const id = c[name]![i]!;
-    if (!Number.isInteger(id) || id < 0 || id >= strings.length) throw new Error(`${name}[${i}] out of range`);
+    if (id < 0 || id >= strings.length) throw new Error(`${name}[${i}] out of range`);
     return strings[id]!;
   };
   const rows: WireRequest[] = [];

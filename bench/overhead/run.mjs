@@ -141,9 +141,10 @@ function countRecords(path, text) {
   if (path.startsWith('/api/log-columns')) {
     sinkCalls.columns++;
     const n = body.count;
-    // Count only what a collector could decode: every column as long as `count`.
+    // Count only what a collector could decode: every column `count` long, or one number for all rows.
     const cols = Object.values(body.columns ?? {});
-    return cols.length > 0 && cols.every((c) => Array.isArray(c) && c.length === n) ? n : 0;
+    const whole = (c) => typeof c === 'number' || (Array.isArray(c) && c.length === n);
+    return cols.length === 10 && cols.every(whole) ? n : 0;
   }
   if (path.startsWith('/api/log-request')) {
     sinkCalls.rows++;

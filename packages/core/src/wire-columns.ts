@@ -1,5 +1,5 @@
 // The compact format between apilens SDKs and apilens collectors (docs/wire-format.md):
-// one JSON array per field, every string sent once in the batch's dictionary and referred
+// one JSON array per field (one number when every row has the same value), every string sent once in the batch's dictionary and referred
 // to by index. Built with typed arrays and one JSON.stringify of the dictionary: no object
 // per row, each distinct string cleaned and escaped once.
 import type { BatchSlice } from './batch.js';
@@ -44,7 +44,7 @@ class Dictionary {
       }
       out[i - from] = mapped;
     }
-    return `[${out.join(',')}]`;
+    return numbers(out);
   }
 
   private idOf(value: string | null): number {
@@ -56,6 +56,18 @@ class Dictionary {
     }
     return id;
   }
+}
+
+/**
+ * A column as JSON: the array of its values, or the one value when every row has it (a
+ * hostname, a method, a status: most columns of most batches).
+ */
+function numbers(values: Int32Array | Float64Array): string {
+  const n = values.length;
+  const first = values[0];
+  let i = 1;
+  while (i < n && values[i] === first) i++;
+  return i === n && n > 0 ? String(first) : `[${values.join(',')}]`;
 }
 
 /** A slice of a batch as the JSON body of POST /api/log-columns. */
@@ -87,8 +99,8 @@ export function columnsBody(
     `{"v":${COLUMNS_VERSION},${envelope(apiKey, framework, privacyLevel).slice(1)},"count":${n},` +
     `"created_at_base":${base},"strings":${JSON.stringify(dict.values)},"columns":{` +
     `"hostname":${hostname},"ip_address":${ip},"path":${path},"user_agent":${userAgent},` +
-    `"method":${method},"status":[${batch.status.subarray(from, to).join(',')}],` +
-    `"response_time":[${responseTime.join(',')}],"user_id":${userId},` +
-    `"created_at":[${createdAt.join(',')}],"route":${route}}}`
+    `"method":${method},"status":${numbers(batch.status.subarray(from, to))},` +
+    `"response_time":${numbers(responseTime)},"user_id":${userId},` +
+    `"created_at":${numbers(createdAt)},"route":${route}}}`
   );
 }
