@@ -3,9 +3,11 @@
 // (CPU time per request is steadier than throughput on a shared machine) and 'mem' with
 // process.memoryUsage() (after a full GC when run with --expose-gc); closes the app and
 // exits on 'close'.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { pathToFileURL } from 'node:url';
 
-const [appPath, variant, serverUrl] = process.argv.slice(2);
+const [appPath, variant, serverUrl, profilePath] = process.argv.slice(2);
 const { default: start } = await import(pathToFileURL(appPath).href);
 const app = await start({
   variant,
@@ -15,9 +17,23 @@ const app = await start({
   serverUrl,
 });
 process.send({ port: app.port });
+// With a profile path: a V8 CPU profile of the measured window only (between the two 'cpu'
+// questions), without start-up and warm-up.
+let session;
 process.on('message', async (message) => {
   if (message === 'cpu') {
-    process.send({ cpu: process.cpuUsage() });
+    const cpu = process.cpuUsage();
+    if (profilePath && session === undefined) {
+      session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 100 });
+      await session.post('Profiler.start');
+    } else if (profilePath) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(profilePath, JSON.stringify(profile));
+    }
+    process.send({ cpu });
     return;
   }
   if (message === 'mem') {

@@ -189,17 +189,11 @@ if (CPU_PROF) mkdirSync(profileDir, { recursive: true });
 function startApp(name, variant, extraArgv = []) {
   const checkout = variant === 'apilens@base' ? BASE : root;
   const appPath = join(checkout, 'packages', name, 'bench', 'app.mjs');
-  const execArgv = [
-    ...extraArgv,
-    ...(CPU_PROF
-      ? [
-          '--cpu-prof',
-          `--cpu-prof-dir=${profileDir}`,
-          `--cpu-prof-name=${name}-${variant.replace('@', '-')}-${Date.now()}.cpuprofile`,
-        ]
-      : []),
-  ];
-  const args = [appPath, variant === 'apilens@base' ? 'apilens' : variant, serverUrl];
+  const execArgv = extraArgv;
+  const profile = CPU_PROF
+    ? [join(profileDir, `${name}-${variant.replace('@', '-')}-${Date.now()}.cpuprofile`)]
+    : [];
+  const args = [appPath, variant === 'apilens@base' ? 'apilens' : variant, serverUrl, ...profile];
   const options = { cwd: join(checkout, 'packages', name), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] };
   const child = pinned
     ? fork(join(here, 'child.mjs'), args, {

@@ -7,6 +7,9 @@ import type { RequestRecord } from './types.js';
 /** Index of `null` in every batch's dictionary. */
 export const NULL_ID = 0;
 
+/** method, path, route, hostname, ipAddress, userAgent, userId. */
+const STRING_COLUMNS = 7;
+
 /**
  * Up to `capacity` requests as columns. String fields hold indexes into {@link strings},
  * raw values as the adapter read them (query strings, header lists, lower-case methods
@@ -34,12 +37,11 @@ export class RecordBatch {
   start = 0;
   end = 0;
 
-  // The last string of each hot column and its id: a burst of requests from one client shares
-  // its user agent and host, and comparing with the previous value costs less than hashing.
-  private lastUa: string | undefined;
-  private lastUaId = NULL_ID;
-  private lastHost: string | undefined;
-  private lastHostId = NULL_ID;
+  // Per string column, the last string written and its id: consecutive requests mostly share
+  // their method, host, route, user agent and client address, and comparing with the previous
+  // value (the same string object, often) costs less than hashing it for the dictionary.
+  private readonly lastString: (string | null | undefined)[] = new Array(STRING_COLUMNS).fill(undefined);
+  private readonly lastId = new Int32Array(STRING_COLUMNS);
 
   constructor(readonly capacity: number) {
     this.method = new Int32Array(capacity);
@@ -75,6 +77,15 @@ export class RecordBatch {
     return id;
   }
 
+  /** The id of `s` in column `col`, through that column's last-value cache. */
+  private id(col: number, s: string | null | undefined): number {
+    if (s === this.lastString[col]) return this.lastId[col] ?? NULL_ID;
+    const id = this.intern(s);
+    this.lastString[col] = s;
+    this.lastId[col] = id;
+    return id;
+  }
+
   /** Appends one request (the caller checks {@link full} first). */
   add(
     method: string,
@@ -89,23 +100,15 @@ export class RecordBatch {
     createdAt: number,
   ): void {
     const i = this.end++;
-    this.method[i] = this.intern(method);
-    this.path[i] = this.intern(path);
-    this.route[i] = this.intern(route);
+    this.method[i] = this.id(0, method);
+    this.path[i] = this.id(1, path);
+    this.route[i] = this.id(2, route);
+    this.hostname[i] = this.id(3, hostname);
+    this.ipAddress[i] = this.id(4, ipAddress);
+    this.userAgent[i] = this.id(5, userAgent);
+    this.userId[i] = this.id(6, userId);
     this.status[i] = status;
     this.responseTime[i] = responseTimeMs;
-    if (hostname !== this.lastHost) {
-      this.lastHost = hostname ?? undefined;
-      this.lastHostId = this.intern(hostname);
-    }
-    this.hostname[i] = this.lastHostId;
-    this.ipAddress[i] = this.intern(ipAddress);
-    if (userAgent !== this.lastUa) {
-      this.lastUa = userAgent ?? undefined;
-      this.lastUaId = this.intern(userAgent);
-    }
-    this.userAgent[i] = this.lastUaId;
-    this.userId[i] = userId === null || userId === undefined ? NULL_ID : this.intern(userId);
     this.createdAt[i] = createdAt;
   }
 
@@ -115,10 +118,8 @@ export class RecordBatch {
     this.ids = new Map();
     this.start = 0;
     this.end = 0;
-    this.lastUa = undefined;
-    this.lastUaId = NULL_ID;
-    this.lastHost = undefined;
-    this.lastHostId = NULL_ID;
+    this.lastString.fill(undefined);
+    this.lastId.fill(NULL_ID);
   }
 }
 

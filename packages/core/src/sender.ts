@@ -66,6 +66,12 @@ export const FORMAT_RECHECK_MS = 60 * 60_000;
  */
 const rowsOnlyUntil = new Map<string, number>();
 
+/**
+ * Rows per POST in the upstream row format, whatever the batch size: upstream's server stores
+ * at most 2 000 rows of a POST and silently drops the rest (`LOGGER_MAX_INSERT`).
+ */
+export const ROWS_PER_POST = 1_000;
+
 /** Answers by which a collector says it has no such endpoint or format version. */
 function isUnsupportedStatus(status: number): boolean {
   return status === 404 || status === 405 || status === 415 || status === 501;
@@ -239,6 +245,12 @@ export function createSender(transport: () => Promise<Transport>, options: Sende
   async function deliver(slice: BatchSlice): Promise<void> {
     let format = formatNow();
     for (;;) {
+      if (format === 'rows' && sliceSize(slice) > ROWS_PER_POST) {
+        for (let from = slice.from; from < slice.to; from += ROWS_PER_POST) {
+          await deliver({ batch: slice.batch, from, to: Math.min(from + ROWS_PER_POST, slice.to) });
+        }
+        return;
+      }
       let body: string | Uint8Array;
       try {
         body = await encode(slice, format);

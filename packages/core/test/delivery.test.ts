@@ -132,6 +132,27 @@ describe('format negotiation', () => {
     }
   });
 
+  it('rows go in POSTs of at most 1 000 (upstream stores at most 2 000 of a POST); columns in one', async () => {
+    const upstream = await startCollector(0, { upstreamOnly: true });
+    try {
+      for (const c of [upstream, collector]) {
+        const a = new Analytics('test-key', 'Express', {
+          serverUrl: c.url,
+          flushIntervalMs: 60_000,
+          maxBatchSize: 2_500,
+        });
+        clients.push(a);
+        for (let i = 0; i < 2_500; i++) a.record(rec({ path: `/r/${i}` }));
+        expect(await a.flush()).toBe(true);
+        expect(c.requests().map((r) => r.path)).toEqual(Array.from({ length: 2_500 }, (_, i) => `/r/${i}`));
+      }
+      expect(upstream.batches.map((b) => b.requests.length)).toEqual([1_000, 1_000, 500]);
+      expect(collector.batches.map((b) => [b.format, b.requests.length])).toEqual([['columns', 2_500]]);
+    } finally {
+      await upstream.close();
+    }
+  });
+
   it('a 2xx to the compact format that is not an apilens answer (a catch-all) is sent again as rows', async () => {
     collector.script({ status: 200, body: 'OK' });
     const a = client();
