@@ -7,7 +7,10 @@ export const DEFAULTS = {
   privacyLevel: 0 as PrivacyLevel,
   serverUrl: 'http://localhost:8787',
   flushIntervalMs: 10_000,
-  maxBatchSize: 1_000,
+  // One POST per 5 000 records: the compact format keeps that body small (a few kB to a few
+  // hundred), and each POST costs the host process a fixed ~0.5 ms of CPU (docs/benchmarks.md).
+  // The collector's default limit is 5 000 rows per batch; rows go in POSTs of 1 000 (sender.ts).
+  maxBatchSize: 5_000,
   maxQueueSize: 10_000,
   compression: 'gzip' as Compression,
   timeoutMs: 10_000,
