@@ -185,6 +185,7 @@ export async function startCollector(port = 0, options: CollectorOptions = {}): 
       const path = req.url ?? '';
       const columns = path === '/api/log-columns' && !options.upstreamOnly;
       if (!columns && path !== '/api/log-request') {
+        // gin's answer to a route it does not have.
         res.writeHead(404, { 'content-type': 'text/plain' });
         res.end('404 page not found');
         return;
@@ -203,9 +204,9 @@ export async function startCollector(port = 0, options: CollectorOptions = {}): 
         receivedAt: Date.now(),
       });
       if (options.upstreamOnly) {
-        // Upstream's server answers plain text.
-        res.writeHead(201, { 'content-type': 'text/plain' });
-        res.end('OK');
+        // As upstream's Go server (gin) answers: 201 and a message, no counts.
+        res.writeHead(201, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ status: 201, message: 'API requests logged successfully.' }));
       } else {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ accepted: requests.length, rejected: [] }));

@@ -8,7 +8,6 @@ import { safeCall } from './safe-call.js';
 import type { Recorder, RequestAccessors } from './types.js';
 import { stripQuery } from './wire.js';
 
-
 /** What a mapper's value must be, as the end of a message when it is not; `undefined` when it is fine. */
 type Check = (value: unknown) => string | undefined;
 

@@ -172,7 +172,10 @@ describe('format negotiation', () => {
 
     const other = await startCollector();
     try {
-      other.script({ status: 400, body: JSON.stringify({ error: 'columns.path[0] is 9, beyond the 3 strings' }) });
+      other.script({
+        status: 400,
+        body: JSON.stringify({ error: 'columns.path[0] is 9, beyond the 3 strings' }),
+      });
       const errors: ApilensError[] = [];
       const b = new Analytics('test-key', 'Express', {
         serverUrl: other.url,
