@@ -13,7 +13,8 @@ const app = await start({
   variant,
   // The contract before variants existed: apps of older checkouts (BENCH_BASE) read this.
   instrumented: variant !== 'bare' && variant !== 'noop',
-  apiKey: 'bench-overhead-key',
+  // One key per variant: the sink counts what each delivered, also when several run at once.
+  apiKey: process.env.BENCH_KEY ?? 'bench-overhead-key',
   serverUrl,
 });
 process.send({ port: app.port });

@@ -28,9 +28,9 @@ const env = (name, fallback) => {
   }
   return n;
 };
-const ROUNDS = env('BENCH_ROUNDS', 3);
-const DURATION = env('BENCH_DURATION', 5); // seconds measured per variant and round
-const WARMUP = env('BENCH_WARMUP', 2); // seconds of load discarded first, on each fresh process
+const ROUNDS = env('BENCH_ROUNDS', 10);
+const DURATION = env('BENCH_DURATION', 2); // seconds measured per variant and round
+const WARMUP = env('BENCH_WARMUP', 3); // seconds of load discarded first, once per app process
 const CONNECTIONS = env('BENCH_CONNECTIONS', 10);
 const HEAP_SECONDS = process.env.BENCH_HEAP_SECONDS ? env('BENCH_HEAP_SECONDS', 60) : 0;
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
@@ -60,6 +60,7 @@ if (badVariant !== undefined) {
   console.error(`bench/overhead: BENCH_VARIANTS names ${badVariant}; known: ${ALL_VARIANTS.join(', ')}.`);
   process.exit(2);
 }
+
 
 // ---- frameworks -------------------------------------------------------------
 
@@ -126,16 +127,18 @@ if (pinned) {
 // /api/log-request), apitally (/v2/<client>/<env>/{startup,sync,log}; request logs are
 // gzip'd NDJSON, one line per request). Nothing any app sends leaves the machine.
 
-let received = 0;
+/** Records received, by API key (`bench-<variant>`; apitally's, which has none, as `apitally`). */
+const received = new Map();
+const receivedBy = (key) => received.get(key) ?? 0;
 const sinkCalls = { rows: 0, columns: 0, apitally: 0, other: 0 };
 
-/** Records in one body, by where it was sent. */
+/** Records in one body, by where it was sent, and whose they are. */
 function countRecords(path, text) {
   if (path.startsWith('/v2/')) {
     sinkCalls.apitally++;
     // Only request-log uploads carry records; startup and sync are counters.
-    if (!path.includes('/log')) return 0;
-    return text.split('\n').filter((line) => line.trim() !== '').length;
+    if (!path.includes('/log')) return ['apitally', 0];
+    return ['apitally', text.split('\n').filter((line) => line.trim() !== '').length];
   }
   const body = JSON.parse(text);
   if (path.startsWith('/api/log-columns')) {
@@ -144,14 +147,14 @@ function countRecords(path, text) {
     // Count only what a collector could decode: every column `count` long, or one number for all rows.
     const cols = Object.values(body.columns ?? {});
     const whole = (c) => typeof c === 'number' || (Array.isArray(c) && c.length === n);
-    return cols.length === 10 && cols.every(whole) ? n : 0;
+    return [body.api_key, cols.length === 10 && cols.every(whole) ? n : 0];
   }
   if (path.startsWith('/api/log-request')) {
     sinkCalls.rows++;
-    return Array.isArray(body.requests) ? body.requests.length : 0;
+    return [body.api_key, Array.isArray(body.requests) ? body.requests.length : 0];
   }
   sinkCalls.other++;
-  return 0;
+  return ['other', 0];
 }
 
 const sink = createServer((req, res) => {
@@ -159,16 +162,17 @@ const sink = createServer((req, res) => {
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
     const answer = (err, buf) => {
+      let key;
       let count = 0;
       try {
         if (err) throw err;
-        count = countRecords(req.url ?? '', buf.toString('utf8'));
+        [key, count] = countRecords(req.url ?? '', buf.toString('utf8'));
       } catch {
         res.writeHead(400, { 'content-type': 'application/json' });
         res.end('{"error":"unreadable body"}');
         return;
       }
-      received += count;
+      received.set(key, receivedBy(key) + count);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ accepted: count, rejected: [] }));
     };
@@ -194,7 +198,11 @@ function startApp(name, variant, extraArgv = []) {
     ? [join(profileDir, `${name}-${variant.replace('@', '-')}-${Date.now()}.cpuprofile`)]
     : [];
   const args = [appPath, variant === 'apilens@base' ? 'apilens' : variant, serverUrl, ...profile];
-  const options = { cwd: join(checkout, 'packages', name), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] };
+  const options = {
+    cwd: join(checkout, 'packages', name),
+    env: { ...process.env, BENCH_KEY: keyOf(variant) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  };
   const child = pinned
     ? fork(join(here, 'child.mjs'), args, {
         ...options,
@@ -211,6 +219,7 @@ function startApp(name, variant, extraArgv = []) {
 }
 
 function stopApp(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((ok) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.once('exit', () => {
@@ -248,26 +257,59 @@ function ask(child, what) {
   });
 }
 
-async function measure(name, variant) {
-  const before = received;
-  const { port, child } = await startApp(name, variant);
-  let result;
+/** The API key a variant's app reports with; the sink counts records by it. */
+function keyOf(variant) {
+  return variant === 'apitally' ? 'apitally' : `bench-${variant}`;
+}
+
+/**
+ * Measures every variant of a framework: one app process per variant, all started and warmed
+ * up first, then `ROUNDS` cycles in which each variant in turn gets `DURATION` seconds of load
+ * while the others sit idle. Short windows, next to each other in time, keep the comparison
+ * fair when other work on the machine comes and goes; no process starts inside the cycles.
+ */
+async function measureFramework(name, variants) {
+  const before = new Map(variants.map((v) => [v, receivedBy(keyOf(v))]));
+  const apps = new Map();
+  const runs = new Map(variants.map((v) => [v, []]));
+  const warm = new Map();
   try {
-    const warm = await load(port, WARMUP);
-    const cpuBefore = await ask(child, 'cpu');
-    result = await load(port, DURATION);
-    result.served = warm.total + result.total;
-    const cpuAfter = await ask(child, 'cpu');
-    // The app's CPU time per request (µs): unlike throughput, barely moved by other load on the machine.
-    result.cpuPerRequest =
-      (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / result.total;
-    result.rss = (await ask(child, 'mem')).rss;
+    for (const variant of variants) apps.set(variant, await startApp(name, variant));
+    for (const variant of variants) warm.set(variant, (await load(apps.get(variant).port, WARMUP)).total);
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate (and every other round reverse) the order, so that drift hits every variant alike.
+      const rotated = variants.map((_, i) => variants[(i + round) % variants.length]);
+      for (const variant of round % 2 === 0 ? rotated : rotated.reverse()) {
+        const { port, child } = apps.get(variant);
+        const cpuBefore = await ask(child, 'cpu');
+        const r = await load(port, DURATION);
+        const cpuAfter = await ask(child, 'cpu');
+        // The app's CPU time per request (µs): steadier than throughput on a shared machine.
+        r.cpuPerRequest = (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / r.total;
+        runs.get(variant).push(r);
+        process.stdout.write(
+          `  ${name} ${round + 1}/${ROUNDS} ${LABELS[variant].padEnd(18)} ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ${r.cpuPerRequest.toFixed(2)} µs CPU/request, load ${loadavg()[0].toFixed(1)}\n`,
+        );
+      }
+    }
+    const totals = new Map();
+    for (const variant of variants) {
+      const { child } = apps.get(variant);
+      const rs = runs.get(variant);
+      totals.set(variant, {
+        rss: (await ask(child, 'mem')).rss,
+        served: warm.get(variant) + rs.reduce((n, r) => n + r.total, 0),
+      });
+    }
+    // Closing delivers what each app still holds.
+    for (const variant of variants) await stopApp(apps.get(variant).child);
+    for (const variant of variants) {
+      totals.get(variant).delivered = receivedBy(keyOf(variant)) - (before.get(variant) ?? 0);
+    }
+    return { runs, totals };
   } finally {
-    await stopApp(child);
+    for (const { child } of apps.values()) await stopApp(child);
   }
-  // Everything the app delivered, warm-up and the flush at close included.
-  result.delivered = received - before;
-  return result;
 }
 
 /** Heap after a full GC, every 10 s of a `seconds`-long run: is it flat? */
@@ -301,30 +343,21 @@ console.log(
     (pinned
       ? 'autocannon and the sink on core 0, apps on core 1 (taskset)'
       : 'no CPU pinning (taskset missing or one core)') +
-    `; ${ROUNDS} rounds × ${DURATION} s (+${WARMUP} s warm-up), ${CONNECTIONS} connections, GET /hello/world with a browser user agent`,
+    `; ${ROUNDS} rounds × ${DURATION} s per variant (after ${WARMUP} s of warm-up), ${CONNECTIONS} connections, GET /hello/world with a browser user agent`,
 );
 
 const results = [];
 for (const name of frameworks) {
   const variants = await variantsOf(name);
-  const runs = Object.fromEntries(variants.map((v) => [v, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    // Rotate (and every other round reverse) the order, so that drift hits every variant alike.
-    const rotated = variants.map((_, i) => variants[(i + round) % variants.length]);
-    const order = round % 2 === 0 ? rotated : rotated.reverse();
-    for (const variant of order) {
-      const r = await measure(name, variant);
-      runs[variant].push(r);
-      process.stdout.write(
-        `  ${name} ${round + 1}/${ROUNDS} ${LABELS[variant].padEnd(18)} ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ${r.cpuPerRequest.toFixed(2)} µs CPU/request, ${r.delivered} records delivered, load ${loadavg()[0].toFixed(1)}\n`,
-      );
-    }
-  }
+  const { runs, totals } = await measureFramework(name, variants);
+  const noop = runs.get('noop');
+  const bare = runs.get('bare');
   for (const variant of variants) {
-    const rs = runs[variant];
-    // Added CPU over the floor, paired round by round: both ran back to back under the same load.
-    const added = runs.noop ? rs.map((r, i) => r.cpuPerRequest - runs.noop[i].cpuPerRequest) : [];
-    const overBare = runs.bare ? rs.map((r, i) => r.cpuPerRequest - runs.bare[i].cpuPerRequest) : [];
+    const rs = runs.get(variant);
+    const t = totals.get(variant);
+    // Added CPU over the floor, paired window by window: both ran next to each other in time.
+    const added = noop ? rs.map((r, i) => r.cpuPerRequest - noop[i].cpuPerRequest) : [];
+    const overBare = bare ? rs.map((r, i) => r.cpuPerRequest - bare[i].cpuPerRequest) : [];
     results.push({
       framework: name,
       variant,
@@ -333,10 +366,10 @@ for (const name of frameworks) {
       addedOverFloorUs: added.length ? median(added) : null,
       addedOverBareUs: overBare.length ? median(overBare) : null,
       p99Ms: median(rs.map((r) => r.p99)),
-      rssMb: median(rs.map((r) => r.rss)) / 1e6,
-      recordsDelivered: median(rs.map((r) => r.delivered)),
-      requestsServed: median(rs.map((r) => r.served)),
-      rounds: rs.map((r) => ({ rps: r.rps, cpu: r.cpuPerRequest, p99: r.p99, delivered: r.delivered })),
+      rssMb: t.rss / 1e6,
+      recordsDelivered: t.delivered,
+      requestsServed: t.served,
+      rounds: rs.map((r) => ({ rps: r.rps, cpu: r.cpuPerRequest, p99: r.p99 })),
     });
   }
 }
@@ -396,7 +429,7 @@ console.log();
 for (const row of rows)
   console.log(row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
 console.log(
-  `\nmedians of ${ROUNDS} rounds; "added over floor" = app CPU per request minus the no-op hook's, paired round by round. ` +
+  `\nmedians of ${ROUNDS} rounds; "added over floor" = app CPU per request minus the no-op hook's, paired window by window. RSS at the end. ` +
     `Target for apilens: ≤ ${DEFAULT_TARGET_US} µs (NestJS ≤ ${TARGET_US.nestjs} µs), p99 ≤ the floor's + 1 ms. ` +
     '"served" and "delivered" include the warm-up; "delivered" is what reached the sink by the time the app had closed. ' +
     `Sink calls: ${JSON.stringify(sinkCalls)}; load average now ${loadavg()[0].toFixed(1)}.`,
