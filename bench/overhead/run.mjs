@@ -191,13 +191,13 @@ const profileDir = join(here, 'profiles');
 if (CPU_PROF) mkdirSync(profileDir, { recursive: true });
 
 function startApp(name, variant, extraArgv = []) {
-  const checkout = variant === 'apilens@base' ? BASE : root;
+  const checkout = variant === 'apilens@base' && BASE ? BASE : root;
   const appPath = join(checkout, 'packages', name, 'bench', 'app.mjs');
   const execArgv = extraArgv;
   const profile = CPU_PROF
     ? [join(profileDir, `${name}-${variant.replace('@', '-')}-${Date.now()}.cpuprofile`)]
     : [];
-  const args = [appPath, variant === 'apilens@base' ? 'apilens' : variant, serverUrl, ...profile];
+  const args = [appPath, variant === 'apilens@base' && BASE ? 'apilens' : variant, serverUrl, ...profile];
   const options = {
     cwd: join(checkout, 'packages', name),
     env: { ...process.env, BENCH_KEY: keyOf(variant) },

@@ -70,37 +70,65 @@ function numbers(values: Int32Array | Float64Array): string {
   return i === n && n > 0 ? String(first) : `[${values.join(',')}]`;
 }
 
-/** A slice of a batch as the JSON body of POST /api/log-columns. */
+/**
+ * The columns of a slice, one JSON text at a time (the dictionary grows as string columns
+ * are written, so they come first); {@link columnsBody} and the sliced builder in
+ * compress.ts put them together.
+ */
+export function* columnParts(slice: BatchSlice, privacyLevel: PrivacyLevel): Generator<[string, string]> {
+  const { batch, from, to } = slice;
+  const n = to - from;
+  const dict = new Dictionary(batch.strings);
+  yield ['hostname', dict.column(batch.hostname, from, to, cleanText)];
+  yield ['ip_address', dict.column(batch.ipAddress, from, to, privacyLevel === 2 ? noIp : cleanIp)];
+  yield ['path', dict.column(batch.path, from, to, cleanPath)];
+  yield ['user_agent', dict.column(batch.userAgent, from, to, cleanText)];
+  yield ['method', dict.column(batch.method, from, to, cleanMethod)];
+  yield ['user_id', dict.column(batch.userId, from, to, cleanText)];
+  yield ['route', dict.column(batch.route, from, to, cleanText)];
+  yield ['status', numbers(batch.status.subarray(from, to))];
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = wholeMs(batch.responseTime[from + i] ?? 0);
+  yield ['response_time', numbers(values)];
+  const base = n === 0 ? 0 : wholeTime(batch.createdAt[from] ?? Number.NaN);
+  for (let i = 0; i < n; i++) values[i] = wholeTime(batch.createdAt[from + i] ?? Number.NaN) - base;
+  yield ['created_at', numbers(values)];
+  // Last: the dictionary and the base are known once every column is written.
+  yield ['strings', JSON.stringify(dict.values)];
+  yield ['created_at_base', String(base)];
+}
+
+/** The body of POST /api/log-columns from a slice's column parts (in any order). */
+export function assembleColumns(
+  apiKey: string,
+  framework: string,
+  privacyLevel: PrivacyLevel,
+  count: number,
+  parts: ReadonlyMap<string, string>,
+): string {
+  const columns = [];
+  for (const [name, json] of parts) {
+    if (name !== 'strings' && name !== 'created_at_base') columns.push(`"${name}":${json}`);
+  }
+  return (
+    `{"v":${COLUMNS_VERSION},${envelope(apiKey, framework, privacyLevel).slice(1)},"count":${count},` +
+    `"created_at_base":${parts.get('created_at_base')},"strings":${parts.get('strings')},` +
+    `"columns":{${columns.join(',')}}}`
+  );
+}
+
+/** A slice of a batch as the JSON body of POST /api/log-columns, in one piece. */
 export function columnsBody(
   apiKey: string,
   framework: string,
   privacyLevel: PrivacyLevel,
   slice: BatchSlice,
 ): string {
-  const { batch, from, to } = slice;
-  const n = to - from;
-  const dict = new Dictionary(batch.strings);
-  const hostname = dict.column(batch.hostname, from, to, cleanText);
-  const ip = dict.column(batch.ipAddress, from, to, privacyLevel === 2 ? noIp : cleanIp);
-  const path = dict.column(batch.path, from, to, cleanPath);
-  const userAgent = dict.column(batch.userAgent, from, to, cleanText);
-  const method = dict.column(batch.method, from, to, cleanMethod);
-  const userId = dict.column(batch.userId, from, to, cleanText);
-  const route = dict.column(batch.route, from, to, cleanText);
-
-  const responseTime = new Float64Array(n);
-  const createdAt = new Float64Array(n);
-  const base = n === 0 ? 0 : wholeTime(batch.createdAt[from] ?? Number.NaN);
-  for (let i = 0; i < n; i++) {
-    responseTime[i] = wholeMs(batch.responseTime[from + i] ?? 0);
-    createdAt[i] = wholeTime(batch.createdAt[from + i] ?? Number.NaN) - base;
-  }
-  return (
-    `{"v":${COLUMNS_VERSION},${envelope(apiKey, framework, privacyLevel).slice(1)},"count":${n},` +
-    `"created_at_base":${base},"strings":${JSON.stringify(dict.values)},"columns":{` +
-    `"hostname":${hostname},"ip_address":${ip},"path":${path},"user_agent":${userAgent},` +
-    `"method":${method},"status":${numbers(batch.status.subarray(from, to))},` +
-    `"response_time":${numbers(responseTime)},"user_id":${userId},` +
-    `"created_at":${numbers(createdAt)},"route":${route}}}`
+  return assembleColumns(
+    apiKey,
+    framework,
+    privacyLevel,
+    slice.to - slice.from,
+    new Map(columnParts(slice, privacyLevel)),
   );
 }

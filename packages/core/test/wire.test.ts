@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeColumns, type WireRequest } from '../../../test-utils/collector.js';
 import { batchOf, wholeBatch } from '../src/batch.js';
-import { rowsBodySliced, SERIALISE_SLICE } from '../src/compress.js';
+import { COLUMNS_SLICE_ROWS, columnsBodySliced, rowsBodySliced, SERIALISE_SLICE } from '../src/compress.js';
 import type { PrivacyLevel, RequestRecord } from '../src/types.js';
 import { rowsBody } from '../src/wire.js';
 import { columnsBody } from '../src/wire-columns.js';
@@ -135,7 +135,7 @@ describe('wire formats', () => {
     expect(decodeRows(rowsBody('k', 'Hono', 0, half))).toEqual(records.slice(5).map((r) => expected(r, 0)));
   });
 
-  it('huge batches: 20 000 varied rows, and the row format built in slices equals the one-piece body', async () => {
+  it('huge batches: 20 000 varied rows, and either format built in slices equals its one-piece body', async () => {
     const agents = ['Mozilla/5.0 (X11)', 'curl/8.4', 'Go-http-client/1.1', 'ünïcødé/1 😀'];
     const records: RequestRecord[] = Array.from({ length: 20_000 }, (_, i) => ({
       method: i % 7 === 0 ? 'post' : 'GET',
@@ -152,6 +152,10 @@ describe('wire formats', () => {
     const slice = wholeBatch(batchOf(records));
     const want = records.map((r) => expected(r, 0));
     expect(decodeColumns(JSON.parse(columnsBody('k', 'Express', 0, slice)))).toEqual(want);
+    const columns = columnsBody('k', 'Express', 0, slice);
+    expect(await columnsBodySliced('k', 'Express', 0, slice)).toBe(columns);
+    const small = { batch: slice.batch, from: 0, to: COLUMNS_SLICE_ROWS };
+    expect(await columnsBodySliced('k', 'Express', 0, small)).toBe(columnsBody('k', 'Express', 0, small));
     const sliced = await rowsBodySliced('k', 'Express', 0, slice);
     expect(decodeRows(sliced)).toEqual(want);
     expect(sliced).toBe(rowsBody('k', 'Express', 0, slice));
