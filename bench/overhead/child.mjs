@@ -37,6 +37,17 @@ process.on('message', async (message) => {
     process.send({ cpu });
     return;
   }
+  // The A/B phase: switch apilens on or off ({ active }), deliver what it holds ('flush').
+  if (typeof message?.active === 'boolean') {
+    app.toggle.set(message.active);
+    process.send({ switched: message.active });
+    return;
+  }
+  if (message === 'flush') {
+    await app.toggle.flush();
+    process.send({ flushed: true });
+    return;
+  }
   if (message === 'mem') {
     globalThis.gc?.();
     process.send({ mem: process.memoryUsage() });

@@ -36,6 +36,9 @@ const HEAP_SECONDS = process.env.BENCH_HEAP_SECONDS ? env('BENCH_HEAP_SECONDS', 
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const SKIP_BUILD = process.env.BENCH_SKIP_BUILD === '1';
 const JSON_OUT = process.env.BENCH_JSON;
+/** Window pairs of the A/B phase (apilens switched on and off in one process); 0 skips it. */
+const AB_ROUNDS = process.env.BENCH_AB_ROUNDS === '0' ? 0 : env('BENCH_AB_ROUNDS', 30);
+const AB_DURATION = env('BENCH_AB_DURATION', 1);
 /** Another checkout of apilens, built: its apps run as the variant `apilens@base`. */
 const BASE = process.env.BENCH_BASE ? resolve(process.env.BENCH_BASE) : undefined;
 /** Added CPU per request over the floor that apilens must stay within, per framework. */
@@ -60,7 +63,6 @@ if (badVariant !== undefined) {
   console.error(`bench/overhead: BENCH_VARIANTS names ${badVariant}; known: ${ALL_VARIANTS.join(', ')}.`);
   process.exit(2);
 }
-
 
 // ---- frameworks -------------------------------------------------------------
 
@@ -244,17 +246,71 @@ async function load(port, duration) {
   return { rps: result.requests.average, p99: result.latency.p99, total: result.requests.total };
 }
 
-/** Asks the app process for something (`cpu`, `mem`) over IPC. */
-function ask(child, what) {
+/** Asks the app process for something (`cpu`, `mem`, …) over IPC; resolves with the answer's `field`. */
+function ask(child, what, field = what) {
   return new Promise((ok) => {
     const onMessage = (m) => {
-      if (m?.[what] === undefined) return;
+      if (m?.[field] === undefined) return;
       child.off('message', onMessage);
-      ok(m[what]);
+      ok(m[field]);
     };
     child.on('message', onMessage);
     child.send(what);
   });
+}
+
+/**
+ * The A/B phase: one app process with apilens behind a switch (the `toggle` variant), measured
+ * in `AB_ROUNDS` pairs of short windows, on and off in alternating order (on-off, off-on, …).
+ * Same process, same JIT state, windows a second apart: the difference is apilens's added CPU
+ * per request over a no-op hook with much less of the machine's noise than separate processes
+ * give. Each "on" window ends with a flush inside it, so it pays for delivering its own records
+ * (a POST per window: more POSTs than in steady state, so this errs on the high side).
+ */
+async function abPhase(name) {
+  const before = receivedBy(keyOf('toggle'));
+  const { port, child } = await startApp(name, 'toggle');
+  const on = [];
+  const off = [];
+  let servedOn = 0;
+  try {
+    for (const active of [true, false]) {
+      await ask(child, { active }, 'switched');
+      const warm = await load(port, WARMUP);
+      if (active) servedOn += warm.total;
+    }
+    await ask(child, 'flush', 'flushed');
+    for (let round = 0; round < AB_ROUNDS; round++) {
+      for (const active of round % 2 === 0 ? [true, false] : [false, true]) {
+        await ask(child, { active }, 'switched');
+        const cpuBefore = await ask(child, 'cpu');
+        const r = await load(port, AB_DURATION);
+        if (active) await ask(child, 'flush', 'flushed');
+        const cpuAfter = await ask(child, 'cpu');
+        r.cpuPerRequest = (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / r.total;
+        if (active) servedOn += r.total;
+        (active ? on : off).push(r);
+      }
+    }
+  } finally {
+    await stopApp(child);
+  }
+  const added = on.map((r, i) => r.cpuPerRequest - off[i].cpuPerRequest);
+  const sorted = [...added].sort((a, b) => a - b);
+  return {
+    framework: name,
+    addedUs: median(added),
+    // Quartiles of the pairs: how far to trust the median.
+    addedQuartilesUs: [sorted[Math.floor(sorted.length / 4)], sorted[Math.floor((3 * sorted.length) / 4)]],
+    onCpuUs: median(on.map((r) => r.cpuPerRequest)),
+    offCpuUs: median(off.map((r) => r.cpuPerRequest)),
+    onP99Ms: median(on.map((r) => r.p99)),
+    offP99Ms: median(off.map((r) => r.p99)),
+    // Requests served with apilens on, warm-up included, against what reached the sink.
+    servedOn,
+    delivered: receivedBy(keyOf('toggle')) - before,
+    pairs: added,
+  };
 }
 
 /** The API key a variant's app reports with; the sink counts records by it. */
@@ -374,6 +430,15 @@ for (const name of frameworks) {
   }
 }
 
+const ab = [];
+for (const name of AB_ROUNDS > 0 ? frameworks : []) {
+  const r = await abPhase(name);
+  ab.push(r);
+  console.log(
+    `  ${name} A/B: apilens added ${r.addedUs.toFixed(2)} µs CPU/request (on ${r.onCpuUs.toFixed(1)}, off ${r.offCpuUs.toFixed(1)}; p99 ${r.onP99Ms} / ${r.offP99Ms} ms), load ${loadavg()[0].toFixed(1)}`,
+  );
+}
+
 const heap = [];
 if (HEAP_SECONDS > 0) {
   for (const name of frameworks) {
@@ -434,10 +499,22 @@ console.log(
     '"served" and "delivered" include the warm-up; "delivered" is what reached the sink by the time the app had closed. ' +
     `Sink calls: ${JSON.stringify(sinkCalls)}; load average now ${loadavg()[0].toFixed(1)}.`,
 );
+if (ab.length > 0) {
+  console.log(
+    `\nA/B in one process (apilens switched on and off, ${AB_ROUNDS} pairs of ${AB_DURATION} s windows; "on" windows end with a flush):`,
+  );
+  for (const r of ab) {
+    const target = TARGET_US[r.framework] ?? DEFAULT_TARGET_US;
+    const ok = r.addedUs <= target && r.onP99Ms <= r.offP99Ms + 1;
+    console.log(
+      `  ${r.framework.padEnd(8)} added ${signed(r.addedUs, 2).padStart(7)} µs/request ${ok ? '✓' : '✗'} (quartiles ${r.addedQuartilesUs.map((q) => signed(q, 1)).join(' … ')})  (on ${r.onCpuUs.toFixed(1)}, off ${r.offCpuUs.toFixed(1)} µs; p99 on ${r.onP99Ms} ms, off ${r.offP99Ms} ms; records delivered / served with apilens on ${fmt(r.delivered)} / ${fmt(r.servedOn)})`,
+    );
+  }
+}
 if (CPU_PROF)
   console.log(`CPU profiles: ${profileDir} (open in Chrome DevTools → Performance, or speedscope)`);
 if (JSON_OUT)
   writeFileSync(
     JSON_OUT,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, loadavg: loadavg(), rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS, pinned, results, heap }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, loadavg: loadavg(), rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS, pinned, results, ab, heap }, null, 2)}\n`,
   );

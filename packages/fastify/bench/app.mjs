@@ -1,5 +1,7 @@
 // Hello-world Fastify app for `pnpm bench:overhead` (contract: bench/overhead/README.md).
+import { Analytics } from '@apilens/core';
 import { fastifyAnalytics } from '@apilens/fastify';
+import { recordingHook } from '@apilens/fastify/internal';
 import Fastify from 'fastify';
 import { apitallyConfig, apitallyShutdown, upstreamConfig } from '../../../bench/overhead/peers.mjs';
 
@@ -19,6 +21,22 @@ export default async function start({ variant, instrumented, apiKey, serverUrl }
     const { upstream, config } = await upstreamConfig(serverUrl);
     upstream.useFastifyAnalytics(app, apiKey, config);
   }
+  let toggle;
+  if (kind === 'toggle') {
+    // apilens behind a switch (the A/B phase): the plugin's own onResponse hook, called from a
+    // root hook that is a no-op when off. (The plugin adds its hook itself, so it is built here
+    // from the same parts: the client and the recording hook.)
+    const analytics = new Analytics(
+      apiKey,
+      { framework: 'Fastify', packageName: '@apilens/fastify' },
+      { serverUrl },
+    );
+    const hook = recordingHook(analytics);
+    let active = false;
+    app.addHook('onResponse', (request, reply, done) => (active ? hook(request, reply, done) : done()));
+    toggle = { set: (on) => (active = on), flush: () => analytics.flush() };
+    stop = () => analytics.shutdown();
+  }
   if (kind === 'apitally') {
     const { apitallyPlugin } = await import('apitally/fastify');
     await app.register(apitallyPlugin, apitallyConfig(serverUrl));
@@ -28,6 +46,7 @@ export default async function start({ variant, instrumented, apiKey, serverUrl }
   await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     port: app.server.address().port,
+    toggle,
     async close() {
       await app.close();
       await stop();

@@ -23,6 +23,18 @@ export default async function start({ variant, instrumented, apiKey, serverUrl }
     app.use('*', analytics);
     stop = () => analytics.shutdown();
   }
+  let toggle;
+  if (kind === 'toggle') {
+    // apilens behind a switch (the A/B phase): off, the wrapper is a no-op middleware.
+    const analytics = honoAnalytics(apiKey, { serverUrl });
+    let active = false;
+    app.use('*', async (c, next) => {
+      if (active) await analytics(c, next);
+      else await next();
+    });
+    toggle = { set: (on) => (active = on), flush: () => analytics.flush() };
+    stop = () => analytics.shutdown();
+  }
   if (kind === 'apitally') {
     const { useApitally } = await import('apitally/hono');
     useApitally(app, apitallyConfig(serverUrl));
@@ -33,6 +45,7 @@ export default async function start({ variant, instrumented, apiKey, serverUrl }
   if (!server.listening) await once(server, 'listening');
   return {
     port: server.address().port,
+    toggle,
     async close() {
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();

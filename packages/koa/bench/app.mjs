@@ -23,6 +23,15 @@ export default async function start({ variant, instrumented, apiKey, serverUrl }
     const { upstream, config } = await upstreamConfig(serverUrl);
     app.use(upstream.koaAnalytics(apiKey, config));
   }
+  let toggle;
+  if (kind === 'toggle') {
+    // apilens behind a switch (the A/B phase): off, the wrapper is a no-op middleware.
+    const analytics = koaAnalytics(apiKey, { serverUrl });
+    let active = false;
+    app.use((ctx, next) => (active ? analytics(ctx, next) : next()));
+    toggle = { set: (on) => (active = on), flush: () => analytics.flush() };
+    stop = () => analytics.shutdown();
+  }
   if (kind === 'apitally') {
     const { useApitally } = await import('apitally/koa');
     useApitally(app, apitallyConfig(serverUrl));
@@ -37,6 +46,7 @@ export default async function start({ variant, instrumented, apiKey, serverUrl }
   await once(server, 'listening');
   return {
     port: server.address().port,
+    toggle,
     async close() {
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();

@@ -1,7 +1,7 @@
 // Hello-world NestJS app (Express platform) for `pnpm bench:overhead` (contract:
 // bench/overhead/README.md). Plain JavaScript, so the decorators are applied by hand.
 import 'reflect-metadata';
-import { AnalyticsModule } from '@apilens/nestjs';
+import { AnalyticsModule, AnalyticsService } from '@apilens/nestjs';
 import { Controller, Get, Module, Param } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { apitallyConfig, apitallyShutdown, upstreamConfig } from '../../../bench/overhead/peers.mjs';
@@ -24,7 +24,10 @@ export default async function start({ variant, instrumented, apiKey, serverUrl }
   const kind = variant ?? (instrumented ? 'apilens' : 'bare');
   class AppModule {}
   Module({
-    imports: kind === 'apilens' ? [AnalyticsModule.forRoot({ apiKey, config: { serverUrl } })] : [],
+    imports:
+      kind === 'apilens' || kind === 'toggle'
+        ? [AnalyticsModule.forRoot({ apiKey, config: { serverUrl } })]
+        : [],
     controllers: [HelloController],
   })(AppModule);
   const app = await NestFactory.create(AppModule, { logger: false });
@@ -35,6 +38,20 @@ export default async function start({ variant, instrumented, apiKey, serverUrl }
     const { upstream, config } = await upstreamConfig(serverUrl);
     app.use(upstream.expressAnalytics(apiKey, config));
   }
+  let toggle;
+  if (kind === 'toggle') {
+    // apilens behind a switch (the A/B phase): the module's Express middleware (the first layer
+    // of the stack) is wrapped so that, off, it only calls next().
+    const layer = app
+      .getHttpAdapter()
+      .getInstance()
+      .router.stack.find((l) => l.name === 'apilensExpress');
+    const handle = layer.handle;
+    let active = false;
+    layer.handle = (req, res, next) => (active ? handle(req, res, next) : next());
+    const analytics = app.get(AnalyticsService);
+    toggle = { set: (on) => (active = on), flush: () => analytics.flush() };
+  }
   if (kind === 'apitally') {
     const { useApitally } = await import('apitally/nestjs');
     await useApitally(app, apitallyConfig(serverUrl));
@@ -43,6 +60,7 @@ export default async function start({ variant, instrumented, apiKey, serverUrl }
   await app.listen(0, '127.0.0.1');
   return {
     port: app.getHttpServer().address().port,
+    toggle,
     async close() {
       // onApplicationShutdown delivers the records still queued.
       await app.close();
