@@ -2,6 +2,7 @@
 // per-batch dictionary. Recording a request writes a few numbers into preallocated arrays
 // (no object per request); every string clean-up, escape and the serialisation happen once
 // per distinct string at flush time (wire.ts, wire-columns.ts).
+import { Interner } from './interner.js';
 import type { RequestRecord } from './types.js';
 
 /** Index of `null` in every batch's dictionary. */
@@ -16,9 +17,7 @@ const STRING_COLUMNS = 7;
  * included); rows `start` to `end` are live (older ones were dropped or sent).
  */
 export class RecordBatch {
-  /** The batch's distinct strings; index 0 is `null`. */
-  strings: (string | null)[] = [null];
-  private ids = new Map<string, number>();
+  private dict = RecordBatch.dictionary();
 
   readonly method: Int32Array;
   readonly path: Int32Array;
@@ -56,6 +55,18 @@ export class RecordBatch {
     this.createdAt = new Float64Array(capacity);
   }
 
+  /** A new dictionary, `null` first. */
+  private static dictionary(): Interner<string | null> {
+    const dict = new Interner<string | null>();
+    dict.id(null);
+    return dict;
+  }
+
+  /** The batch's distinct strings; index 0 is `null`. */
+  get strings(): readonly (string | null)[] {
+    return this.dict.values;
+  }
+
   /** Live rows. */
   get length(): number {
     return this.end - this.start;
@@ -67,14 +78,7 @@ export class RecordBatch {
 
   /** The dictionary id of `s`, adding it on first sight. */
   intern(s: string | null | undefined): number {
-    if (s === null || s === undefined) return NULL_ID;
-    let id = this.ids.get(s);
-    if (id === undefined) {
-      id = this.strings.length;
-      this.strings.push(s);
-      this.ids.set(s, id);
-    }
-    return id;
+    return s === null || s === undefined ? NULL_ID : this.dict.id(s);
   }
 
   /** The id of `s` in column `col`, through that column's last-value cache. */
@@ -114,8 +118,7 @@ export class RecordBatch {
 
   /** Empties the batch for reuse. */
   reset(): void {
-    this.strings = [null];
-    this.ids = new Map();
+    this.dict = RecordBatch.dictionary();
     this.start = 0;
     this.end = 0;
     this.lastString.fill(undefined);

@@ -3,6 +3,7 @@
 // to by index. Built with typed arrays and one JSON.stringify of the dictionary: no object
 // per row, each distinct string cleaned and escaped once.
 import type { BatchSlice } from './batch.js';
+import { Interner } from './interner.js';
 import type { PrivacyLevel } from './types.js';
 import {
   type Clean,
@@ -27,8 +28,7 @@ export const COLUMNS_VERSION = 1;
  * paths that differ only by their query string, and then share an index).
  */
 class Dictionary {
-  readonly values: (string | null)[] = [];
-  private readonly ids = new Map<string | null, number>();
+  private readonly interner = new Interner<string | null>();
 
   constructor(private readonly raw: readonly (string | null)[]) {}
 
@@ -39,7 +39,7 @@ class Dictionary {
       const id = ids[i] ?? 0;
       let mapped = remap[id] ?? -1;
       if (mapped === -1) {
-        mapped = this.idOf(clean(this.raw[id] ?? null));
+        mapped = this.interner.id(clean(this.raw[id] ?? null));
         remap[id] = mapped;
       }
       out[i - from] = mapped;
@@ -47,14 +47,9 @@ class Dictionary {
     return numbers(out);
   }
 
-  private idOf(value: string | null): number {
-    let id = this.ids.get(value);
-    if (id === undefined) {
-      id = this.values.length;
-      this.values.push(value);
-      this.ids.set(value, id);
-    }
-    return id;
+  /** The body's strings, in the order the columns referred to them. */
+  get values(): readonly (string | null)[] {
+    return this.interner.values;
   }
 }
 
