@@ -46,3 +46,21 @@ export async function upstreamConfig(serverUrl) {
   config.serverUrl = serverUrl;
   return { upstream, config };
 }
+
+/**
+ * The switch of the A/B phase (an app's `toggle` variant): apilens is called only while `on()`;
+ * `toggle` is what the app returns for the harness to flip and flush.
+ * @param {{ flush(): Promise<unknown> }} analytics
+ */
+export function abSwitch(analytics) {
+  let active = false;
+  return {
+    on: () => active,
+    toggle: {
+      set: (value) => {
+        active = value;
+      },
+      flush: () => analytics.flush(),
+    },
+  };
+}

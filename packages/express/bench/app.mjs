@@ -2,7 +2,12 @@
 import { once } from 'node:events';
 import { expressAnalytics } from '@apilens/express';
 import express from 'express';
-import { apitallyConfig, apitallyShutdown, upstreamConfig } from '../../../bench/overhead/peers.mjs';
+import {
+  abSwitch,
+  apitallyConfig,
+  apitallyShutdown,
+  upstreamConfig,
+} from '../../../bench/overhead/peers.mjs';
 
 /** What this app can be measured with (bench/overhead/README.md). */
 export const variants = ['bare', 'noop', 'apilens', 'upstream', 'apitally'];
@@ -26,9 +31,9 @@ export default async function start({ variant, instrumented, apiKey, serverUrl }
   if (kind === 'toggle') {
     // apilens behind a switch (the A/B phase): off, the wrapper is a no-op middleware.
     const analytics = expressAnalytics(apiKey, { serverUrl });
-    let active = false;
-    app.use((req, res, next) => (active ? analytics(req, res, next) : next()));
-    toggle = { set: (on) => (active = on), flush: () => analytics.flush() };
+    const ab = abSwitch(analytics);
+    app.use((req, res, next) => (ab.on() ? analytics(req, res, next) : next()));
+    toggle = ab.toggle;
     stop = () => analytics.shutdown();
   }
   if (kind === 'apitally') {

@@ -3,7 +3,12 @@ import { Analytics } from '@apilens/core';
 import { fastifyAnalytics } from '@apilens/fastify';
 import { recordingHook } from '@apilens/fastify/internal';
 import Fastify from 'fastify';
-import { apitallyConfig, apitallyShutdown, upstreamConfig } from '../../../bench/overhead/peers.mjs';
+import {
+  abSwitch,
+  apitallyConfig,
+  apitallyShutdown,
+  upstreamConfig,
+} from '../../../bench/overhead/peers.mjs';
 
 /** What this app can be measured with (bench/overhead/README.md). */
 export const variants = ['bare', 'noop', 'apilens', 'upstream', 'apitally'];
@@ -32,9 +37,9 @@ export default async function start({ variant, instrumented, apiKey, serverUrl }
       { serverUrl },
     );
     const hook = recordingHook(analytics);
-    let active = false;
-    app.addHook('onResponse', (request, reply, done) => (active ? hook(request, reply, done) : done()));
-    toggle = { set: (on) => (active = on), flush: () => analytics.flush() };
+    const ab = abSwitch(analytics);
+    app.addHook('onResponse', (request, reply, done) => (ab.on() ? hook(request, reply, done) : done()));
+    toggle = ab.toggle;
     stop = () => analytics.shutdown();
   }
   if (kind === 'apitally') {

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { honoAnalytics } from '@apilens/hono';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { apitallyConfig, apitallyShutdown } from '../../../bench/overhead/peers.mjs';
+import { abSwitch, apitallyConfig, apitallyShutdown } from '../../../bench/overhead/peers.mjs';
 
 /** What this app can be measured with: node-api-analytics has no Hono middleware. */
 export const variants = ['bare', 'noop', 'apilens', 'apitally'];
@@ -27,12 +27,12 @@ export default async function start({ variant, instrumented, apiKey, serverUrl }
   if (kind === 'toggle') {
     // apilens behind a switch (the A/B phase): off, the wrapper is a no-op middleware.
     const analytics = honoAnalytics(apiKey, { serverUrl });
-    let active = false;
+    const ab = abSwitch(analytics);
     app.use('*', async (c, next) => {
-      if (active) await analytics(c, next);
+      if (ab.on()) await analytics(c, next);
       else await next();
     });
-    toggle = { set: (on) => (active = on), flush: () => analytics.flush() };
+    toggle = ab.toggle;
     stop = () => analytics.shutdown();
   }
   if (kind === 'apitally') {

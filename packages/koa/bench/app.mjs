@@ -3,7 +3,12 @@ import { once } from 'node:events';
 import { koaAnalytics } from '@apilens/koa';
 import Router from '@koa/router';
 import Koa from 'koa';
-import { apitallyConfig, apitallyShutdown, upstreamConfig } from '../../../bench/overhead/peers.mjs';
+import {
+  abSwitch,
+  apitallyConfig,
+  apitallyShutdown,
+  upstreamConfig,
+} from '../../../bench/overhead/peers.mjs';
 
 /** What this app can be measured with (bench/overhead/README.md). */
 export const variants = ['bare', 'noop', 'apilens', 'upstream', 'apitally'];
@@ -27,9 +32,9 @@ export default async function start({ variant, instrumented, apiKey, serverUrl }
   if (kind === 'toggle') {
     // apilens behind a switch (the A/B phase): off, the wrapper is a no-op middleware.
     const analytics = koaAnalytics(apiKey, { serverUrl });
-    let active = false;
-    app.use((ctx, next) => (active ? analytics(ctx, next) : next()));
-    toggle = { set: (on) => (active = on), flush: () => analytics.flush() };
+    const ab = abSwitch(analytics);
+    app.use((ctx, next) => (ab.on() ? analytics(ctx, next) : next()));
+    toggle = ab.toggle;
     stop = () => analytics.shutdown();
   }
   if (kind === 'apitally') {

@@ -4,7 +4,12 @@ import 'reflect-metadata';
 import { AnalyticsModule, AnalyticsService } from '@apilens/nestjs';
 import { Controller, Get, Module, Param } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { apitallyConfig, apitallyShutdown, upstreamConfig } from '../../../bench/overhead/peers.mjs';
+import {
+  abSwitch,
+  apitallyConfig,
+  apitallyShutdown,
+  upstreamConfig,
+} from '../../../bench/overhead/peers.mjs';
 
 class HelloController {
   hello(name) {
@@ -47,10 +52,9 @@ export default async function start({ variant, instrumented, apiKey, serverUrl }
       .getInstance()
       .router.stack.find((l) => l.name === 'apilensExpress');
     const handle = layer.handle;
-    let active = false;
-    layer.handle = (req, res, next) => (active ? handle(req, res, next) : next());
-    const analytics = app.get(AnalyticsService);
-    toggle = { set: (on) => (active = on), flush: () => analytics.flush() };
+    const ab = abSwitch(app.get(AnalyticsService));
+    layer.handle = (req, res, next) => (ab.on() ? handle(req, res, next) : next());
+    toggle = ab.toggle;
   }
   if (kind === 'apitally') {
     const { useApitally } = await import('apitally/nestjs');
