@@ -526,7 +526,8 @@ describe('faults', () => {
       clients.push(down);
       down.record(rec());
       await down.flush();
-      const endpoint = `${collector.url}/api/log-request`;
+      // An apilens collector (the stand-in speaks the compact format) is sent columns.
+      const endpoint = `${collector.url}/api/log-columns`;
       expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
         `[@apilens/express] collector at ${endpoint} answered 401: unknown API key; 3 records dropped`,
         expect.stringMatching(
