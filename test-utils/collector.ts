@@ -1,5 +1,7 @@
-// A small loopback collector for SDK tests: real HTTP on 127.0.0.1, decodes gzip,
-// keeps every batch, and can be told to fail in the ways real collectors fail.
+// A small loopback collector for SDK tests: real HTTP on 127.0.0.1, decodes gzip and both
+// wire formats (upstream rows on /api/log-request, the compact columns on /api/log-columns,
+// docs/wire-format.md), keeps every batch, and can be told to fail in the ways real
+// collectors fail, or to speak only the upstream format as upstream's server does.
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -10,6 +12,8 @@ export type { WireRequest };
 
 export interface ReceivedBatch {
   headers: IncomingMessage['headers'];
+  /** Which wire format the batch came in. */
+  format: 'rows' | 'columns';
   api_key: string;
   framework: string;
   privacy_level: number;
@@ -49,7 +53,59 @@ export interface TestCollector {
   close(): Promise<void>;
 }
 
-export async function startCollector(port = 0): Promise<TestCollector> {
+export interface CollectorOptions {
+  /**
+   * Behave like upstream's server: only POST /api/log-request (rows) exists; anything
+   * else is a 404, and unknown headers are ignored.
+   */
+  upstreamOnly?: boolean;
+}
+
+/**
+ * The rows a compact-format body stands for, decoded from the spec (docs/wire-format.md)
+ * independently of the SDK's encoder. Throws on anything malformed.
+ */
+export function decodeColumns(body: Record<string, unknown>): WireRequest[] {
+  if (body.v !== 1) throw new Error(`unsupported version ${String(body.v)}`);
+  const count = body.count as number;
+  const strings = body.strings as (string | null)[];
+  const base = body.created_at_base as number;
+  const given = body.columns as Record<string, number | number[]>;
+  const names = ['hostname', 'ip_address', 'path', 'user_agent', 'method', 'user_id', 'route'];
+  const numbers = ['status', 'response_time', 'created_at'];
+  // A column is `count` integers, or one integer standing for every row.
+  const c: Record<string, number[]> = {};
+  for (const name of [...names, ...numbers]) {
+    const col = given[name];
+    if (typeof col === 'number') c[name] = new Array(count).fill(col);
+    else if (Array.isArray(col) && col.length === count) c[name] = col;
+    else throw new Error(`column ${name} is neither a number nor ${count} long`);
+    if (!c[name]!.every(Number.isInteger)) throw new Error(`column ${name} holds a non-integer`);
+  }
+  const str = (name: string, i: number): string | null => {
+    const id = c[name]![i]!;
+    if (id < 0 || id >= strings.length) throw new Error(`${name}[${i}] out of range`);
+    return strings[id]!;
+  };
+  const rows: WireRequest[] = [];
+  for (let i = 0; i < count; i++) {
+    rows.push({
+      hostname: str('hostname', i),
+      ip_address: str('ip_address', i),
+      path: str('path', i) as string,
+      user_agent: str('user_agent', i),
+      method: str('method', i) as string,
+      status: c.status![i]!,
+      response_time: c.response_time![i]!,
+      user_id: str('user_id', i),
+      created_at: new Date(base + c.created_at![i]!).toISOString(),
+      route: str('route', i),
+    });
+  }
+  return rows;
+}
+
+export async function startCollector(port = 0, options: CollectorOptions = {}): Promise<TestCollector> {
   const batches: ReceivedBatch[] = [];
   const scripted: Fault[] = [];
   let permanent: Fault | undefined;
@@ -126,12 +182,35 @@ export async function startCollector(port = 0): Promise<TestCollector> {
         res.end(fault.body ?? JSON.stringify({ error: `injected ${fault.status}` }));
         return;
       }
+      const path = req.url ?? '';
+      const columns = path === '/api/log-columns' && !options.upstreamOnly;
+      if (!columns && path !== '/api/log-request') {
+        // gin's answer to a route it does not have.
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('404 page not found');
+        return;
+      }
       let raw = Buffer.concat(chunks);
       if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
       const body = JSON.parse(raw.toString('utf8'));
-      batches.push({ headers: req.headers, ...body, receivedAt: Date.now() });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ accepted: body.requests.length, rejected: [] }));
+      const requests: WireRequest[] = columns ? decodeColumns(body) : body.requests;
+      batches.push({
+        headers: req.headers,
+        format: columns ? 'columns' : 'rows',
+        api_key: body.api_key,
+        framework: body.framework,
+        privacy_level: body.privacy_level,
+        requests,
+        receivedAt: Date.now(),
+      });
+      if (options.upstreamOnly) {
+        // As upstream's Go server (gin) answers: 201 and a message, no counts.
+        res.writeHead(201, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ status: 201, message: 'API requests logged successfully.' }));
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ accepted: requests.length, rejected: [] }));
+      }
       waiters = waiters.filter((w) => !w());
     } catch (err) {
       res.writeHead(400, { 'content-type': 'application/json' });

@@ -1,16 +1,17 @@
 #!/usr/bin/env node
-// Overhead of the apilens adapters on the host API: the same hello-world app,
-// bare and instrumented, under autocannon; prints instrumented ÷ bare throughput
-// and the p99 latency difference per adapter. See README.md beside this file.
+// What request analytics costs the API it instruments: the same hello-world app per framework,
+// bare, with a no-op hook (the floor any middleware pays), with apilens, with node-api-analytics
+// (the upstream middleware) and with apitally, each pointed at this process's loopback sink,
+// measured interleaved under the same load. See README.md beside this file.
 //
 //   pnpm bench:overhead                 every packages/*/bench/app.mjs
-//   pnpm bench:overhead express koa     only these adapters
+//   pnpm bench:overhead express koa     only these frameworks
 import { execFileSync, fork, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzip } from 'node:zlib';
 import autocannon from 'autocannon';
 
@@ -27,16 +28,43 @@ const env = (name, fallback) => {
   }
   return n;
 };
-const ROUNDS = env('BENCH_ROUNDS', 5);
-const DURATION = env('BENCH_DURATION', 5); // seconds measured per variant and round
-const WARMUP = env('BENCH_WARMUP', 2); // seconds of load discarded first, on each fresh process
+const ROUNDS = env('BENCH_ROUNDS', 10);
+const DURATION = env('BENCH_DURATION', 2); // seconds measured per variant and round
+const WARMUP = env('BENCH_WARMUP', 3); // seconds of load discarded first, once per app process
 const CONNECTIONS = env('BENCH_CONNECTIONS', 10);
-const TARGET = env('BENCH_TARGET', 0.97);
+const HEAP_SECONDS = process.env.BENCH_HEAP_SECONDS ? env('BENCH_HEAP_SECONDS', 60) : 0;
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const SKIP_BUILD = process.env.BENCH_SKIP_BUILD === '1';
 const JSON_OUT = process.env.BENCH_JSON;
+/** Window pairs of the A/B phase (apilens switched on and off in one process); 0 skips it. */
+const AB_ROUNDS = process.env.BENCH_AB_ROUNDS === '0' ? 0 : env('BENCH_AB_ROUNDS', 30);
+const AB_DURATION = env('BENCH_AB_DURATION', 1);
+/** Another checkout of apilens, built: its apps run as the variant `apilens@base`. */
+const BASE = process.env.BENCH_BASE ? resolve(process.env.BENCH_BASE) : undefined;
+/** Added CPU per request over the floor that apilens must stay within, per framework. */
+const TARGET_US = { nestjs: 2 };
+const DEFAULT_TARGET_US = 1.5;
+/** A desktop browser's user agent, as real API traffic carries (the SDKs read and ship it). */
+const USER_AGENT =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
-// ---- adapters ---------------------------------------------------------------
+const ALL_VARIANTS = ['bare', 'noop', 'apilens', 'apilens@base', 'upstream', 'apitally'];
+const LABELS = {
+  bare: 'bare',
+  noop: 'no-op hook',
+  apilens: 'apilens',
+  'apilens@base': 'apilens (base)',
+  upstream: 'node-api-analytics',
+  apitally: 'apitally',
+};
+const onlyVariants = process.env.BENCH_VARIANTS?.split(',').map((v) => v.trim());
+const badVariant = onlyVariants?.find((v) => !ALL_VARIANTS.includes(v));
+if (badVariant !== undefined) {
+  console.error(`bench/overhead: BENCH_VARIANTS names ${badVariant}; known: ${ALL_VARIANTS.join(', ')}.`);
+  process.exit(2);
+}
+
+// ---- frameworks -------------------------------------------------------------
 
 const wanted = process.argv.slice(2);
 const available = readdirSync(join(root, 'packages'))
@@ -49,16 +77,20 @@ if (unknown.length > 0) {
   );
   process.exit(2);
 }
-const adapters = wanted.length > 0 ? wanted : available;
-if (adapters.length === 0) {
+const frameworks = wanted.length > 0 ? wanted : available;
+if (frameworks.length === 0) {
   console.error('bench/overhead: no packages/*/bench/app.mjs found.');
+  process.exit(2);
+}
+if (BASE !== undefined && !existsSync(join(BASE, 'packages', 'core', 'dist'))) {
+  console.error(`bench/overhead: BENCH_BASE=${BASE} has no built packages/core/dist; build it first.`);
   process.exit(2);
 }
 
 if (!SKIP_BUILD) {
   // The apps import their adapter by package name, i.e. its built dist: build it (and core) first.
-  const filters = adapters.flatMap((name) => ['--filter', `./packages/${name}...`]);
-  console.log(`building ${adapters.join(', ')} (BENCH_SKIP_BUILD=1 skips this)…`);
+  const filters = frameworks.flatMap((name) => ['--filter', `./packages/${name}...`]);
+  console.log(`building ${frameworks.join(', ')} (BENCH_SKIP_BUILD=1 skips this)…`);
   const built = spawnSync('pnpm', [...filters, 'build'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -71,70 +103,115 @@ if (!SKIP_BUILD) {
   }
 }
 
+/** The variants measured for a framework: what its app supports, in the order of ALL_VARIANTS. */
+async function variantsOf(name) {
+  const app = await import(pathToFileURL(join(root, 'packages', name, 'bench', 'app.mjs')).href);
+  const supported = new Set(app.variants ?? ['bare', 'apilens']);
+  if (BASE !== undefined && existsSync(join(BASE, 'packages', name, 'bench', 'app.mjs')))
+    supported.add('apilens@base');
+  return ALL_VARIANTS.filter(
+    (v) => supported.has(v) && (onlyVariants === undefined || onlyVariants.includes(v)),
+  );
+}
+
 // ---- CPU pinning --------------------------------------------------------------
 
 const hasTaskset = spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
 const pinned = hasTaskset && cpus().length >= 2;
 if (pinned) {
-  // This process (autocannon and the collector) on core 0, the apps on core 1.
+  // This process (autocannon and the sink) on core 0, the apps on core 1.
   execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
 }
 
-// ---- loopback collector that accepts everything ------------------------------
+// ---- loopback sink ------------------------------------------------------------
+// Stands in for every peer's collector and counts the records that arrive: apilens
+// (rows on /api/log-request, columns on /api/log-columns), node-api-analytics (rows on
+// /api/log-request), apitally (/v2/<client>/<env>/{startup,sync,log}; request logs are
+// gzip'd NDJSON, one line per request). Nothing any app sends leaves the machine.
 
-let received = 0;
-const collector = createServer((req, res) => {
+/** Records received, by API key (`bench-<variant>`; apitally's, which has none, as `apitally`). */
+const received = new Map();
+const receivedBy = (key) => received.get(key) ?? 0;
+const sinkCalls = { rows: 0, columns: 0, apitally: 0, other: 0 };
+
+/** Records in one body, by where it was sent, and whose they are. */
+function countRecords(path, text) {
+  if (path.startsWith('/v2/')) {
+    sinkCalls.apitally++;
+    // Only request-log uploads carry records; startup and sync are counters.
+    if (!path.includes('/log')) return ['apitally', 0];
+    return ['apitally', text.split('\n').filter((line) => line.trim() !== '').length];
+  }
+  const body = JSON.parse(text);
+  if (path.startsWith('/api/log-columns')) {
+    sinkCalls.columns++;
+    const n = body.count;
+    // Count only what a collector could decode: every column `count` long, or one number for all rows.
+    const cols = Object.values(body.columns ?? {});
+    const whole = (c) => typeof c === 'number' || (Array.isArray(c) && c.length === n);
+    return [body.api_key, cols.length === 10 && cols.every(whole) ? n : 0];
+  }
+  if (path.startsWith('/api/log-request')) {
+    sinkCalls.rows++;
+    return [body.api_key, Array.isArray(body.requests) ? body.requests.length : 0];
+  }
+  sinkCalls.other++;
+  return ['other', 0];
+}
+
+const sink = createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
-    const answer = (count) => {
-      received += count;
+    const answer = (err, buf) => {
+      let key;
+      let count = 0;
+      try {
+        if (err) throw err;
+        [key, count] = countRecords(req.url ?? '', buf.toString('utf8'));
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end('{"error":"unreadable body"}');
+        return;
+      }
+      received.set(key, receivedBy(key) + count);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ accepted: count, rejected: [] }));
     };
     const body = Buffer.concat(chunks);
-    const count = (text) => {
-      try {
-        return JSON.parse(text).requests?.length ?? 0;
-      } catch {
-        return 0;
-      }
-    };
-    if (req.headers['content-encoding'] === 'gzip') {
-      gunzip(body, (err, out) => answer(err ? 0 : count(out.toString('utf8'))));
-    } else answer(count(body.toString('utf8')));
+    const gz = req.headers['content-encoding'] === 'gzip' || (body[0] === 0x1f && body[1] === 0x8b);
+    if (gz) gunzip(body, answer);
+    else answer(null, body);
   });
 });
-await new Promise((ok) => collector.listen(0, '127.0.0.1', ok));
-const serverUrl = `http://127.0.0.1:${collector.address().port}`;
+await new Promise((ok) => sink.listen(0, '127.0.0.1', ok));
+const serverUrl = `http://127.0.0.1:${sink.address().port}`;
 
 // ---- one measured run -----------------------------------------------------------
 
 const profileDir = join(here, 'profiles');
 if (CPU_PROF) mkdirSync(profileDir, { recursive: true });
 
-function startApp(name, variant) {
-  const appPath = join(root, 'packages', name, 'bench', 'app.mjs');
-  const execArgv = CPU_PROF
-    ? [
-        '--cpu-prof',
-        `--cpu-prof-dir=${profileDir}`,
-        `--cpu-prof-name=${name}-${variant}-${Date.now()}.cpuprofile`,
-      ]
+function startApp(name, variant, extraArgv = []) {
+  const checkout = variant === 'apilens@base' && BASE ? BASE : root;
+  const appPath = join(checkout, 'packages', name, 'bench', 'app.mjs');
+  const execArgv = extraArgv;
+  const profile = CPU_PROF
+    ? [join(profileDir, `${name}-${variant.replace('@', '-')}-${Date.now()}.cpuprofile`)]
     : [];
-  const args = [appPath, variant, serverUrl];
+  const args = [appPath, variant === 'apilens@base' && BASE ? 'apilens' : variant, serverUrl, ...profile];
+  const options = {
+    cwd: join(checkout, 'packages', name),
+    env: { ...process.env, BENCH_KEY: keyOf(variant) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  };
   const child = pinned
     ? fork(join(here, 'child.mjs'), args, {
-        cwd: join(root, 'packages', name),
+        ...options,
         execPath: 'taskset',
         execArgv: ['-c', '1', process.execPath, ...execArgv],
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       })
-    : fork(join(here, 'child.mjs'), args, {
-        cwd: join(root, 'packages', name),
-        execArgv,
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
+    : fork(join(here, 'child.mjs'), args, { ...options, execArgv });
   return new Promise((ok, fail) => {
     child.once('message', (m) => ok({ port: m.port, child }));
     child.once('exit', (code) =>
@@ -144,8 +221,9 @@ function startApp(name, variant) {
 }
 
 function stopApp(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((ok) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.once('exit', () => {
       clearTimeout(timer);
       ok();
@@ -157,6 +235,7 @@ function stopApp(child) {
 async function load(port, duration) {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/hello/world`,
+    headers: { 'user-agent': USER_AGENT },
     connections: CONNECTIONS,
     pipelining: 1,
     duration,
@@ -167,30 +246,143 @@ async function load(port, duration) {
   return { rps: result.requests.average, p99: result.latency.p99, total: result.requests.total };
 }
 
-function cpuOf(child) {
+/** Asks the app process for something (`cpu`, `mem`, …) over IPC; resolves with the answer's `field`. */
+function ask(child, what, field = what) {
   return new Promise((ok) => {
     const onMessage = (m) => {
-      if (m?.cpu === undefined) return;
+      if (m?.[field] === undefined) return;
       child.off('message', onMessage);
-      ok(m.cpu.user + m.cpu.system);
+      ok(m[field]);
     };
     child.on('message', onMessage);
-    child.send('cpu');
+    child.send(what);
   });
 }
 
-async function measure(name, variant) {
-  const { port, child } = await startApp(name, variant);
+/**
+ * The A/B phase: one app process with apilens behind a switch (the `toggle` variant), measured
+ * in `AB_ROUNDS` pairs of short windows, on and off in alternating order (on-off, off-on, …).
+ * Same process, same JIT state, windows a second apart: the difference is apilens's added CPU
+ * per request over a no-op hook with much less of the machine's noise than separate processes
+ * give. Each "on" window ends with a flush inside it, so it pays for delivering its own records
+ * (a POST per window: more POSTs than in steady state, so this errs on the high side).
+ */
+async function abPhase(name) {
+  const before = receivedBy(keyOf('toggle'));
+  const { port, child } = await startApp(name, 'toggle');
+  const on = [];
+  const off = [];
+  let servedOn = 0;
   try {
-    await load(port, WARMUP);
-    const cpuBefore = await cpuOf(child);
-    const result = await load(port, DURATION);
-    // The app's CPU time per request (µs): unlike throughput, barely moved by other load on the machine.
-    result.cpuPerRequest = ((await cpuOf(child)) - cpuBefore) / result.total;
-    return result;
+    for (const active of [true, false]) {
+      await ask(child, { active }, 'switched');
+      const warm = await load(port, WARMUP);
+      if (active) servedOn += warm.total;
+    }
+    await ask(child, 'flush', 'flushed');
+    for (let round = 0; round < AB_ROUNDS; round++) {
+      for (const active of round % 2 === 0 ? [true, false] : [false, true]) {
+        await ask(child, { active }, 'switched');
+        const cpuBefore = await ask(child, 'cpu');
+        const r = await load(port, AB_DURATION);
+        if (active) await ask(child, 'flush', 'flushed');
+        const cpuAfter = await ask(child, 'cpu');
+        r.cpuPerRequest = (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / r.total;
+        if (active) servedOn += r.total;
+        (active ? on : off).push(r);
+      }
+    }
   } finally {
     await stopApp(child);
   }
+  const added = on.map((r, i) => r.cpuPerRequest - off[i].cpuPerRequest);
+  const sorted = [...added].sort((a, b) => a - b);
+  return {
+    framework: name,
+    addedUs: median(added),
+    // Quartiles of the pairs: how far to trust the median.
+    addedQuartilesUs: [sorted[Math.floor(sorted.length / 4)], sorted[Math.floor((3 * sorted.length) / 4)]],
+    onCpuUs: median(on.map((r) => r.cpuPerRequest)),
+    offCpuUs: median(off.map((r) => r.cpuPerRequest)),
+    onP99Ms: median(on.map((r) => r.p99)),
+    offP99Ms: median(off.map((r) => r.p99)),
+    // Requests served with apilens on, warm-up included, against what reached the sink.
+    servedOn,
+    delivered: receivedBy(keyOf('toggle')) - before,
+    pairs: added,
+  };
+}
+
+/** The API key a variant's app reports with; the sink counts records by it. */
+function keyOf(variant) {
+  return variant === 'apitally' ? 'apitally' : `bench-${variant}`;
+}
+
+/**
+ * Measures every variant of a framework: one app process per variant, all started and warmed
+ * up first, then `ROUNDS` cycles in which each variant in turn gets `DURATION` seconds of load
+ * while the others sit idle. Short windows, next to each other in time, keep the comparison
+ * fair when other work on the machine comes and goes; no process starts inside the cycles.
+ */
+async function measureFramework(name, variants) {
+  const before = new Map(variants.map((v) => [v, receivedBy(keyOf(v))]));
+  const apps = new Map();
+  const runs = new Map(variants.map((v) => [v, []]));
+  const warm = new Map();
+  try {
+    for (const variant of variants) apps.set(variant, await startApp(name, variant));
+    for (const variant of variants) warm.set(variant, (await load(apps.get(variant).port, WARMUP)).total);
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate (and every other round reverse) the order, so that drift hits every variant alike.
+      const rotated = variants.map((_, i) => variants[(i + round) % variants.length]);
+      for (const variant of round % 2 === 0 ? rotated : rotated.reverse()) {
+        const { port, child } = apps.get(variant);
+        const cpuBefore = await ask(child, 'cpu');
+        const r = await load(port, DURATION);
+        const cpuAfter = await ask(child, 'cpu');
+        // The app's CPU time per request (µs): steadier than throughput on a shared machine.
+        r.cpuPerRequest = (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / r.total;
+        runs.get(variant).push(r);
+        process.stdout.write(
+          `  ${name} ${round + 1}/${ROUNDS} ${LABELS[variant].padEnd(18)} ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ${r.cpuPerRequest.toFixed(2)} µs CPU/request, load ${loadavg()[0].toFixed(1)}\n`,
+        );
+      }
+    }
+    const totals = new Map();
+    for (const variant of variants) {
+      const { child } = apps.get(variant);
+      const rs = runs.get(variant);
+      totals.set(variant, {
+        rss: (await ask(child, 'mem')).rss,
+        served: warm.get(variant) + rs.reduce((n, r) => n + r.total, 0),
+      });
+    }
+    // Closing delivers what each app still holds.
+    for (const variant of variants) await stopApp(apps.get(variant).child);
+    for (const variant of variants) {
+      totals.get(variant).delivered = receivedBy(keyOf(variant)) - (before.get(variant) ?? 0);
+    }
+    return { runs, totals };
+  } finally {
+    for (const { child } of apps.values()) await stopApp(child);
+  }
+}
+
+/** Heap after a full GC, every 10 s of a `seconds`-long run: is it flat? */
+async function heapRun(name, variant, seconds) {
+  const { port, child } = await startApp(name, variant, ['--expose-gc']);
+  const samples = [];
+  try {
+    await load(port, WARMUP);
+    samples.push((await ask(child, 'mem')).heapUsed);
+    for (let t = 0; t < seconds; t += 10) {
+      await load(port, Math.min(10, seconds - t));
+      samples.push((await ask(child, 'mem')).heapUsed);
+    }
+  } finally {
+    await stopApp(child);
+  }
+  return samples;
 }
 
 const median = (xs) => {
@@ -201,97 +393,128 @@ const median = (xs) => {
 
 // ---- main -------------------------------------------------------------------------
 
+const [load1] = loadavg();
 console.log(
-  `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; ` +
+  `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average ${load1.toFixed(1)}; ` +
     (pinned
-      ? 'autocannon on core 0, apps on core 1 (taskset)'
+      ? 'autocannon and the sink on core 0, apps on core 1 (taskset)'
       : 'no CPU pinning (taskset missing or one core)') +
-    `; ${ROUNDS} rounds × ${DURATION} s (+${WARMUP} s warm-up), ${CONNECTIONS} connections, GET /hello/world`,
+    `; ${ROUNDS} rounds × ${DURATION} s per variant (after ${WARMUP} s of warm-up), ${CONNECTIONS} connections, GET /hello/world with a browser user agent`,
 );
 
 const results = [];
-for (const name of adapters) {
-  const runs = { bare: [], instrumented: [] };
-  const before = received;
-  let instrumentedRequests = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    // Alternate which variant goes first, so that drift (thermal, noisy neighbours) hits both alike.
-    const order = round % 2 === 0 ? ['bare', 'instrumented'] : ['instrumented', 'bare'];
-    for (const variant of order) {
-      const r = await measure(name, variant);
-      runs[variant].push(r);
-      if (variant === 'instrumented') instrumentedRequests += r.total;
-      process.stdout.write(
-        `  ${name} round ${round + 1}/${ROUNDS} ${variant.padEnd(12)} ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ${r.cpuPerRequest.toFixed(1)} µs CPU/request\n`,
-      );
-    }
+for (const name of frameworks) {
+  const variants = await variantsOf(name);
+  const { runs, totals } = await measureFramework(name, variants);
+  const noop = runs.get('noop');
+  const bare = runs.get('bare');
+  for (const variant of variants) {
+    const rs = runs.get(variant);
+    const t = totals.get(variant);
+    // Added CPU over the floor, paired window by window: both ran next to each other in time.
+    const added = noop ? rs.map((r, i) => r.cpuPerRequest - noop[i].cpuPerRequest) : [];
+    const overBare = bare ? rs.map((r, i) => r.cpuPerRequest - bare[i].cpuPerRequest) : [];
+    results.push({
+      framework: name,
+      variant,
+      rps: median(rs.map((r) => r.rps)),
+      cpuUsPerRequest: median(rs.map((r) => r.cpuPerRequest)),
+      addedOverFloorUs: added.length ? median(added) : null,
+      addedOverBareUs: overBare.length ? median(overBare) : null,
+      p99Ms: median(rs.map((r) => r.p99)),
+      rssMb: t.rss / 1e6,
+      recordsDelivered: t.delivered,
+      requestsServed: t.served,
+      rounds: rs.map((r) => ({ rps: r.rps, cpu: r.cpuPerRequest, p99: r.p99 })),
+    });
   }
-  const summary = (rs) => ({
-    rps: median(rs.map((r) => r.rps)),
-    p99: median(rs.map((r) => r.p99)),
-    cpu: median(rs.map((r) => r.cpuPerRequest)),
-  });
-  const bare = summary(runs.bare);
-  const instr = summary(runs.instrumented);
-  results.push({
-    adapter: name,
-    bareRps: bare.rps,
-    instrumentedRps: instr.rps,
-    ratio: instr.rps / bare.rps,
-    bareP99: bare.p99,
-    instrumentedP99: instr.p99,
-    p99DiffMs: instr.p99 - bare.p99,
-    bareCpuUsPerRequest: bare.cpu,
-    instrumentedCpuUsPerRequest: instr.cpu,
-    // What the throughput ratio would be on an otherwise idle CPU-bound core.
-    cpuRatio: bare.cpu / instr.cpu,
-    // Warm-up requests are recorded too, so this can exceed the measured count.
-    recordsDelivered: received - before,
-    measuredInstrumentedRequests: instrumentedRequests,
-  });
 }
 
-collector.close();
+const ab = [];
+for (const name of AB_ROUNDS > 0 ? frameworks : []) {
+  const r = await abPhase(name);
+  ab.push(r);
+  console.log(
+    `  ${name} A/B: apilens added ${r.addedUs.toFixed(2)} µs CPU/request (on ${r.onCpuUs.toFixed(1)}, off ${r.offCpuUs.toFixed(1)}; p99 ${r.onP99Ms} / ${r.offP99Ms} ms), load ${loadavg()[0].toFixed(1)}`,
+  );
+}
+
+const heap = [];
+if (HEAP_SECONDS > 0) {
+  for (const name of frameworks) {
+    const samples = await heapRun(name, 'apilens', HEAP_SECONDS);
+    heap.push({ framework: name, heapMb: samples.map((b) => b / 1e6) });
+    console.log(
+      `  ${name} apilens heap after GC every 10 s of ${HEAP_SECONDS} s: ${samples.map((b) => (b / 1e6).toFixed(1)).join(' → ')} MB`,
+    );
+  }
+}
+
+sink.close();
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const signed = (n, digits) => `${n >= 0 ? '+' : ''}${n.toFixed(digits)}`;
+const floorOf = (fw) => results.find((r) => r.framework === fw && r.variant === 'noop');
 const rows = [
   [
-    'adapter',
-    'bare req/s',
-    'instrumented req/s',
-    'ratio',
-    'bare p99',
-    'instr. p99',
-    'Δ p99',
-    'CPU µs/req bare → instr.',
-    'CPU ratio',
-    'records delivered',
+    'framework',
+    'variant',
+    'req/s',
+    'CPU µs/req',
+    'added over floor',
+    'p99',
+    'RSS',
+    'records delivered / served',
   ],
-  ...results.map((r) => [
-    r.adapter,
-    fmt(r.bareRps),
-    fmt(r.instrumentedRps),
-    `${r.ratio.toFixed(3)}${r.ratio >= TARGET ? '' : ' ✗'}`,
-    `${r.bareP99} ms`,
-    `${r.instrumentedP99} ms`,
-    `${r.p99DiffMs >= 0 ? '+' : ''}${r.p99DiffMs} ms`,
-    `${r.bareCpuUsPerRequest.toFixed(1)} → ${r.instrumentedCpuUsPerRequest.toFixed(1)}`,
-    r.cpuRatio.toFixed(3),
-    fmt(r.recordsDelivered),
-  ]),
+  ...results.map((r) => {
+    const target = TARGET_US[r.framework] ?? DEFAULT_TARGET_US;
+    const floor = floorOf(r.framework);
+    const mark =
+      r.variant === 'apilens' && r.addedOverFloorUs !== null
+        ? r.addedOverFloorUs <= target && (floor === undefined || r.p99Ms <= floor.p99Ms + 1)
+          ? ' ✓'
+          : ' ✗'
+        : '';
+    return [
+      r.framework,
+      LABELS[r.variant],
+      fmt(r.rps),
+      r.cpuUsPerRequest.toFixed(2),
+      r.variant === 'noop' || r.addedOverFloorUs === null ? '' : `${signed(r.addedOverFloorUs, 2)} µs${mark}`,
+      `${r.p99Ms} ms`,
+      `${r.rssMb.toFixed(0)} MB`,
+      r.variant === 'bare' || r.variant === 'noop'
+        ? ''
+        : `${fmt(r.recordsDelivered)} / ${fmt(r.requestsServed)}`,
+    ];
+  }),
 ];
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
 console.log();
 for (const row of rows)
-  console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
+  console.log(row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
 console.log(
-  `\ntarget: instrumented ÷ bare ≥ ${TARGET} (medians of ${ROUNDS} rounds). ` +
-    'CPU ratio = bare ÷ instrumented CPU time per request in the app process: the throughput ratio an idle, CPU-bound core would show.',
+  `\nmedians of ${ROUNDS} rounds; "added over floor" = app CPU per request minus the no-op hook's, paired window by window. RSS at the end. ` +
+    `Target for apilens: ≤ ${DEFAULT_TARGET_US} µs (NestJS ≤ ${TARGET_US.nestjs} µs), p99 ≤ the floor's + 1 ms. ` +
+    '"served" and "delivered" include the warm-up; "delivered" is what reached the sink by the time the app had closed. ' +
+    `Sink calls: ${JSON.stringify(sinkCalls)}; load average now ${loadavg()[0].toFixed(1)}.`,
 );
+if (ab.length > 0) {
+  console.log(
+    `\nA/B in one process (apilens switched on and off, ${AB_ROUNDS} pairs of ${AB_DURATION} s windows; "on" windows end with a flush):`,
+  );
+  for (const r of ab) {
+    const target = TARGET_US[r.framework] ?? DEFAULT_TARGET_US;
+    const ok = r.addedUs <= target && r.onP99Ms <= r.offP99Ms + 1;
+    console.log(
+      `  ${r.framework.padEnd(8)} added ${signed(r.addedUs, 2).padStart(7)} µs/request ${ok ? '✓' : '✗'} (quartiles ${r.addedQuartilesUs.map((q) => signed(q, 1)).join(' … ')})  (on ${r.onCpuUs.toFixed(1)}, off ${r.offCpuUs.toFixed(1)} µs; p99 on ${r.onP99Ms} ms, off ${r.offP99Ms} ms; records delivered / served with apilens on ${fmt(r.delivered)} / ${fmt(r.servedOn)})`,
+    );
+  }
+}
 if (CPU_PROF)
   console.log(`CPU profiles: ${profileDir} (open in Chrome DevTools → Performance, or speedscope)`);
 if (JSON_OUT)
   writeFileSync(
     JSON_OUT,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS, pinned, results }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, loadavg: loadavg(), rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS, pinned, results, ab, heap }, null, 2)}\n`,
   );

@@ -1,5 +1,6 @@
 // Benchmarks of @apilens/core: per-record cost of the hot path, and flush throughput
-// (serialise + gzip + HTTP) against a collector stand-in in another process.
+// (serialise + gzip + HTTP, in the compact format and in upstream rows) against a collector
+// stand-in in another process.
 // Run with `pnpm bench` (builds first). Prints figures measured in this run.
 import { execFileSync, fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,7 +10,9 @@ const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 execFileSync('pnpm', ['exec', 'tsup', '--silent'], { cwd: pkgDir, stdio: 'inherit' });
 const { Analytics } = await import(`${pkgDir}dist/index.mjs`);
 // Internals (not the public API) from the package's internal entry.
-const { serialise, encodeBatch } = await import(`${pkgDir}dist/internal.mjs`);
+const { batchOf, columnsBody, encodeBatch, rowsBody, wholeBatch } = await import(
+  `${pkgDir}dist/internal.mjs`
+);
 
 const sink = fork(fileURLToPath(new URL('./sink.mjs', import.meta.url)), { stdio: 'inherit' });
 const [port] = await once(sink, 'message');
@@ -93,29 +96,34 @@ let encodeRate = 0;
     userId: `user-${(i * 31) % 5000}`,
     createdAt: start + i * 3,
   }));
+  const batch = wholeBatch(batchOf(records));
   const batches = 300;
-  let t0 = process.hrtime.bigint();
-  let bytes = 0;
-  for (let i = 0; i < batches; i++) bytes += serialise('bench-key', 'Express', 0, records).length;
-  let s = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(
-    `${'serialise to wire JSON'.padEnd(44)} ${((batches * 1000) / s / 1e3).toFixed(0).padStart(5)} k records/s  (${(bytes / batches / 1000).toFixed(0)} B/record)`,
-  );
-  t0 = process.hrtime.bigint();
-  let gzBytes = 0;
-  for (let i = 0; i < batches; i++)
-    gzBytes += (await encodeBatch('bench-key', 'Express', 0, records, 'gzip')).length;
-  s = Number(process.hrtime.bigint() - t0) / 1e9;
-  encodeRate = (batches * 1000) / s;
-  console.log(
-    `${'serialise + gzip (batches of 1000)'.padEnd(44)} ${(encodeRate / 1e3).toFixed(0).padStart(5)} k records/s  (${(gzBytes / batches / 1000).toFixed(0)} B/record gzipped)`,
-  );
+  for (const format of ['columns', 'rows']) {
+    const body = format === 'columns' ? columnsBody : rowsBody;
+    let t0 = process.hrtime.bigint();
+    let bytes = 0;
+    for (let i = 0; i < batches; i++) bytes += body('bench-key', 'Express', 0, batch).length;
+    let s = Number(process.hrtime.bigint() - t0) / 1e9;
+    console.log(
+      `${`serialise (${format})`.padEnd(44)} ${((batches * 1000) / s / 1e3).toFixed(0).padStart(5)} k records/s  (${(bytes / batches / 1000).toFixed(0)} B/record)`,
+    );
+    t0 = process.hrtime.bigint();
+    let gzBytes = 0;
+    for (let i = 0; i < batches; i++)
+      gzBytes += (await encodeBatch('bench-key', 'Express', 0, batch, format, 'gzip')).length;
+    s = Number(process.hrtime.bigint() - t0) / 1e9;
+    const rate = (batches * 1000) / s;
+    if (format === 'columns') encodeRate = rate;
+    console.log(
+      `${`serialise + gzip (${format}, batches of 1000)`.padEnd(44)} ${(rate / 1e3).toFixed(0).padStart(5)} k records/s  (${(gzBytes / batches / 1000).toFixed(1)} B/record gzipped)`,
+    );
+  }
 }
 
-async function flushThroughput(compression) {
+async function flushThroughput(compression, upstream) {
   const N = 200_000;
   const a = new Analytics('bench-key', 'Express', {
-    serverUrl,
+    serverUrl: upstream ? `${serverUrl}/upstream` : serverUrl,
     compression,
     flushIntervalMs: 3_600_000,
     maxBatchSize: 1000,
@@ -133,12 +141,13 @@ async function flushThroughput(compression) {
   if (st.sent !== N) throw new Error(`expected ${N} sent, got ${JSON.stringify(st)}`);
   const cpuUs = (cpu.user + cpu.system) / N;
   console.log(
-    `${`flush: serialise + ${compression} + HTTP`.padEnd(44)} ${(N / s / 1e3).toFixed(0).padStart(5)} k records/s  (${cpuUs.toFixed(2)} µs CPU/record in this process)`,
+    `${`flush: ${upstream ? 'rows' : 'columns'} + ${compression} + HTTP`.padEnd(44)} ${(N / s / 1e3).toFixed(0).padStart(5)} k records/s  (${cpuUs.toFixed(2)} µs CPU/record in this process)`,
   );
   return N / s;
 }
-await flushThroughput('gzip');
-await flushThroughput('none');
+await flushThroughput('gzip', false);
+await flushThroughput('none', false);
+await flushThroughput('gzip', true);
 
 console.log('');
 console.log(

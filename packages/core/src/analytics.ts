@@ -1,10 +1,11 @@
 // The client: holds the queue, the timers and the lifecycle (flush, shutdown, process exit).
 // Recording (recording.ts) builds the records, sending (sender.ts) delivers the batches.
+import { type RecordBatch, type WriteRow, wholeBatch, writeRecord } from './batch.js';
 import { encodeBatch } from './compress.js';
 import { type Config, resolveConfig } from './config.js';
 import type { ResolvedConfig } from './internal-types.js';
-import { RingQueue } from './queue.js';
-import { type RecordBuilder, Recording } from './recording.js';
+import { BatchQueue } from './queue.js';
+import { Recording } from './recording.js';
 import { ApilensError, errorText, Reporter } from './report.js';
 import { createSender, type DeliveryCounters, type Sender } from './sender.js';
 import { defer, unref } from './timers.js';
@@ -96,7 +97,7 @@ export class Analytics<Req = any> {
   private readonly reporter: Reporter;
   private readonly recording: Recording<Req>;
   private readonly sender: Sender;
-  private readonly queue: RingQueue<RequestRecord>;
+  private readonly queue: BatchQueue;
   private readonly counters: DeliveryCounters = {
     sent: 0,
     rejected: 0,
@@ -140,7 +141,7 @@ export class Analytics<Req = any> {
     this.enabled = key.trim() !== '';
     this.reporter = new Reporter(this.packageName, cfg.onError);
     this.recording = new Recording(cfg, this.reporter);
-    this.queue = new RingQueue(this.enabled ? cfg.maxQueueSize : 1);
+    this.queue = this.enabled ? new BatchQueue(cfg.maxBatchSize, cfg.maxQueueSize) : new BatchQueue(1, 1);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': `apilens-node/${SDK_VERSION} (${this.framework})`,
@@ -148,10 +149,12 @@ export class Analytics<Req = any> {
     if (cfg.compression === 'gzip') headers['content-encoding'] = 'gzip';
     this.sender = createSender(() => createTransport(cfg.transport, cfg.endpoint, cfg.timeoutMs), {
       endpoint: cfg.endpoint,
+      columnsEndpoint: cfg.columnsEndpoint,
       headers,
       timeoutMs: cfg.timeoutMs,
       maxRetries: cfg.maxRetries,
-      encode: (batch) => encodeBatch(key, this.framework, cfg.privacyLevel, batch, cfg.compression),
+      encode: (slice, format) =>
+        encodeBatch(key, this.framework, cfg.privacyLevel, slice, format, cfg.compression),
       reporter: this.reporter,
       counters: this.counters,
     });
@@ -179,32 +182,27 @@ export class Analytics<Req = any> {
    */
   record(record: RequestRecord): void {
     if (!this.enabled) return;
-    if (this.stopped) {
-      this.counters.dropped++;
-      return;
-    }
     if (this.recording.hasExclude && this.recording.excludes(String(record.path), record.route, undefined))
       return;
-    this.enqueue(record);
+    try {
+      writeRecord(record, this.cfg.privacyLevel !== 2, this.writeRow);
+    } catch (err) {
+      this.reporter.report(
+        new ApilensError('internal', `could not record a request: ${errorText(err)}`, { cause: err }),
+        'internal',
+      );
+    }
   }
 
   /**
    * Builds the per-request function an adapter calls when a response has finished.
    * It applies the user's mappers (isolated: a throw or a wrong type falls back to
-   * the framework default and is reported), the privacy level and `exclude`.
-   * It never throws.
+   * the framework default and is reported), the privacy level and `exclude`, and
+   * writes the fields straight into the batch being built. It never throws.
    */
   createRecorder<R extends Req>(defaults: RequestAccessors<R>): Recorder<R> {
     if (!this.enabled) return () => {};
-    const build: RecordBuilder<R> = this.recording.builder(defaults);
-    return (req, method, status, route, responseTimeMs) => {
-      if (this.stopped) {
-        this.counters.dropped++;
-        return;
-      }
-      const record = build(req, method, status, route, responseTimeMs);
-      if (record !== undefined) this.enqueue(record);
-    };
+    return this.recording.recorder(defaults, this.writeRow);
   }
 
   /**
@@ -253,7 +251,7 @@ export class Analytics<Req = any> {
       this.halted = true;
       this.sender.halt();
       if (this.inflight) await this.inflight;
-      const left = this.queue.take(this.queue.length).length;
+      const left = this.queue.clear();
       if (left > 0) this.sender.lose(left, 'the shutdown timeout passed before they were delivered');
       await this.sender.close();
       return this.counters.lost === lost;
@@ -277,8 +275,26 @@ export class Analytics<Req = any> {
 
   // ---- queueing -------------------------------------------------------------
 
-  private enqueue(record: RequestRecord): void {
-    if (this.queue.push(record)) {
+  /** Appends one request to the batch being built (dropping the oldest when the queue is full). */
+  private readonly writeRow: WriteRow = (
+    method,
+    path,
+    route,
+    status,
+    responseTimeMs,
+    hostname,
+    ipAddress,
+    userAgent,
+    userId,
+    createdAt,
+  ) => {
+    if (this.stopped) {
+      this.counters.dropped++;
+      return;
+    }
+    const queue = this.queue;
+    if (queue.isFull) {
+      queue.dropOldest();
       this.counters.dropped++;
       this.counters.lost++;
       this.reporter.report(
@@ -291,10 +307,12 @@ export class Analytics<Req = any> {
         'queue-full',
       );
     }
+    const batch = queue.writable();
+    batch.add(method, path, route, status, responseTimeMs, hostname, ipAddress, userAgent, userId, createdAt);
     this.enqueued++;
     if (this.timer === undefined) this.startTimer();
-    if (this.queue.length >= this.cfg.maxBatchSize) this.kick();
-  }
+    if (batch.full) this.kick();
+  };
 
   private startTimer(): void {
     // Started on the first record, not at construction: edge runtimes forbid timers at module scope.
@@ -318,24 +336,26 @@ export class Analytics<Req = any> {
   /** Takes one batch off the queue and delivers it; at most one batch is in flight. */
   private sendNext(): Promise<void> {
     if (this.inflight) return this.inflight;
-    const batch = this.queue.take(this.cfg.maxBatchSize);
-    if (batch.length === 0) return Promise.resolve();
-    this.inflightSize = batch.length;
-    this.inflight = this.sender.deliver(batch).then(
-      () => this.afterBatch(),
+    const batch = this.queue.take();
+    if (batch === undefined) return Promise.resolve();
+    const size = batch.length;
+    this.inflightSize = size;
+    this.inflight = this.sender.deliver(wholeBatch(batch)).then(
+      () => this.afterBatch(batch),
       (err) => {
         // deliver() handles its own errors; this is a last line of defence.
-        this.sender.lose(batch.length, `internal error: ${errorText(err)}`);
-        this.afterBatch();
+        this.sender.lose(size, `internal error: ${errorText(err)}`);
+        this.afterBatch(batch);
       },
     );
     return this.inflight;
   }
 
-  private afterBatch(): void {
+  private afterBatch(batch: RecordBatch): void {
     this.inflight = null;
     this.inflightSize = 0;
-    if (this.queue.length >= this.cfg.maxBatchSize) this.kick();
+    this.queue.release(batch);
+    if (this.queue.hasFullBatch) this.kick();
   }
 
   // ---- lifecycle ------------------------------------------------------------

@@ -1,12 +1,16 @@
 import type { ExcludeRules, Exhaustive, MapperName, OptionName, ResolvedConfig } from './internal-types.js';
 import type { Compression, Options, PrivacyLevel, TransportKind } from './types.js';
+import { COLUMNS_PATH } from './wire-columns.js';
 
 /** Defaults of every option, in one place. */
 export const DEFAULTS = {
   privacyLevel: 0 as PrivacyLevel,
   serverUrl: 'http://localhost:8787',
   flushIntervalMs: 10_000,
-  maxBatchSize: 1_000,
+  // One POST per 5 000 records: the compact format keeps that body small (a few kB to a few
+  // hundred), and each POST costs the host process a fixed ~0.5 ms of CPU (docs/benchmarks.md).
+  // The collector's default limit is 5 000 rows per batch; rows go in POSTs of 1 000 (sender.ts).
+  maxBatchSize: 5_000,
   maxQueueSize: 10_000,
   compression: 'gzip' as Compression,
   timeoutMs: 10_000,
@@ -182,6 +186,7 @@ export function resolveConfig<Req>(input: unknown, pkg: string): ResolvedConfig<
   return {
     privacyLevel,
     endpoint: base + INGEST_PATH,
+    columnsEndpoint: base + COLUMNS_PATH,
     getPath: o.getPath as ResolvedConfig<Req>['getPath'],
     getHostname: o.getHostname as ResolvedConfig<Req>['getHostname'],
     getIPAddress: o.getIPAddress as ResolvedConfig<Req>['getIPAddress'],

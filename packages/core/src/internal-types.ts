@@ -9,7 +9,7 @@ export type MapperName = Extract<OptionName, `get${string}`>;
 /** Options that are the user's functions, kept as given (or `undefined`). */
 type CallbackName = MapperName | 'onError';
 
-/** Options resolved into something else: `serverUrl` into `endpoint`, `exclude` into rules. */
+/** Options resolved into something else: `serverUrl` into the endpoints, `exclude` into rules. */
 type TransformedName = 'serverUrl' | 'exclude';
 
 /** `exclude` split by kind, so the common cases need no user code. */
@@ -30,8 +30,10 @@ export type ResolvedConfig<Req = any> = {
 } & {
   [K in CallbackName]: Options<Req>[K] | undefined;
 } & {
-  /** Full ingest endpoint, e.g. http://localhost:8787/api/log-request */
+  /** Full ingest endpoint of the upstream row format, e.g. http://localhost:8787/api/log-request */
   endpoint: string;
+  /** Full endpoint of the compact format, e.g. http://localhost:8787/api/log-columns */
+  columnsEndpoint: string;
   exclude: ExcludeRules<Req>;
 };
 

@@ -1,50 +1,93 @@
+import { RecordBatch } from './batch.js';
+
+/** Emptied batches kept for reuse: the next batches need no new arrays. */
+const SPARE_BATCHES = 2;
+
 /**
- * Fixed-capacity FIFO ring. Pushing onto a full ring overwrites the oldest item
- * and reports it, so memory stays bounded however long the collector is away.
+ * The records waiting to be sent, as batches of at most `batchSize` rows: full batches
+ * in order, then the one being written. At most `capacity` rows are held: writing one
+ * more first drops the oldest, so memory stays bounded however long the collector is away.
  */
-export class RingQueue<T> {
-  private readonly items: (T | undefined)[];
-  private head = 0;
-  private size = 0;
-  /** Items that have left the queue (taken or overwritten) since creation. */
+export class BatchQueue {
+  private readonly sealed: RecordBatch[] = [];
+  private current: RecordBatch | undefined;
+  private readonly spare: RecordBatch[] = [];
+  /** Rows queued (not counting a batch taken for delivery). */
+  length = 0;
+  /** Rows that have left the queue (taken or dropped) since creation. */
   removed = 0;
 
-  constructor(readonly capacity: number) {
-    this.items = new Array(capacity);
+  constructor(
+    readonly batchSize: number,
+    readonly capacity: number,
+  ) {}
+
+  /** Whether the next row makes room by dropping the oldest. */
+  get isFull(): boolean {
+    return this.length >= this.capacity;
   }
 
-  get length(): number {
-    return this.size;
+  /** Whether a full batch is waiting to be sent. */
+  get hasFullBatch(): boolean {
+    return this.sealed.length > 0 || this.current?.full === true;
   }
 
-  /** Adds an item; returns true when the oldest item was dropped to make room. */
-  push(item: T): boolean {
-    const cap = this.capacity;
-    if (this.size === cap) {
-      this.items[this.head] = item;
-      this.head = this.head + 1 === cap ? 0 : this.head + 1;
-      this.removed++;
-      return true;
+  /** Drops the oldest queued row. */
+  dropOldest(): void {
+    const oldest = this.sealed[0] ?? this.current;
+    if (oldest === undefined || oldest.length === 0) return;
+    oldest.start++;
+    this.length--;
+    this.removed++;
+    if (oldest.length === 0 && oldest !== this.current) this.release(this.sealed.shift() as RecordBatch);
+  }
+
+  /**
+   * The batch the next row goes into, counted as queued: the caller must `add()` one row
+   * to it. Check {@link isFull} (and drop) first.
+   */
+  writable(): RecordBatch {
+    let batch = this.current;
+    if (batch === undefined) {
+      batch = this.spare.pop() ?? new RecordBatch(this.batchSize);
+      this.current = batch;
+    } else if (batch.full) {
+      this.sealed.push(batch);
+      batch = this.spare.pop() ?? new RecordBatch(this.batchSize);
+      this.current = batch;
     }
-    let i = this.head + this.size;
-    if (i >= cap) i -= cap;
-    this.items[i] = item;
-    this.size++;
-    return false;
+    this.length++;
+    return batch;
   }
 
-  /** Removes and returns up to `n` of the oldest items. */
-  take(n: number): T[] {
-    const count = Math.min(n, this.size);
-    const out = new Array<T>(count);
-    const cap = this.capacity;
-    for (let k = 0; k < count; k++) {
-      out[k] = this.items[this.head] as T;
-      this.items[this.head] = undefined;
-      this.head = this.head + 1 === cap ? 0 : this.head + 1;
+  /** Takes the oldest batch (the one being written when no other is full); `undefined` when empty. */
+  take(): RecordBatch | undefined {
+    let batch = this.sealed.shift();
+    if (batch === undefined) {
+      batch = this.current;
+      if (batch === undefined || batch.length === 0) return undefined;
+      this.current = undefined;
     }
-    this.size -= count;
-    this.removed += count;
-    return out;
+    this.length -= batch.length;
+    this.removed += batch.length;
+    return batch;
+  }
+
+  /** Gives a delivered batch back for reuse. */
+  release(batch: RecordBatch): void {
+    if (this.spare.length < SPARE_BATCHES && batch.capacity === this.batchSize) {
+      batch.reset();
+      this.spare.push(batch);
+    }
+  }
+
+  /** Empties the queue; returns how many rows were in it. */
+  clear(): number {
+    const n = this.length;
+    this.sealed.length = 0;
+    this.current = undefined;
+    this.length = 0;
+    this.removed += n;
+    return n;
   }
 }

@@ -1,13 +1,12 @@
-// Recording: turns a finished request into a record — the user's mappers (isolated), the
-// privacy level and `exclude` — without parsing or serialising anything (that is flush-time work).
+// Recording: reads a finished request's fields — the user's mappers (isolated), the privacy
+// level and `exclude` — and hands them on as they are, without building an object, parsing or
+// serialising anything (that is flush-time work).
+import type { WriteRow } from './batch.js';
 import type { MapperName, ResolvedConfig } from './internal-types.js';
 import { ApilensError, errorText, type Reporter } from './report.js';
 import { safeCall } from './safe-call.js';
-import type { Recorder, RequestAccessors, RequestRecord } from './types.js';
+import type { Recorder, RequestAccessors } from './types.js';
 import { stripQuery } from './wire.js';
-
-/** Builds the record of one request (a {@link Recorder}'s arguments); `undefined` when it is excluded (or could not be built). */
-export type RecordBuilder<Req> = (...args: Parameters<Recorder<Req>>) => RequestRecord | undefined;
 
 /** What a mapper's value must be, as the end of a message when it is not; `undefined` when it is fine. */
 type Check = (value: unknown) => string | undefined;
@@ -64,12 +63,12 @@ export class Recording<Req> {
   }
 
   /**
-   * The record builder for an adapter's requests: each field from the user's mapper
-   * when there is one (a throw or a wrong type falls back to `defaults` and is
-   * reported), else straight from `defaults`. The client IP is never read at privacy
-   * level 2. Never throws.
+   * The recorder of an adapter's requests: each field from the user's mapper when there is
+   * one (a throw or a wrong type falls back to `defaults` and is reported), else straight
+   * from `defaults`, handed to `write` unless `exclude` leaves the request out. The client
+   * IP is never read at privacy level 2. Never throws.
    */
-  builder<R extends Req>(defaults: RequestAccessors<R>): RecordBuilder<R> {
+  recorder<R extends Req>(defaults: RequestAccessors<R>, write: WriteRow): Recorder<R> {
     const c = this.cfg as unknown as ResolvedConfig<R>;
     const path = this.field('getPath', c.getPath, defaults.path, string);
     const hostname = this.field('getHostname', c.getHostname, defaults.hostname, nullableString);
@@ -82,25 +81,29 @@ export class Recording<Req> {
     return (req, method, status, route, responseTimeMs) => {
       try {
         const p = path(req);
-        if (this.hasExclude && this.excludes(p, route, req as Req)) return undefined;
-        return {
+        if (this.hasExclude && this.excludes(p, route, req as Req)) return;
+        let id: string | number | null | undefined = null;
+        if (userIdOf !== undefined) {
+          id = userIdOf(req);
+          if (typeof id === 'number') id = String(id);
+        }
+        write(
           method,
-          path: p,
+          p,
           route,
           status,
           responseTimeMs,
-          hostname: hostname(req),
-          ipAddress: ipAddress === undefined ? null : ipAddress(req),
-          userAgent: userAgent(req),
-          userId: userIdOf === undefined ? null : (userIdOf(req) ?? null),
-          createdAt: Date.now() - responseTimeMs,
-        };
+          hostname(req),
+          ipAddress === undefined ? null : ipAddress(req),
+          userAgent(req),
+          id,
+          Date.now() - responseTimeMs,
+        );
       } catch (err) {
         this.reporter.report(
           () => new ApilensError('internal', `could not record a request: ${errorText(err)}`, { cause: err }),
           'internal',
         );
-        return undefined;
       }
     };
   }

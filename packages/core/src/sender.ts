@@ -1,10 +1,13 @@
-// Sending: delivers one batch to the collector — encoding, retries with backoff, splitting on
-// 413, reading the answer — and counts what became of its records. Knows nothing of queues.
+// Sending: delivers one batch to the collector — picking the wire format the collector reads,
+// encoding, retries with backoff, splitting on 413, reading the answer — and counts what
+// became of its records. Knows nothing of queues.
+import { type BatchSlice, sliceSize } from './batch.js';
+import type { WireFormat } from './compress.js';
 import { ApilensError, errorText, type Reporter } from './report.js';
 import { backoffMs, isRetryableStatus, parseRetryAfter } from './retry.js';
 import { unref } from './timers.js';
 import type { Transport, TransportResponse } from './transport.js';
-import type { AnalyticsStats, RequestRecord } from './types.js';
+import type { AnalyticsStats } from './types.js';
 
 /** Counters the sender adds to; the client reads them for `stats()`. */
 export type DeliveryCounters = Pick<
@@ -19,16 +22,18 @@ export type DeliveryCounters = Pick<
 };
 
 export interface SenderOptions {
-  /** Full ingest URL. */
+  /** Full URL of the upstream row format's ingest endpoint (`…/api/log-request`). */
   endpoint: string;
+  /** Full URL of the compact format's endpoint (`…/api/log-columns`). */
+  columnsEndpoint: string;
   /** Headers of every POST (content type and encoding, user agent). */
   headers: Record<string, string>;
   /** Timeout of one attempt. */
   timeoutMs: number;
   /** Further attempts after a retryable failure. */
   maxRetries: number;
-  /** Serialises (and compresses) a batch. */
-  encode(batch: readonly RequestRecord[]): Promise<string | Uint8Array>;
+  /** Serialises (and compresses) a slice of a batch in a wire format. */
+  encode(slice: BatchSlice, format: WireFormat): Promise<string | Uint8Array>;
   reporter: Reporter;
   counters: DeliveryCounters;
 }
@@ -36,7 +41,7 @@ export interface SenderOptions {
 /** Delivers batches to the collector; see {@link createSender}. */
 export interface Sender {
   /** Delivers one batch (splitting it on 413); resolves when it is accepted or given up on. Never rejects. */
-  deliver(batch: readonly RequestRecord[]): Promise<void>;
+  deliver(slice: BatchSlice): Promise<void>;
   /** Counts records as dropped and reports why. */
   lose(size: number, why: string): void;
   /** Backoffs end by this time (epoch ms), so that a last attempt happens before a shutdown deadline. */
@@ -50,16 +55,44 @@ export interface Sender {
 const HALTED = 'the shutdown timeout passed before they were delivered';
 
 /**
+ * How long a collector that does not read the compact format is sent rows before it is
+ * offered the compact format again (it may have been upgraded meanwhile).
+ */
+export const FORMAT_RECHECK_MS = 60 * 60_000;
+
+/**
+ * Collectors (by compact endpoint) found not to read the compact format, and until when
+ * they get rows: remembered for the process, so that every client reporting there agrees.
+ */
+const rowsOnlyUntil = new Map<string, number>();
+
+/**
+ * Rows per POST in the upstream row format, whatever the batch size: upstream's server stores
+ * at most 2 000 rows of a POST and silently drops the rest (`LOGGER_MAX_INSERT`).
+ */
+export const ROWS_PER_POST = 1_000;
+
+/** Answers by which a collector says it has no such endpoint or format version. */
+function isUnsupportedStatus(status: number): boolean {
+  return status === 404 || status === 405 || status === 415 || status === 501;
+}
+
+/**
  * Creates the sender of a client. `transport` is called on the first delivery (and
  * again after it failed to load): undici is imported lazily, so that edge runtimes
  * can import the core.
  *
+ * Batches go in the compact format (docs/wire-format.md) unless the collector is known
+ * not to read it. A collector that answers the compact endpoint with 404, 405, 415 or 501,
+ * or with a 2xx that is not an apilens answer (`{"accepted": n, …}`), is an upstream server
+ * (or an older apilens): the same batch is sent again as rows, and so are later ones.
+ *
  * @example
  * const sender = createSender(() => createTransport('auto', endpoint, 10_000), options);
- * await sender.deliver(batch);
+ * await sender.deliver(wholeBatch(batch));
  */
 export function createSender(transport: () => Promise<Transport>, options: SenderOptions): Sender {
-  const { endpoint, headers, timeoutMs, maxRetries, encode, reporter, counters } = options;
+  const { endpoint, columnsEndpoint, headers, timeoutMs, maxRetries, encode, reporter, counters } = options;
   const abort = new AbortController();
   const sleepers = new Set<() => void>();
   let deadline = Number.POSITIVE_INFINITY;
@@ -90,19 +123,36 @@ export function createSender(transport: () => Promise<Transport>, options: Sende
     );
   }
 
-  /** Reads the collector's `{ accepted, rejected }`; a plain-text answer (upstream servers) accepts everything. */
-  function accepted(res: TransportResponse, size: number): void {
-    let count = size;
+  /** The format to send the next batch in. */
+  function formatNow(): WireFormat {
+    const until = rowsOnlyUntil.get(columnsEndpoint);
+    if (until === undefined) return 'columns';
+    if (Date.now() < until) return 'rows';
+    rowsOnlyUntil.delete(columnsEndpoint);
+    return 'columns';
+  }
+
+  /**
+   * Reads the collector's `{ accepted, rejected }`; a plain-text answer (upstream servers)
+   * to rows accepts everything. Returns false, counting nothing, when a 2xx to the compact
+   * format is not an apilens answer: whatever answered does not read that format.
+   */
+  function accepted(res: TransportResponse, size: number, format: WireFormat): boolean {
+    let count: number | undefined;
     let rejected: Array<{ index?: number; error?: string }> = [];
     try {
       const parsed = JSON.parse(res.body) as { accepted?: unknown; rejected?: unknown };
       if (typeof parsed?.accepted === 'number') count = parsed.accepted;
       if (Array.isArray(parsed?.rejected)) rejected = parsed.rejected;
     } catch {
-      // Upstream servers answer with plain text: everything was accepted.
+      // Upstream servers answer with plain text.
+    }
+    if (count === undefined) {
+      if (format === 'columns') return false;
+      count = size;
     }
     counters.sent += count;
-    if (rejected.length === 0) return;
+    if (rejected.length === 0) return true;
     counters.rejected += rejected.length;
     counters.lost += rejected.length;
     const first = rejected[0];
@@ -114,6 +164,7 @@ export function createSender(transport: () => Promise<Transport>, options: Sende
       ),
       'rejected',
     );
+    return true;
   }
 
   function sleep(ms: number): Promise<void> {
@@ -131,76 +182,95 @@ export function createSender(transport: () => Promise<Transport>, options: Sende
     });
   }
 
-  async function post(batch: readonly RequestRecord[], body: string | Uint8Array): Promise<void> {
+  /**
+   * Sends one encoded slice, retrying as configured. Resolves false when the collector
+   * does not read `format` (nothing was counted: send it again as rows), true otherwise.
+   */
+  async function post(slice: BatchSlice, body: string | Uint8Array, format: WireFormat): Promise<boolean> {
+    const size = sliceSize(slice);
+    const url = format === 'columns' ? columnsEndpoint : endpoint;
     let http: Transport;
     try {
       client ??= transport();
       http = await client;
     } catch (err) {
       client = undefined;
-      failBatch(
-        batch.length,
-        new ApilensError('network', `could not load the HTTP client: ${errorText(err)}`),
-      );
-      return;
+      failBatch(size, new ApilensError('network', `could not load the HTTP client: ${errorText(err)}`));
+      return true;
     }
     for (let attempt = 0; ; attempt++) {
-      if (halted) return lose(batch.length, HALTED);
+      if (halted) {
+        lose(size, HALTED);
+        return true;
+      }
       let res: TransportResponse | undefined;
       let failure: unknown;
       try {
-        res = await http.send({ url: endpoint, headers, body, signal: abort.signal, timeoutMs });
+        res = await http.send({ url, headers, body, signal: abort.signal, timeoutMs });
       } catch (err) {
         failure = err;
       }
-      if (res && res.status >= 200 && res.status < 300) return accepted(res, batch.length);
-      if (res && res.status === 413 && batch.length > 1) {
+      if (res && res.status >= 200 && res.status < 300) return accepted(res, size, format);
+      if (res && format === 'columns' && isUnsupportedStatus(res.status)) return false;
+      if (res && res.status === 413 && size > 1) {
         // Too large for this collector's body limit: halve it rather than lose it.
-        const half = Math.ceil(batch.length / 2);
-        await deliver(batch.slice(0, half));
-        await deliver(batch.slice(half));
-        return;
+        const mid = slice.from + Math.ceil(size / 2);
+        await deliver({ batch: slice.batch, from: slice.from, to: mid });
+        await deliver({ batch: slice.batch, from: mid, to: slice.to });
+        return true;
       }
-      if (halted) return lose(batch.length, HALTED);
+      if (halted) {
+        lose(size, HALTED);
+        return true;
+      }
       const retryable = res === undefined || isRetryableStatus(res.status);
       const error = res
-        ? new ApilensError(
-            'http',
-            `collector at ${endpoint} answered ${res.status}${serverMessage(res.body)}`,
-            {
-              status: res.status,
-              records: batch.length,
-            },
-          )
-        : new ApilensError('network', `could not reach the collector at ${endpoint}: ${errorText(failure)}`, {
-            records: batch.length,
+        ? new ApilensError('http', `collector at ${url} answered ${res.status}${serverMessage(res.body)}`, {
+            status: res.status,
+            records: size,
+          })
+        : new ApilensError('network', `could not reach the collector at ${url}: ${errorText(failure)}`, {
+            records: size,
             cause: failure,
           });
       if (!retryable || attempt >= maxRetries) {
-        failBatch(batch.length, error, retryable ? attempt + 1 : undefined);
-        return;
+        failBatch(size, error, retryable ? attempt + 1 : undefined);
+        return true;
       }
       counters.retries++;
       await sleep(parseRetryAfter(res?.retryAfter) ?? backoffMs(attempt));
     }
   }
 
-  async function deliver(batch: readonly RequestRecord[]): Promise<void> {
-    let body: string | Uint8Array;
-    try {
-      body = await encode(batch);
-    } catch (err) {
-      counters.failedBatches++;
-      drop(batch.length);
-      reporter.report(
-        new ApilensError('encode', `could not serialise a batch: ${errorText(err)}`, {
-          records: batch.length,
-          cause: err,
-        }),
-      );
-      return;
+  async function deliver(slice: BatchSlice): Promise<void> {
+    let format = formatNow();
+    for (;;) {
+      if (format === 'rows' && sliceSize(slice) > ROWS_PER_POST) {
+        for (let from = slice.from; from < slice.to; from += ROWS_PER_POST) {
+          await deliver({ batch: slice.batch, from, to: Math.min(from + ROWS_PER_POST, slice.to) });
+        }
+        return;
+      }
+      let body: string | Uint8Array;
+      try {
+        body = await encode(slice, format);
+      } catch (err) {
+        const size = sliceSize(slice);
+        counters.failedBatches++;
+        drop(size);
+        reporter.report(
+          new ApilensError('encode', `could not serialise a batch: ${errorText(err)}`, {
+            records: size,
+            cause: err,
+          }),
+        );
+        return;
+      }
+      if (await post(slice, body, format)) return;
+      // An upstream server (or an older apilens): this batch and the next ones go as rows.
+      rowsOnlyUntil.set(columnsEndpoint, Date.now() + FORMAT_RECHECK_MS);
+      format = 'rows';
     }
-    await post(batch, body);
   }
 
   return {

@@ -46,8 +46,10 @@ function undiciTransport(undici: UndiciModule, endpoint: string, timeoutMs: numb
   return {
     kind: 'undici',
     async send(req) {
+      // The pool is per origin; the path is the request's (rows and the compact format differ).
+      const target = req.url === endpoint ? url : new URL(req.url);
       const res = await pool.request({
-        path: url.pathname + url.search,
+        path: target.pathname + target.search,
         method: 'POST',
         headers: req.headers,
         body: req.body,

@@ -52,7 +52,11 @@ export interface Options<Req = any> {
   exclude?: ExcludeOption<Req>;
   /** How often queued records are sent, in milliseconds. @default 10000 */
   flushIntervalMs?: number;
-  /** A batch is sent as soon as this many records are queued. @default 1000 */
+  /**
+   * A batch is sent as soon as this many records are queued: in one POST in the compact
+   * format (apilens collectors), in POSTs of at most 1 000 rows in the upstream row format.
+   * @default 5000
+   */
   maxBatchSize?: number;
   /**
    * Records held while the collector is unreachable; beyond it the oldest are

@@ -1,4 +1,8 @@
-import type { PrivacyLevel, RequestRecord, WirePayload, WireRequest } from './types.js';
+// The upstream row format (POST /api/log-request, PRODUCT.md §4) and the clean-up every
+// value gets before it is sent in either format. Runs at flush time, never on the request
+// path, and once per distinct string of a batch rather than once per request.
+import { type BatchSlice, NULL_ID, type RecordBatch } from './batch.js';
+import type { PrivacyLevel } from './types.js';
 
 /** Removes the query string (and fragment) from a path. */
 export function stripQuery(path: string): string {
@@ -14,37 +18,27 @@ function firstAddress(value: string): string {
   return (comma === -1 ? value : value.slice(0, comma)).trim();
 }
 
-function str(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  const s = typeof value === 'string' ? value : String(value);
-  return s === '' ? null : s;
+/** How a recorded string becomes the value sent: one function per kind of field. */
+export type Clean = (raw: string | null) => string | null;
+
+/** Optional text fields (route, hostname, user agent, user id): empty means absent. */
+export const cleanText: Clean = (s) => (s === null || s === '' ? null : s);
+/** Paths lose their query string; an empty path is `/`. */
+export const cleanPath: Clean = (s) => (s === null ? '/' : stripQuery(s) || '/');
+export const cleanMethod: Clean = (s) => (s === null ? '' : s.toUpperCase());
+/** The first address of a forwarded list. */
+export const cleanIp: Clean = (s) => (s === null ? null : firstAddress(s) || null);
+/** Privacy level 2: the address is never sent, whatever was recorded. */
+export const noIp: Clean = () => null;
+
+/** Whole milliseconds, 0 for anything negative or not a number. */
+export function wholeMs(ms: number): number {
+  return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : 0;
 }
 
-/**
- * Converts one in-memory record into the wire shape. Runs at flush time, never
- * on the request path: every string clean-up and the ISO date happen here.
- */
-export function toWire(r: RequestRecord, privacyLevel: PrivacyLevel): WireRequest {
-  const responseTime = Number(r.responseTimeMs);
-  const ms = Number.isFinite(responseTime) && responseTime > 0 ? Math.round(responseTime) : 0;
-  let created: number;
-  if (r.createdAt instanceof Date) created = r.createdAt.getTime();
-  else if (typeof r.createdAt === 'number') created = r.createdAt;
-  else created = Date.now() - ms;
-  const ip = privacyLevel === 2 ? null : str(r.ipAddress);
-  const userId = r.userId;
-  return {
-    hostname: str(r.hostname),
-    ip_address: ip === null ? null : firstAddress(ip) || null,
-    path: stripQuery(typeof r.path === 'string' ? r.path : String(r.path ?? '')) || '/',
-    user_agent: str(r.userAgent),
-    method: typeof r.method === 'string' ? r.method.toUpperCase() : String(r.method),
-    status: Number(r.status),
-    response_time: ms,
-    user_id: userId === undefined || userId === null || userId === '' ? null : String(userId),
-    created_at: isoDate(Number.isFinite(created) ? Math.round(created) : Date.now()),
-    route: str(r.route),
-  };
+/** An epoch-milliseconds timestamp as sent: whole milliseconds, now when it is not a number. */
+export function wholeTime(ms: number): number {
+  return Number.isFinite(ms) ? Math.round(ms) : Date.now();
 }
 
 let isoSecond = Number.NaN;
@@ -67,25 +61,83 @@ export function isoDate(ms: number): string {
   return `${isoPrefix}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
 }
 
-/** Serialises a batch into the JSON body of POST /api/log-request. */
-export function serialise(
-  apiKey: string,
-  framework: string,
-  privacyLevel: PrivacyLevel,
-  records: readonly RequestRecord[],
-): string {
-  // Measured: V8's JSON.stringify over plain objects beats hand-built strings here.
-  return JSON.stringify(toPayload(apiKey, framework, privacyLevel, records));
+/**
+ * Each distinct string of a batch, cleaned for one kind of field and JSON-escaped, worked
+ * out the first time a row refers to it.
+ */
+class EscapedColumn {
+  private readonly cache: (string | undefined)[] = [];
+  constructor(
+    private readonly strings: readonly (string | null)[],
+    private readonly clean: Clean,
+  ) {}
+
+  get(id: number): string {
+    let text = this.cache[id];
+    if (text === undefined) {
+      const value = this.clean(this.strings[id] ?? null);
+      text = value === null ? 'null' : JSON.stringify(value);
+      this.cache[id] = text;
+    }
+    return text;
+  }
 }
 
-/** The payload object of a batch, for callers that want it unserialised. */
-export function toPayload(
+/**
+ * Writes rows of one batch in the upstream format: `{"hostname":…,"route":…}` objects
+ * joined by commas, each string escaped once per batch however many rows repeat it.
+ */
+export class RowWriter {
+  private readonly method: EscapedColumn;
+  private readonly path: EscapedColumn;
+  private readonly route: EscapedColumn;
+  private readonly hostname: EscapedColumn;
+  private readonly ipAddress: EscapedColumn;
+  private readonly userAgent: EscapedColumn;
+  private readonly userId: EscapedColumn;
+
+  constructor(
+    private readonly batch: RecordBatch,
+    privacyLevel: PrivacyLevel,
+  ) {
+    const s = batch.strings;
+    this.method = new EscapedColumn(s, cleanMethod);
+    this.path = new EscapedColumn(s, cleanPath);
+    this.route = new EscapedColumn(s, cleanText);
+    this.hostname = new EscapedColumn(s, cleanText);
+    this.ipAddress = new EscapedColumn(s, privacyLevel === 2 ? noIp : cleanIp);
+    this.userAgent = new EscapedColumn(s, cleanText);
+    this.userId = new EscapedColumn(s, cleanText);
+  }
+
+  /** Rows `from` to `to` (batch positions), comma-separated. */
+  rows(from: number, to: number): string {
+    const b = this.batch;
+    const out = new Array<string>(to - from);
+    for (let i = from; i < to; i++) {
+      out[i - from] =
+        `{"hostname":${this.hostname.get(b.hostname[i] ?? NULL_ID)},"ip_address":${this.ipAddress.get(b.ipAddress[i] ?? NULL_ID)},` +
+        `"path":${this.path.get(b.path[i] ?? NULL_ID)},"user_agent":${this.userAgent.get(b.userAgent[i] ?? NULL_ID)},` +
+        `"method":${this.method.get(b.method[i] ?? NULL_ID)},"status":${b.status[i]},"response_time":${wholeMs(b.responseTime[i] ?? 0)},` +
+        `"user_id":${this.userId.get(b.userId[i] ?? NULL_ID)},"created_at":"${isoDate(wholeTime(b.createdAt[i] ?? Number.NaN))}",` +
+        `"route":${this.route.get(b.route[i] ?? NULL_ID)}}`;
+    }
+    return out.join(',');
+  }
+}
+
+/** The fields every body starts with, in both formats (left open: the caller adds the rest). */
+export function envelope(apiKey: string, framework: string, privacyLevel: PrivacyLevel): string {
+  return `{"api_key":${JSON.stringify(apiKey)},"framework":${JSON.stringify(framework)},"privacy_level":${privacyLevel}`;
+}
+
+/** A slice of a batch as the JSON body of POST /api/log-request, in one piece. */
+export function rowsBody(
   apiKey: string,
   framework: string,
   privacyLevel: PrivacyLevel,
-  records: readonly RequestRecord[],
-): WirePayload {
-  const requests = new Array<WireRequest>(records.length);
-  for (let i = 0; i < records.length; i++) requests[i] = toWire(records[i]!, privacyLevel);
-  return { api_key: apiKey, framework, privacy_level: privacyLevel, requests };
+  slice: BatchSlice,
+): string {
+  const rows = new RowWriter(slice.batch, privacyLevel).rows(slice.from, slice.to);
+  return `${envelope(apiKey, framework, privacyLevel)},"requests":[${rows}]}`;
 }

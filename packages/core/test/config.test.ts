@@ -13,7 +13,7 @@ describe('config', () => {
       privacyLevel: 0,
       endpoint: 'http://localhost:8787/api/log-request',
       flushIntervalMs: 10_000,
-      maxBatchSize: 1_000,
+      maxBatchSize: 5_000,
       maxQueueSize: 10_000,
       compression: 'gzip',
       timeoutMs: 10_000,

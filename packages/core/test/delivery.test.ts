@@ -90,6 +90,109 @@ describe('wire format', () => {
   });
 });
 
+describe('format negotiation', () => {
+  it('an apilens collector gets the compact format from the first batch on', async () => {
+    const a = client({ maxBatchSize: 2 });
+    for (let i = 0; i < 5; i++) a.record(rec({ path: `/n/${i}` }));
+    await a.flush();
+    expect(collector.batches.map((b) => b.format)).toEqual(['columns', 'columns', 'columns']);
+    expect(collector.attempts).toBe(3);
+    expect(collector.requests().map((r) => r.path)).toEqual(['/n/0', '/n/1', '/n/2', '/n/3', '/n/4']);
+  });
+
+  it('a server that speaks only the upstream format gets the same batch as rows, then rows only; nothing lost', async () => {
+    const upstream = await startCollector(0, { upstreamOnly: true });
+    const errors: ApilensError[] = [];
+    const a = new Analytics('test-key', 'Express', {
+      serverUrl: upstream.url,
+      flushIntervalMs: 60_000,
+      maxBatchSize: 3,
+      onError: errorsInto(errors),
+    });
+    clients.push(a);
+    try {
+      for (let i = 0; i < 7; i++) a.record(rec({ path: `/u/${i}`, userId: i }));
+      expect(await a.flush()).toBe(true);
+      expect(upstream.batches.map((b) => b.format)).toEqual(['rows', 'rows', 'rows']);
+      // One 404 for the first compact attempt, then every batch straight as rows.
+      expect(upstream.attempts).toBe(4);
+      expect(upstream.requests().map((r) => [r.path, r.user_id])).toEqual(
+        Array.from({ length: 7 }, (_, i) => [`/u/${i}`, String(i)]),
+      );
+      expect(a.stats()).toMatchObject({ sent: 7, dropped: 0, failedBatches: 0 });
+      expect(errors).toEqual([]);
+      // Another client of the same collector in this process remembers: no second 404.
+      const b = new Analytics('test-key', 'Koa', { serverUrl: upstream.url, flushIntervalMs: 60_000 });
+      clients.push(b);
+      b.record(rec());
+      await b.flush();
+      expect(upstream.attempts).toBe(5);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('rows go in POSTs of at most 1 000 (upstream stores at most 2 000 of a POST); columns in one', async () => {
+    const upstream = await startCollector(0, { upstreamOnly: true });
+    try {
+      for (const c of [upstream, collector]) {
+        const a = new Analytics('test-key', 'Express', {
+          serverUrl: c.url,
+          flushIntervalMs: 60_000,
+          maxBatchSize: 2_500,
+        });
+        clients.push(a);
+        for (let i = 0; i < 2_500; i++) a.record(rec({ path: `/r/${i}` }));
+        expect(await a.flush()).toBe(true);
+        expect(c.requests().map((r) => r.path)).toEqual(Array.from({ length: 2_500 }, (_, i) => `/r/${i}`));
+      }
+      expect(upstream.batches.map((b) => b.requests.length)).toEqual([1_000, 1_000, 500]);
+      expect(collector.batches.map((b) => [b.format, b.requests.length])).toEqual([['columns', 2_500]]);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('a 2xx to the compact format that is not an apilens answer (a catch-all) is sent again as rows', async () => {
+    collector.script({ status: 200, body: 'OK' });
+    const a = client();
+    a.record(rec());
+    expect(await a.flush()).toBe(true);
+    expect(collector.attempts).toBe(2);
+    expect(collector.batches.map((b) => b.format)).toEqual(['rows']);
+    expect(a.stats()).toMatchObject({ sent: 1, dropped: 0 });
+  });
+
+  it('415 (a format version the collector does not read) falls back to rows; a 400 does not', async () => {
+    collector.script({ status: 415 });
+    const a = client();
+    a.record(rec());
+    expect(await a.flush()).toBe(true);
+    expect(collector.batches.map((b) => b.format)).toEqual(['rows']);
+
+    const other = await startCollector();
+    try {
+      other.script({
+        status: 400,
+        body: JSON.stringify({ error: 'columns.path[0] is 9, beyond the 3 strings' }),
+      });
+      const errors: ApilensError[] = [];
+      const b = new Analytics('test-key', 'Express', {
+        serverUrl: other.url,
+        flushIntervalMs: 60_000,
+        onError: errorsInto(errors),
+      });
+      clients.push(b);
+      b.record(rec());
+      expect(await b.flush()).toBe(false);
+      expect(other.attempts).toBe(1);
+      expect(errors[0]?.message).toContain('beyond the 3 strings');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('privacy levels', () => {
   const accessors = (calls: string[]) => ({
     path: (req: { url: string }) => req.url,
@@ -423,7 +526,8 @@ describe('faults', () => {
       clients.push(down);
       down.record(rec());
       await down.flush();
-      const endpoint = `${collector.url}/api/log-request`;
+      // An apilens collector (the stand-in speaks the compact format) is sent columns.
+      const endpoint = `${collector.url}/api/log-columns`;
       expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
         `[@apilens/express] collector at ${endpoint} answered 401: unknown API key; 3 records dropped`,
         expect.stringMatching(

@@ -5,15 +5,19 @@ import * as main from '../src/index.js';
 import * as internal from '../src/internal.js';
 
 const INTERNAL = [
+  'COLUMNS_PATH',
+  'COLUMNS_VERSION',
   'OPTION_NAMES',
+  'RecordBatch',
   'SERIALISE_SLICE',
+  'batchOf',
+  'columnsBody',
   'encodeBatch',
   'isoDate',
-  'serialise',
-  'serialiseSliced',
+  'rowsBody',
+  'rowsBodySliced',
   'stripQuery',
-  'toPayload',
-  'toWire',
+  'wholeBatch',
 ];
 
 it('@apilens/core/internal exports the listed internals, which @apilens/core does not', () => {

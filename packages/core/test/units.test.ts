@@ -1,21 +1,46 @@
 import { describe, expect, it } from 'vitest';
 import { ApilensError, defaultIpAddress, defaultIpAddressFrom } from '../src/index.js';
 import { stripQuery } from '../src/internal.js';
-import { RingQueue } from '../src/queue.js';
+import { BatchQueue } from '../src/queue.js';
 import { Reporter } from '../src/report.js';
 import { backoffMs, isRetryableStatus, parseRetryAfter } from '../src/retry.js';
 
-describe('RingQueue', () => {
-  it('keeps FIFO order, drops the oldest when full and counts what left', () => {
-    const q = new RingQueue<number>(3);
-    expect([q.push(1), q.push(2), q.push(3), q.push(4)]).toEqual([false, false, false, true]);
-    expect(q.length).toBe(3);
-    expect(q.take(2)).toEqual([2, 3]);
-    q.push(5);
-    q.push(6);
-    expect(q.take(10)).toEqual([4, 5, 6]);
-    expect(q.removed).toBe(6);
-    expect(q.take(1)).toEqual([]);
+describe('BatchQueue', () => {
+  /** The ids of a batch's live rows, read back through its dictionary (the path column). */
+  const paths = (q: BatchQueue) => {
+    const out: string[] = [];
+    for (let b = q.take(); b !== undefined; b = q.take()) {
+      for (let i = b.start; i < b.end; i++) out.push(b.strings[b.path[i]!] as string);
+    }
+    return out;
+  };
+  const push = (q: BatchQueue, path: string) => {
+    if (q.isFull) q.dropOldest();
+    q.writable().add('GET', path, null, 200, 1, null, null, null, null, 0);
+  };
+
+  it('keeps FIFO order in batches of batchSize, drops the oldest when full and counts what left', () => {
+    const q = new BatchQueue(2, 5);
+    for (const p of ['a', 'b', 'c', 'd', 'e', 'f', 'g']) push(q, p);
+    expect(q.length).toBe(5);
+    expect(q.removed).toBe(2);
+    expect(q.hasFullBatch).toBe(true);
+    expect(paths(q)).toEqual(['c', 'd', 'e', 'f', 'g']);
+    expect(q.removed).toBe(7);
+    expect(q.take()).toBeUndefined();
+  });
+
+  it('reuses released batches with an empty dictionary', () => {
+    const q = new BatchQueue(2, 4);
+    push(q, '/x');
+    const b = q.take();
+    expect(b).toBeDefined();
+    q.release(b!);
+    push(q, '/y');
+    const again = q.take();
+    expect(again).toBe(b);
+    expect(again!.strings).toEqual([null, 'GET', '/y']);
+    expect(q.clear()).toBe(0);
   });
 });
 
@@ -83,136 +108,5 @@ describe('helpers', () => {
     expect(defaultIpAddress({ 'x-forwarded-for': '' }, '9.9.9.9')).toBe('9.9.9.9');
     const h = new Headers({ 'x-real-ip': '4.4.4.4' });
     expect(defaultIpAddressFrom((n) => h.get(n), '9.9.9.9')).toBe('4.4.4.4');
-  });
-});
-
-describe('serialise', () => {
-  it('writes the upstream wire JSON: fields in order, cleaned, awkward strings and dates included', async () => {
-    const { serialise } = await import('../src/wire.js');
-    const records = [
-      {
-        method: 'post',
-        path: '/a"b\\c\n\u2028?q',
-        route: '/a/:b',
-        status: 201,
-        responseTimeMs: 0.4,
-        hostname: 'h',
-        ipAddress: '1.1.1.1',
-        userAgent: 'ua "quoted" \u0000',
-        userId: 5,
-        createdAt: Date.UTC(2026, 10, 27, 10, 0, 0, 7),
-      },
-      {
-        method: 'GET',
-        path: '/',
-        status: Number.NaN,
-        responseTimeMs: -3,
-        createdAt: Date.UTC(2026, 10, 27, 10, 0, 0, 999),
-      },
-      {
-        method: 'GET',
-        path: '/x',
-        status: 200,
-        responseTimeMs: 1.5,
-        createdAt: Date.UTC(2026, 10, 27, 10, 0, 1, 50),
-      },
-      {
-        method: 'GET',
-        path: '/y',
-        status: 200,
-        responseTimeMs: 1,
-        createdAt: new Date('+010000-01-01T00:00:00Z'),
-      },
-    ];
-    // Written by hand, in the wire's field order; JSON.stringify of these is the expected text.
-    const wire = (ip: string | null) => [
-      {
-        hostname: 'h',
-        ip_address: ip,
-        path: '/a"b\\c\n\u2028',
-        user_agent: 'ua "quoted" \u0000',
-        method: 'POST',
-        status: 201,
-        response_time: 0,
-        user_id: '5',
-        created_at: '2026-11-27T10:00:00.007Z',
-        route: '/a/:b',
-      },
-      {
-        hostname: null,
-        ip_address: null,
-        path: '/',
-        user_agent: null,
-        method: 'GET',
-        status: null, // NaN has no JSON form
-        response_time: 0,
-        user_id: null,
-        created_at: '2026-11-27T10:00:00.999Z',
-        route: null,
-      },
-      {
-        hostname: null,
-        ip_address: null,
-        path: '/x',
-        user_agent: null,
-        method: 'GET',
-        status: 200,
-        response_time: 2,
-        user_id: null,
-        created_at: '2026-11-27T10:00:01.050Z',
-        route: null,
-      },
-      {
-        hostname: null,
-        ip_address: null,
-        path: '/y',
-        user_agent: null,
-        method: 'GET',
-        status: 200,
-        response_time: 1,
-        user_id: null,
-        created_at: '+010000-01-01T00:00:00.000Z',
-        route: null,
-      },
-    ];
-    expect(serialise('k"ey', 'Express', 0, records)).toBe(
-      JSON.stringify({ api_key: 'k"ey', framework: 'Express', privacy_level: 0, requests: wire('1.1.1.1') }),
-    );
-    expect(serialise('k"ey', 'Express', 2, records)).toBe(
-      JSON.stringify({ api_key: 'k"ey', framework: 'Express', privacy_level: 2, requests: wire(null) }),
-    );
-  });
-});
-
-describe('serialiseSliced', () => {
-  it('writes the whole batch for batches spanning several slices', async () => {
-    const { SERIALISE_SLICE, serialiseSliced } = await import('../src/compress.js');
-    for (const n of [0, 1, SERIALISE_SLICE, SERIALISE_SLICE + 1, 3 * SERIALISE_SLICE + 7]) {
-      const records = Array.from({ length: n }, (_, i) => ({
-        method: 'GET',
-        path: `/p/${i}?q="x"`,
-        status: 200 + (i % 300),
-        responseTimeMs: i,
-        userAgent: i % 2 ? 'ua\n"quoted"' : null,
-        createdAt: Date.UTC(2026, 0, 1) + i,
-      }));
-      // The expected body built here from the records, without the module's serialiser.
-      const requests = records.map((r, i) => ({
-        hostname: null,
-        ip_address: null,
-        path: `/p/${i}`,
-        user_agent: r.userAgent,
-        method: 'GET',
-        status: r.status,
-        response_time: i,
-        user_id: null,
-        created_at: new Date(r.createdAt).toISOString(),
-        route: null,
-      }));
-      const sliced = await serialiseSliced('k"ey', 'Express', 1, records);
-      expect(sliced).toBe(
-        JSON.stringify({ api_key: 'k"ey', framework: 'Express', privacy_level: 1, requests }),
-      );
-    }
   });
 });

@@ -8,7 +8,7 @@ export interface FastifyLikeRequest {
   method: string;
   url: string;
   raw: NodeRequestLike;
-  routeOptions?: { url?: string | undefined; config?: { analytics?: boolean } | undefined };
+  routeOptions?: { url?: string | undefined; config?: { url?: string; analytics?: boolean } | undefined };
 }
 
 /** The fields of a Fastify reply the recording reads. */

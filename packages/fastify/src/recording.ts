@@ -9,6 +9,31 @@ const ACCESSORS = nodeAccessors<FastifyLikeRequest>(
   (req) => req.url,
 );
 
+/** A route's `config` as Fastify 4 and 5 keep it: the user's config plus the route's `url` and `method`. */
+type RouteConfig = { url?: string | undefined; analytics?: boolean } | undefined;
+
+/**
+ * Where Fastify keeps each request's route context (`this[kRouteContext] = context` in
+ * Fastify 4 and 5), whose `config` is the route's: `null` when requests have no such symbol.
+ * `request.routeOptions.config` is the same object, but the getter builds a twelve-field
+ * object (and asks the router about version constraints) on every read. Several copies of
+ * Fastify (4 and 5, or an ESM and a CJS build) have a symbol each: a request of another copy
+ * has none of this one, and is read through `routeOptions`.
+ */
+let contextKey: symbol | null | undefined;
+
+function routeConfig(request: FastifyLikeRequest): RouteConfig {
+  if (contextKey === undefined) {
+    contextKey =
+      Object.getOwnPropertySymbols(request).find((s) => s.description === 'fastify.context') ?? null;
+  }
+  if (contextKey !== null) {
+    const context = (request as unknown as Record<symbol, { config?: RouteConfig } | undefined>)[contextKey];
+    if (context !== undefined) return context.config;
+  }
+  return request.routeOptions?.config;
+}
+
 /**
  * The `onResponse` hook that records every request once its response was sent: matched
  * routes, 404s (`route: null`) and errors alike, with the status the client got.
@@ -27,9 +52,9 @@ export function recordingHook<Req extends FastifyLikeRequest>(
 ): OnResponseHook<Req> {
   const record = analytics.createRecorder<Req>(ACCESSORS);
   return function apilensOnResponse(request, reply, done) {
-    const route = request.routeOptions;
-    if (route?.config?.analytics !== false && (accept === undefined || accept(request))) {
-      record(request, request.method, reply.statusCode, route?.url ?? null, reply.elapsedTime);
+    const config = routeConfig(request);
+    if (config?.analytics !== false && (accept === undefined || accept(request))) {
+      record(request, request.method, reply.statusCode, config?.url ?? null, reply.elapsedTime);
     }
     done();
   };

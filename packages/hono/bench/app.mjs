@@ -3,22 +3,54 @@ import { once } from 'node:events';
 import { honoAnalytics } from '@apilens/hono';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { abSwitch, apitallyConfig, apitallyShutdown } from '../../../bench/overhead/peers.mjs';
 
-/** @param {{ instrumented: boolean, apiKey: string, serverUrl: string }} options */
-export default async function start({ instrumented, apiKey, serverUrl }) {
+/** What this app can be measured with: node-api-analytics has no Hono middleware. */
+export const variants = ['bare', 'noop', 'apilens', 'apitally'];
+
+/** @param {{ variant?: string, instrumented?: boolean, apiKey: string, serverUrl: string }} options */
+export default async function start({ variant, instrumented, apiKey, serverUrl }) {
+  const kind = variant ?? (instrumented ? 'apilens' : 'bare');
   const app = new Hono();
-  const analytics = instrumented ? honoAnalytics(apiKey, { serverUrl }) : undefined;
-  if (analytics) app.use('*', analytics);
+  let stop = async () => {};
+  if (kind === 'noop') {
+    app.use('*', async (_c, next) => {
+      await next();
+    });
+  }
+  if (kind === 'apilens') {
+    const analytics = honoAnalytics(apiKey, { serverUrl });
+    app.use('*', analytics);
+    stop = () => analytics.shutdown();
+  }
+  let toggle;
+  if (kind === 'toggle') {
+    // apilens behind a switch (the A/B phase): off, the wrapper is a no-op middleware.
+    const analytics = honoAnalytics(apiKey, { serverUrl });
+    const ab = abSwitch(analytics);
+    app.use('*', async (c, next) => {
+      if (ab.on()) await analytics(c, next);
+      else await next();
+    });
+    toggle = ab.toggle;
+    stop = () => analytics.shutdown();
+  }
+  if (kind === 'apitally') {
+    const { useApitally } = await import('apitally/hono');
+    useApitally(app, apitallyConfig(serverUrl));
+    stop = apitallyShutdown;
+  }
   app.get('/hello/:name', (c) => c.json({ hello: c.req.param('name') }));
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   if (!server.listening) await once(server, 'listening');
   return {
     port: server.address().port,
+    toggle,
     async close() {
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();
       await closed;
-      await analytics?.shutdown();
+      await stop();
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { NewRequestRow } from '../columns.js';
 import { HttpError } from '../errors.js';
+import { type CompactBody, compactRows } from '../ingest/compact.js';
 import { bundledGeoipDb, openCountryLookup } from '../ingest/geoip.js';
 import { UserAgentCache } from '../ingest/user-agent.js';
 import { clean, validateRow } from '../ingest/validate.js';
@@ -15,15 +16,17 @@ interface Payload {
 }
 
 /** Only the envelope is schema-checked: rows are validated one by one so one bad row rejects only itself. */
+const envelope = {
+  api_key: { type: 'string' },
+  framework: { type: ['string', 'null'] },
+  privacy_level: { type: ['integer', 'null'] },
+} as const;
 const bodySchema = {
   type: 'object',
-  properties: {
-    api_key: { type: 'string' },
-    framework: { type: ['string', 'null'] },
-    privacy_level: { type: ['integer', 'null'] },
-    requests: { type: 'array' },
-  },
+  properties: { ...envelope, requests: { type: 'array' } },
 } as const;
+/** The compact format's structure is checked by `compactRows`, with messages that point at the fault. */
+const compactSchema = { type: 'object', properties: envelope } as const;
 
 /** Options of the ingest routes. */
 export interface IngestOptions {
@@ -35,8 +38,10 @@ export interface IngestOptions {
 }
 
 /**
- * POST /api/log-request and its upstream alias POST /api/requests. The GeoIP database is read
- * when the plugin loads, so a missing file stops the server before the store is opened.
+ * POST /api/log-request and its upstream alias POST /api/requests (the row format), and
+ * POST /api/log-columns (the compact format of apilens SDKs, docs/wire-format.md): both become
+ * the same rows, validated and stored the same way. The GeoIP database is read when the plugin
+ * loads, so a missing file stops the server before the store is opened.
  */
 const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, o) => {
   const auth = app.apilensAuth;
@@ -56,6 +61,17 @@ const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, o) => {
         `batch has ${raw.length} rows, more than the limit of ${o.maxBatchRows} rows per batch; send smaller batches (SDK maxBatchSize) or raise --max-batch-rows`,
       );
     }
+    return store(apiKey, body, raw);
+  };
+
+  const compactHandler = async (request: FastifyRequest) => {
+    const apiKey = auth.apiKey(request, 'body');
+    const body = request.body as Payload;
+    return store(apiKey, body, compactRows(request.body as CompactBody, o.maxBatchRows));
+  };
+
+  /** Validates the rows of a batch one by one and stores the valid ones in one transaction. */
+  const store = async (apiKey: string, body: Payload, raw: unknown[]) => {
     const key = await auth.authenticate(apiKey);
 
     // Privacy: 0 stores the IP and its country; 1 keeps only the country; 2 (or more) neither.
@@ -87,19 +103,24 @@ const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, o) => {
     return { accepted: rows.length, rejected };
   };
 
-  for (const url of ['/api/log-request', '/api/requests']) {
-    app.post(url, {
-      schema: { body: bodySchema },
+  const routes = [
+    { url: '/api/log-request', schema: bodySchema, handler, shape: '"requests": [ … ]' },
+    { url: '/api/requests', schema: bodySchema, handler, shape: '"requests": [ … ]' },
+    { url: '/api/log-columns', schema: compactSchema, handler: compactHandler, shape: '"v": 1, "count": …' },
+  ];
+  for (const route of routes) {
+    app.post(route.url, {
+      schema: { body: route.schema },
       config: { rateLimit: auth.rateLimit('body') },
       preValidation: async (request) => {
         if (request.body === undefined) {
           throw new HttpError(
             400,
-            'request body is empty; send {"api_key": "…", "framework": "…", "privacy_level": 0, "requests": [ … ]}',
+            `request body is empty; send {"api_key": "…", "framework": "…", "privacy_level": 0, ${route.shape}}`,
           );
         }
       },
-      handler,
+      handler: route.handler,
     });
   }
 };
