@@ -31,7 +31,9 @@ export const zoned = (tz: string) => (ts: number) => uPlot.tzDate(new Date(ts * 
  * One-line time labels in the dashboard's zone, as precise as the tick spacing: `14:00` within a
  * day, `Mon 21` within a few weeks, `21 Nov` beyond, `Nov 2026` for years.
  */
-export function timeTicks(tz: string): (u: uPlot, splits: number[], axisIdx: number, space: number, incr: number) => string[] {
+export function timeTicks(
+  tz: string,
+): (u: uPlot, splits: number[], axisIdx: number, space: number, incr: number) => string[] {
   const make = (o: Intl.DateTimeFormatOptions) => {
     try {
       return new Intl.DateTimeFormat('en-GB', { ...o, timeZone: tz });
