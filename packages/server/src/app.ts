@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installBodyParsing } from './body.js';
 import { clientErrorHandler, installErrorHandlers } from './errors.js';
+import demoJob from './jobs/demo.js';
 import retentionJob from './jobs/retention.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import authPlugin from './plugins/auth.js';
@@ -15,6 +16,7 @@ import keysRoutes from './routes/keys.js';
 import pagesRoutes from './routes/pages.js';
 import { bundledDashboardDir } from './web-assets.js';
 
+export type { DemoDecoration } from './jobs/demo.js';
 export type { ApilensDecoration } from './plugins/store.js';
 
 /**
@@ -72,5 +74,6 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
   app.register(healthRoutes);
   if (o.dashboardDir !== false) app.register(pagesRoutes, { dir: o.dashboardDir ?? bundledDashboardDir() });
   app.register(retentionJob, { retentionMonths: o.retentionMonths, intervalMs: o.retentionIntervalMs });
+  app.register(demoJob, { enabled: o.demo, now: o.now });
   return app;
 }

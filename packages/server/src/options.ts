@@ -57,6 +57,13 @@ export interface ServerOptions {
    * data (stores that see every write: DuckDB); `0` turns the cache off. @default 64
    */
   dashboardCacheEntries?: number;
+  /**
+   * Fill the demo dashboard (`/dashboard/demo`) with a week of synthetic traffic at start, topped
+   * up every minute and renewed daily. `apilens serve` turns it on (`--no-demo` turns it off).
+   * @default false
+   */
+  demo?: boolean;
+  /**
    * Folder of the built dashboard web app served at `/`, `/dashboard/…` and the other pages;
    * `false` serves no pages (API only).
    * @default the app bundled in the package (dist/public)
@@ -83,6 +90,7 @@ export interface ResolvedOptions {
   userAgentCacheSize: number;
   dashboardCacheEntries: number;
   dashboardDir: string | false | undefined;
+  demo: boolean;
   now: () => number;
   logger: FastifyServerOptions['logger'];
 }
@@ -92,6 +100,16 @@ function count(name: string, value: unknown, fallback: number, min: number): num
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new TypeError(
       `@apilens/server: option "${name}" must be an integer >= ${min}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new TypeError(
+      `@apilens/server: option "${name}" must be true or false, got ${JSON.stringify(value)}`,
     );
   }
   return value;
@@ -149,6 +167,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       0,
     ),
     dashboardDir: options.dashboardDir,
+    demo: flag('demo', options.demo, false),
     now: options.now ?? Date.now,
     logger: options.logger ?? false,
   };
