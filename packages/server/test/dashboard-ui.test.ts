@@ -366,9 +366,7 @@ describe('stored strings stay text', () => {
     await ready();
     expect(b.dialogs).toEqual([]);
     expect(await page().locator('main img, main script, main iframe').count()).toBe(0);
-    expect(
-      await page().evaluate(() => document.querySelectorAll('[href^="javascript:" i]').length),
-    ).toBe(0);
+    expect(await page().evaluate(() => document.querySelectorAll('[href^="javascript:" i]').length)).toBe(0);
     expect(b.foreign).toEqual([]);
   });
 });
