@@ -42,6 +42,19 @@ async function errorOf(res: Response): Promise<ApiError> {
   return new ApiError({ kind, message });
 }
 
+/**
+ * A message for a failed call: `unknownKey` when the collector does not know the key, the
+ * collector's own message otherwise, `unreachable` when it did not answer.
+ */
+export function explain(
+  err: unknown,
+  unknownKey: string,
+  unreachable = 'the collector did not answer',
+): string {
+  if (!(err instanceof ApiError)) return unreachable;
+  return err.failure.kind === 'unauthorized' ? unknownKey : err.message;
+}
+
 /** `fetch` to the collector; network failures and non-2xx answers become {@link ApiError}s. */
 export async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
   let res: Response;
