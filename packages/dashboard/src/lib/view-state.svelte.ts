@@ -46,7 +46,7 @@ export const REFRESH_MS = 30_000;
 /** What the page shows. */
 export interface View {
   period: PeriodName;
-  /** Range of a `custom` period: `YYYY-MM-DD` days (inclusive) or ISO instants. */
+  /** Range of a `custom` period: `YYYY-MM-DD` days (the API counts `to`'s whole day) or ISO instants. */
   from: string | null;
   to: string | null;
   /** IANA zone; `null` follows the browser. */
@@ -97,7 +97,7 @@ export function viewParams(view: View, target: 'url' | 'api'): URLSearchParams {
   const q = new URLSearchParams();
   if (view.period === 'custom' && view.from && view.to) {
     q.set('from', view.from);
-    q.set('to', target === 'api' ? apiRangeEnd(view.to) : view.to);
+    q.set('to', view.to);
   } else if (view.period !== DEFAULT_PERIOD || target === 'api') q.set('period', view.period);
   if (target === 'api') q.set('tz', view.tz ?? browserZone());
   else if (view.tz) q.set('tz', view.tz);
@@ -110,14 +110,6 @@ export function viewParams(view: View, target: 'url' | 'api'): URLSearchParams {
   for (const h of view.hide) q.append('hide', h);
   if (view.refresh && target === 'url') q.set('refresh', '30');
   return q;
-}
-
-/** A custom range's last day is inclusive on the page; the API's `to` is exclusive. */
-function apiRangeEnd(to: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(to)) return to;
-  const next = new Date(`${to}T00:00:00Z`);
-  next.setUTCDate(next.getUTCDate() + 1);
-  return next.toISOString().slice(0, 10);
 }
 
 const current = $derived(parseView(route.search));
