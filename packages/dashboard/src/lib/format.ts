@@ -100,6 +100,10 @@ export const dateTime = (t: number, tz: string): string =>
     minute: '2-digit',
   }).format(t);
 
+/** `14:05:09` */
+export const time = (t: number, tz: string): string =>
+  formatter(tz, { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(t);
+
 /** `27 Nov 2026` */
 export const date = (t: number, tz: string): string =>
   formatter(tz, { day: 'numeric', month: 'short', year: 'numeric' }).format(t);
