@@ -24,7 +24,7 @@ serve options:
   --host <addr>            address to listen on             env HOST           default ${DEFAULTS.host}
   --geoip-db <file.mmdb>   IP → country database            env APILENS_GEOIP_DB  default: bundled (CC0)
   --no-geoip               do not look up countries
-  --no-demo                no demo dashboard (/dashboard/demo: a week of synthetic traffic)
+  --no-demo                no demo dashboard (/dashboard/demo: two weeks of synthetic traffic)
                            env APILENS_DEMO=0
   --max-batch-rows <n>     rows per ingest batch            env APILENS_MAX_BATCH_ROWS  default ${DEFAULTS.maxBatchRows}
   --max-body-bytes <n>     request body limit, also after gzip  env APILENS_MAX_BODY_BYTES  default ${DEFAULTS.maxBodyBytes}

@@ -58,7 +58,7 @@ export interface ServerOptions {
    */
   dashboardCacheEntries?: number;
   /**
-   * Fill the demo dashboard (`/dashboard/demo`) with a week of synthetic traffic at start, topped
+   * Fill the demo dashboard (`/dashboard/demo`) with two weeks of synthetic traffic at start, topped
    * up every minute and renewed daily. `apilens serve` turns it on (`--no-demo` turns it off).
    * @default false
    */

@@ -1,7 +1,7 @@
-// The demo dashboard's data: a week of synthetic traffic the collector writes itself, topped up
+// The demo dashboard's data: two weeks of synthetic traffic the collector writes itself, topped up
 // as time passes, renewed rather than accumulated, and out of reach of any API key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_DASHBOARD_ID, seedDemo } from '../src/demo/seed.js';
+import { DEMO_DASHBOARD_ID, DEMO_DEFAULTS, seedDemo } from '../src/demo/seed.js';
 import { syntheticTraffic } from '../src/demo/traffic.js';
 import { UserAgentCache } from '../src/ingest/user-agent.js';
 import type { StoredRow } from '../src/types.js';
@@ -72,11 +72,11 @@ describe.each(STORES)('demo dashboard on %s', (storeName) => {
     await cleanup?.();
   });
 
-  it('the collector writes a week of requests under the dashboard id `demo` at start', async () => {
+  it('the collector writes two weeks of requests under the dashboard id `demo` at start', async () => {
     const key = await server.store.findKeyByDashboardId(DEMO_DASHBOARD_ID);
     expect(key).not.toBeNull();
     const rows = await allRows(server, key!.id);
-    const expected = [...syntheticTraffic({ from: NOW - 7 * DAY, to: NOW, perHour: 600 })];
+    const expected = [...syntheticTraffic({ from: NOW - DEMO_DEFAULTS.days * DAY, to: NOW, perHour: 600 })];
     expect(rows.length).toBe(expected.length);
     expect(rows[0]!.created_at).toBe(expected[0]!.created_at);
     expect(rows.at(-1)!.created_at).toBe(expected.at(-1)!.created_at);

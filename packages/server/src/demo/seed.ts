@@ -1,7 +1,7 @@
 // The demo dashboard (`/dashboard/demo`): a key whose dashboard id is `demo`, filled by the
-// collector itself with a week of synthetic traffic and topped up every minute, so anyone can
+// collector itself with two weeks of synthetic traffic and topped up every minute, so anyone can
 // look at a live dashboard without setting anything up. It is re-created from scratch at start
-// and once a day, which keeps it at about a week of rows.
+// and once a day, which keeps it at about two weeks of rows.
 import { randomBytes } from 'node:crypto';
 import type { UserAgentCache } from '../ingest/user-agent.js';
 import { hashApiKey } from '../keys.js';
@@ -16,7 +16,7 @@ const BATCH = 5_000;
 
 /** Settings of the demo data. */
 export interface DemoSettings {
-  /** Days of history written at start. @default 7 */
+  /** Days of history written at start. @default 14 */
   days: number;
   /** Average requests per hour. @default 600 */
   perHour: number;
@@ -24,7 +24,8 @@ export interface DemoSettings {
   topUpMs: number;
 }
 
-export const DEMO_DEFAULTS: DemoSettings = { days: 7, perHour: 600, topUpMs: 60_000 };
+// Two weeks, so the 7-day view has a whole previous week to compare with.
+export const DEMO_DEFAULTS: DemoSettings = { days: 14, perHour: 600, topUpMs: 60_000 };
 
 async function write(
   store: Store,

@@ -246,7 +246,7 @@ function population(seed: number): User[] {
     const block = place.blocks[Math.floor(r() * place.blocks.length)]!;
     users.push({
       // Browsers are mostly signed in; API clients and bots are known by their IP only.
-      id: client === 'browser' && r() < 0.7 ? `usr_${(1000 + i * 37).toString(36)}` : null,
+      id: client === 'browser' && r() < 0.7 ? `usr_${((i + 1) * 0x9e3779b1).toString(16).slice(-6)}` : null,
       ip: `${block}.${1 + Math.floor(r() * 253)}`,
       country: place.code,
       utc: place.utc,
