@@ -91,13 +91,14 @@ describe.each(STORES)('demo dashboard on %s', (storeName) => {
 
   it('tops up as time passes, and a restart renews the week instead of adding to it', async () => {
     const agents = new UserAgentCache(100);
-    const first = await seedDemo(server.store, agents, NOW);
+    const small = { ...DEMO_DEFAULTS, days: 1 };
+    const first = await seedDemo(server.store, agents, NOW, small);
     const added = await first.topUp(NOW + 10 * 60_000);
     expect(added).toBe([...syntheticTraffic({ from: NOW, to: NOW + 10 * 60_000, perHour: 600 })].length);
     expect(await server.store.countRequests(first.keyId)).toBe(first.rows + added);
     expect(await first.topUp(NOW + 5 * 60_000)).toBe(0);
 
-    const again = await seedDemo(server.store, agents, NOW + DAY);
+    const again = await seedDemo(server.store, agents, NOW + DAY, small);
     expect((await server.store.findKeyByDashboardId(DEMO_DASHBOARD_ID))!.id).toBe(again.keyId);
     expect(await server.store.countRequests(first.keyId)).toBe(0);
     expect(await server.store.countRequests(again.keyId)).toBe(again.rows);
