@@ -143,7 +143,8 @@ async function expectCards(expected: Sent[]) {
   const users = new Set(expected.map((x) => x.userId ?? x.ip)).size;
   expect(await tileValue('users')).toBe(grouped(users));
   const ok = expected.filter((x) => x.status < 400).length;
-  expect(await tileValue('success')).toBe(`${((ok / expected.length) * 100).toFixed(1)}%`);
+  const success = (ok / expected.length) * 100;
+  expect(await tileValue('success')).toBe(success % 100 === 0 ? `${success}%` : `${success.toFixed(1)}%`);
   expect(await listCounts('status')).toEqual(
     new Map([...tally(expected, (x) => String(x.status))].sort((a, b) => b[1] - a[1])),
   );
@@ -221,7 +222,7 @@ describe('the dashboard page', () => {
     expect(await page().locator('[data-chip]').count()).toBe(4);
 
     // A chip's × removes just that filter; Back brings it back.
-    await page().getByRole('button', { name: 'Remove filter Status 404' }).click();
+    await page().getByRole('button', { name: 'Remove filter Status 404', exact: true }).click();
     await page().waitForURL((u) => !u.searchParams.has('status'));
     await ready();
     await expectCards(sent.filter((x) => x.route === '/items/:id' && x.country === 'DE'));
@@ -359,9 +360,10 @@ describe('stored strings stay text', () => {
     // Click-to-filter with a payload: it goes to the URL and a chip as text.
     await page().locator('[data-card=endpoints] button', { hasText: PAYLOADS[1]! }).click();
     await ready();
-    await page().locator('[data-card=users-table] button', { hasText: PAYLOADS[0]! }).click();
+    await page().locator('[data-card=users-table] button', { hasText: PAYLOADS[1]! }).click();
     await ready();
     expect(await page().locator('[data-chip=endpoint]').textContent()).toContain(PAYLOADS[1]);
+    expect(await page().locator('[data-chip=user]').textContent()).toContain(PAYLOADS[1]);
     await page().reload();
     await ready();
     expect(b.dialogs).toEqual([]);
