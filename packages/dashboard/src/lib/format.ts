@@ -104,6 +104,24 @@ export const dateTime = (t: number, tz: string): string =>
 export const time = (t: number, tz: string): string =>
   formatter(tz, { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(t);
 
+/**
+ * A custom range as the picker shows it: days as `1 Nov → 7 Nov`, instants (a drag-to-zoom) with
+ * their times in the zone: `25 Nov 14:00 → 18:30`.
+ */
+export function rangeLabel(from: string, to: string, tz: string): string {
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  const dayFormat = formatter('UTC', { day: 'numeric', month: 'short' });
+  if (day.test(from) && day.test(to)) {
+    return `${dayFormat.format(Date.parse(from))} → ${dayFormat.format(Date.parse(to))}`;
+  }
+  const a = Date.parse(from);
+  const b = Date.parse(to);
+  if (Number.isNaN(a) || Number.isNaN(b)) return `${from} → ${to}`;
+  const full = formatter(tz, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  const sameDay = date(a, tz) === date(b, tz);
+  return `${full.format(a)} → ${sameDay ? formatter(tz, { hour: '2-digit', minute: '2-digit' }).format(b) : full.format(b)}`;
+}
+
 /** `27 Nov 2026` */
 export const date = (t: number, tz: string): string =>
   formatter(tz, { day: 'numeric', month: 'short', year: 'numeric' }).format(t);
