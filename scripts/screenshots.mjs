@@ -17,7 +17,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'apilens-shots-'));
 const app = buildServer({ db: join(tmp, 'apilens.db'), demo: true, logger: false });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const url = `http://127.0.0.1:${app.server.address().port}`;
-await app.apilens.demoReady();
+await app.apilensDemo.ready();
 
 const shots = [
   { name: 'dashboard-light', path: '/dashboard/demo', width: 1440, height: 1760, scheme: 'light' },

@@ -379,7 +379,7 @@ describe('the demo dashboard', () => {
     const demo = await startServer(s.store, { dashboardDir: DIST, demo: true });
     const v = await openBrowser(demo.url);
     try {
-      await demo.app.apilens.demoReady();
+      await demo.app.apilensDemo.ready();
       await v.page.goto(`${demo.url}/dashboard/demo`);
       await v.page.locator('[data-state=ready]').waitFor();
       await v.page.locator('[data-card=countries] svg[role=img]').waitFor();

@@ -41,7 +41,10 @@ const demoJob: FastifyPluginAsync<DemoJobOptions> = async (app, o) => {
     const fresh = await seedDemo(app.apilens.store, agents, o.now());
     demo = fresh;
     seededAt = o.now();
-    app.log.info({ rows: fresh.rows }, 'demo dashboard: wrote two weeks of synthetic requests (/dashboard/demo)');
+    app.log.info(
+      { rows: fresh.rows },
+      'demo dashboard: wrote two weeks of synthetic requests (/dashboard/demo)',
+    );
   };
 
   app.addHook('onReady', async () => {
