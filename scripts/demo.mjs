@@ -4,6 +4,7 @@
 // Ctrl-C, which stops everything it started.
 //   --verbose   show install/build logs and the processes' output
 //   --once      exit after the summary (CI)
+//   --no-build  skip install and build (they were done already)
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -15,6 +16,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const verbose = args.has('--verbose') || Boolean(process.env.DEMO_VERBOSE);
 const once = args.has('--once');
+const build = !args.has('--no-build');
 const tty = process.stdout.isTTY && !verbose;
 const children = [];
 let stopping = false;
@@ -164,14 +166,17 @@ async function json(url, init) {
 async function main() {
   console.log(`\n${bold('apilens demo')}  ${dim('(--verbose shows install and build logs)')}\n`);
 
-  const hasPnpm = await new Promise((r) =>
-    spawn('pnpm', ['--version'], { stdio: 'ignore' })
-      .on('exit', (c) => r(c === 0))
-      .on('error', () => r(false)),
-  );
-  if (!hasPnpm) await run('Installing pnpm 10 (npm install -g pnpm@10)', 'npm', ['install', '-g', 'pnpm@10']);
-  await run('Installing dependencies (pnpm install)', 'pnpm', ['install', '--frozen-lockfile']);
-  await run('Building the packages and the dashboard (pnpm build)', 'pnpm', ['build']);
+  if (build) {
+    const hasPnpm = await new Promise((r) =>
+      spawn('pnpm', ['--version'], { stdio: 'ignore' })
+        .on('exit', (c) => r(c === 0))
+        .on('error', () => r(false)),
+    );
+    if (!hasPnpm)
+      await run('Installing pnpm 10 (npm install -g pnpm@10)', 'npm', ['install', '-g', 'pnpm@10']);
+    await run('Installing dependencies (pnpm install)', 'pnpm', ['install', '--frozen-lockfile']);
+    await run('Building the packages and the dashboard (pnpm build)', 'pnpm', ['build']);
+  }
 
   const server = await import(pathToFileURL(join(root, 'packages/server/dist/index.mjs')).href);
   const dataDir = join(root, '.demo');
@@ -182,7 +187,7 @@ async function main() {
   const apiPort = await freePort(3000);
   const collector = `http://127.0.0.1:${collectorPort}`;
   let s = step('Starting the collector');
-  const db = join(dataDir, 'apilens.db');
+  const db = join(dataDir, 'apilens.duckdb');
   // The collector's own demo dashboard is not needed here: this demo sends its own traffic.
   start('collector', process.execPath, [
     join(root, 'packages/server/dist/cli.cjs'),
@@ -208,17 +213,16 @@ async function main() {
   start('express', process.execPath, [join(root, 'examples/express/server.mjs')], {
     APILENS_API_KEY: apiKey,
     APILENS_SERVER_URL: collector,
-    APILENS_FLUSH_INTERVAL_MS: '1000',
     PORT: String(apiPort),
   });
   await waitFor(`http://127.0.0.1:${apiPort}/health`, 'the example API');
   s.done(`examples/express on http://127.0.0.1:${apiPort}, instrumented with @apilens/express`);
 
-  // A week of history, sent as an SDK would (the wire format), dated in the past.
+  // A week of history, sent as an SDK would (the wire format), dated in the past. It starts an
+  // hour after a week ago, so the dashboard's "last 7 days" (whole hours) holds all of it.
   const now = Date.now();
-  const week = [
-    ...server.syntheticTraffic({ from: now - 7 * 86_400_000, to: now - 60_000, perHour: 600, seed: 7 }),
-  ];
+  const from = now - 7 * 86_400_000 + 3_600_000;
+  const week = [...server.syntheticTraffic({ from, to: now - 60_000, perHour: 600, seed: 7 })];
   s = step('Back-dating a week of traffic');
   let sent = 0;
   for (let i = 0; i < week.length; i += 5000) {
@@ -241,6 +245,8 @@ async function main() {
     );
   }
   s.done(`Back-dated a week of traffic: ${fmt.format(sent)} requests over 7 days`);
+
+  const before = (await json(`${collector}/api/dashboard/${dashboardId}?period=7d`)).totals.requests;
 
   // Live requests through the instrumented example: the SDK batches and delivers them.
   const live = [...server.syntheticTraffic({ from: now - 3_600_000, to: now, perHour: 600, seed: 11 })].slice(
@@ -266,8 +272,8 @@ async function main() {
       }
     }),
   );
-  // Wait until the SDK's batch is stored: the dashboard's total reaches everything sent.
-  const expected = sent + live.length;
+  // Wait until the SDK's batch is stored (it sends every 10 s): the dashboard's total grows by it.
+  const expected = before + live.length;
   let summary;
   const until = Date.now() + 30_000;
   for (;;) {
@@ -275,7 +281,7 @@ async function main() {
     if (summary.totals.requests >= expected || Date.now() > until) break;
     await new Promise((r) => setTimeout(r, 300));
   }
-  const delivered = summary.totals.requests - sent;
+  const delivered = summary.totals.requests - before;
   s.done(`Sent ${live.length} live requests through the SDK; ${delivered} delivered to the collector`);
 
   const t = summary.totals;
