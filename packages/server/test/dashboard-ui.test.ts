@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserSession, openBrowser } from '../../../test-utils/browser.js';
 import { ensureBuilt, packageDir } from '../../../test-utils/build.js';
-import { freshStore, generateKey, ingest, STORES, startServer, type TestServer } from './harness.js';
+import { freshStore, generateKey, ingest, startServer, type TestServer } from './harness.js';
 
 const HOUR = 3_600_000;
 const DIST = `${packageDir('dashboard')}/dist`;
@@ -97,7 +97,7 @@ const now = Date.now();
 
 beforeAll(async () => {
   await ensureBuilt(['dashboard']);
-  const s = await freshStore(STORES[0]!);
+  const s = await freshStore('DuckDB');
   cleanup = s.cleanup;
   server = await startServer(s.store, { dashboardDir: DIST });
   key = await generateKey(server.url);
@@ -310,7 +310,7 @@ describe('dashboard states', () => {
   });
 
   it('a collector that cannot answer gets its own state with a retry', async () => {
-    const s = await freshStore(STORES[0]!);
+    const s = await freshStore('DuckDB');
     const broken = await startServer(s.store, { dashboardDir: DIST });
     const k = await generateKey(broken.url);
     const other = await openBrowser(broken.url);
@@ -375,7 +375,7 @@ describe('stored strings stay text', () => {
 
 describe('the demo dashboard', () => {
   it('renders the synthetic traffic the collector generates', async () => {
-    const s = await freshStore(STORES[0]!);
+    const s = await freshStore('DuckDB');
     const demo = await startServer(s.store, { dashboardDir: DIST, demo: true });
     const v = await openBrowser(demo.url);
     try {

@@ -18,7 +18,6 @@ import {
   generateKey,
   getData,
   ingest,
-  STORES,
   startServer,
   type TestServer,
   wireRow,
@@ -30,7 +29,7 @@ let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
   await ensureBuilt(['dashboard']);
-  const s = await freshStore(STORES[0]!);
+  const s = await freshStore('DuckDB');
   cleanup = s.cleanup;
   server = await startServer(s.store, { dashboardDir: DIST });
 }, 240_000);
@@ -123,7 +122,7 @@ describe('pages over HTTP', () => {
     expect(() => buildServer({ dashboardDir: join(DIST, 'missing') })).toThrow(
       /option "dashboardDir" must be the folder of a built dashboard/,
     );
-    const s = await freshStore(STORES[0]!);
+    const s = await freshStore('DuckDB');
     const off = await startServer(s.store, { dashboardDir: false });
     try {
       expect((await fetch(`${off.url}/`)).status).toBe(404);
