@@ -38,12 +38,15 @@ export async function exec(command: string, args: string[], cwd: string): Promis
   }
 }
 
+// What a package's build reads: tsup packages and the Vite-built dashboard alike.
+const SOURCES = ['src', 'package.json', 'tsup.config.ts', 'vite.config.ts', 'index.html', 'build', 'public'];
+
 /** Builds the named workspace packages (e.g. `core`) whose dist is missing or older than their sources. */
 export async function ensureBuilt(names: string[]): Promise<void> {
   const stale = names.filter((name) => {
     const dir = packageDir(name);
     const built = oldest(join(dir, 'dist'));
-    const sources = ['src', 'package.json', 'tsup.config.ts'].map((p) => newest(join(dir, p)));
+    const sources = SOURCES.map((p) => newest(join(dir, p)));
     return built === 0 || Math.max(...sources, newest(join(repoRoot, 'tsup.base.ts'))) > built;
   });
   if (stale.length > 0) {

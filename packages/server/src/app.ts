@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installBodyParsing } from './body.js';
 import { clientErrorHandler, installErrorHandlers } from './errors.js';
+import demoJob from './jobs/demo.js';
 import retentionJob from './jobs/retention.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import authPlugin from './plugins/auth.js';
@@ -12,12 +13,16 @@ import dataRoutes from './routes/data/index.js';
 import healthRoutes from './routes/health.js';
 import ingestRoutes from './routes/ingest.js';
 import keysRoutes from './routes/keys.js';
+import pagesRoutes from './routes/pages.js';
+import { bundledDashboardDir } from './web-assets.js';
 
+export type { DemoDecoration } from './jobs/demo.js';
 export type { ApilensDecoration } from './plugins/store.js';
 
 /**
  * Builds the collector as a Fastify instance: ingest, data API, dashboard API, keys, deletion
- * and health routes. The store (and GeoIP database) are opened on `ready()`/`listen()` and closed on
+ * and health routes, and the dashboard web app's pages. The store (and GeoIP database) are
+ * opened on `ready()`/`listen()` and closed on
  * `close()`, which first lets in-flight batches finish. More routes can be registered on the
  * returned instance before it is started.
  *
@@ -67,6 +72,8 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
   app.register(dashboardRoutes, { cacheEntries: o.dashboardCacheEntries, now: o.now });
   app.register(keysRoutes, { generatePerHour: o.generatePerHour, now: o.now });
   app.register(healthRoutes);
+  if (o.dashboardDir !== false) app.register(pagesRoutes, { dir: o.dashboardDir ?? bundledDashboardDir() });
   app.register(retentionJob, { retentionMonths: o.retentionMonths, intervalMs: o.retentionIntervalMs });
+  app.register(demoJob, { enabled: o.demo, now: o.now });
   return app;
 }

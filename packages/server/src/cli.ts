@@ -24,6 +24,8 @@ serve options:
   --host <addr>            address to listen on             env HOST           default ${DEFAULTS.host}
   --geoip-db <file.mmdb>   IP → country database            env APILENS_GEOIP_DB  default: bundled (CC0)
   --no-geoip               do not look up countries
+  --no-demo                no demo dashboard (/dashboard/demo: two weeks of synthetic traffic)
+                           env APILENS_DEMO=0
   --max-batch-rows <n>     rows per ingest batch            env APILENS_MAX_BATCH_ROWS  default ${DEFAULTS.maxBatchRows}
   --max-body-bytes <n>     request body limit, also after gzip  env APILENS_MAX_BODY_BYTES  default ${DEFAULTS.maxBodyBytes}
   --rate-limit <n>         requests per minute per API key, 0 = off  env APILENS_RATE_LIMIT  default ${DEFAULTS.rateLimitPerMinute}
@@ -57,6 +59,7 @@ async function serve(values: Record<string, string | boolean | undefined>, env: 
     rateLimitPerMinute: int('rate-limit', str('rate-limit', 'APILENS_RATE_LIMIT')),
     generatePerHour: int('generate-per-hour', str('generate-per-hour', 'APILENS_GENERATE_PER_HOUR')),
     retentionMonths: int('retention-months', str('retention-months', 'APILENS_RETENTION_MONTHS')),
+    demo: !values['no-demo'] && env.APILENS_DEMO !== '0',
     logger: { level },
   };
   const app = buildServer(options);
@@ -138,6 +141,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promi
       'database-url': { type: 'string' },
       'geoip-db': { type: 'string' },
       'no-geoip': { type: 'boolean' },
+      'no-demo': { type: 'boolean' },
       'max-batch-rows': { type: 'string' },
       'max-body-bytes': { type: 'string' },
       'rate-limit': { type: 'string' },

@@ -1,4 +1,5 @@
-export { type ApilensDecoration, buildServer } from './app.js';
+export { type ApilensDecoration, buildServer, type DemoDecoration } from './app.js';
+export { type SyntheticRequest, type SyntheticTrafficOptions, syntheticTraffic } from './demo/traffic.js';
 export { bundledGeoipDb } from './ingest/geoip.js';
 export { parseUserAgent } from './ingest/user-agent.js';
 export { parseTimestamp } from './ingest/validate.js';

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyServerOptions } from 'fastify';
 import type { Store } from './types.js';
 
@@ -55,6 +57,18 @@ export interface ServerOptions {
    * data (stores that see every write: DuckDB); `0` turns the cache off. @default 64
    */
   dashboardCacheEntries?: number;
+  /**
+   * Fill the demo dashboard (`/dashboard/demo`) with two weeks of synthetic traffic at start, topped
+   * up every minute and renewed daily. `apilens serve` turns it on (`--no-demo` turns it off).
+   * @default false
+   */
+  demo?: boolean;
+  /**
+   * Folder of the built dashboard web app served at `/`, `/dashboard/…` and the other pages;
+   * `false` serves no pages (API only).
+   * @default the app bundled in the package (dist/public)
+   */
+  dashboardDir?: string | false;
   /** Clock, epoch milliseconds; tests inject one. @default Date.now */
   now?: () => number;
   /** Fastify logger option (pino). @default false */
@@ -75,6 +89,8 @@ export interface ResolvedOptions {
   retentionIntervalMs: number;
   userAgentCacheSize: number;
   dashboardCacheEntries: number;
+  dashboardDir: string | false | undefined;
+  demo: boolean;
   now: () => number;
   logger: FastifyServerOptions['logger'];
 }
@@ -89,10 +105,30 @@ function count(name: string, value: unknown, fallback: number, min: number): num
   return value;
 }
 
+function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new TypeError(
+      `@apilens/server: option "${name}" must be true or false, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
 /** Validates options once at startup; a malformed option throws a TypeError naming it. */
 export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (options.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(options.databaseUrl)) {
     throw new TypeError('@apilens/server: option "databaseUrl" must start with postgres:// or postgresql://');
+  }
+  const dir = options.dashboardDir;
+  if (
+    dir !== undefined &&
+    dir !== false &&
+    (typeof dir !== 'string' || !existsSync(join(dir, 'index.html')))
+  ) {
+    throw new TypeError(
+      `@apilens/server: option "dashboardDir" must be the folder of a built dashboard (with an index.html), or false to serve no pages; got ${JSON.stringify(dir)}`,
+    );
   }
   if (options.now !== undefined && typeof options.now !== 'function') {
     throw new TypeError('@apilens/server: option "now" must be a function returning epoch milliseconds');
@@ -130,6 +166,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       DEFAULTS.dashboardCacheEntries,
       0,
     ),
+    dashboardDir: options.dashboardDir,
+    demo: flag('demo', options.demo, false),
     now: options.now ?? Date.now,
     logger: options.logger ?? false,
   };

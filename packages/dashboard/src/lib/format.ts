@@ -1,0 +1,142 @@
+// Number, time and name formatting for the cards. English, the viewer's zone or the chosen one.
+import type { BucketName } from './api-types.js';
+
+const grouped = new Intl.NumberFormat('en');
+const compact = new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });
+const regions = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
+
+/** `1,234,567` */
+export const count = (n: number): string => grouped.format(n);
+
+/** `1.2M`, `12.3K`, `987` */
+export const compactCount = (n: number): string => (n < 10_000 ? grouped.format(n) : compact.format(n));
+
+/** `98.7%` (one decimal under 100, none at 0 or 100); `—` when unknown. */
+export function percent(rate: number | null | undefined): string {
+  if (rate === null || rate === undefined) return '—';
+  const p = rate * 100;
+  if (p === 0 || p === 100) return `${p}%`;
+  if (p > 99.9 && p < 100) return '99.9%';
+  if (p < 0.1) return '<0.1%';
+  return `${p.toFixed(1)}%`;
+}
+
+/** `12 ms`, `1.53 s`; `—` when unknown. */
+export function ms(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  if (value < 1000) return `${Math.round(value)} ms`;
+  if (value < 10_000) return `${(value / 1000).toFixed(2)} s`;
+  return `${(value / 1000).toFixed(1)} s`;
+}
+
+/** Change from the previous period as a signed percentage; `null` when there is nothing to compare. */
+export function change(current: number | null, previous: number | null | undefined): number | null {
+  if (current === null || previous === null || previous === undefined) return null;
+  if (previous === 0) return current === 0 ? 0 : null;
+  return (current - previous) / previous;
+}
+
+/** `+12%`, `−3.4%` */
+export function signedPercent(delta: number): string {
+  const p = delta * 100;
+  const digits = Math.abs(p) < 10 ? 1 : 0;
+  const text = Math.abs(p).toFixed(digits);
+  if (Number(text) === 0) return '0%';
+  return `${p > 0 ? '+' : '−'}${text}%`;
+}
+
+/** Change of a rate in percentage points: `+1.2 pp`. */
+export function signedPoints(delta: number): string {
+  const p = delta * 100;
+  const text = Math.abs(p).toFixed(1);
+  if (Number(text) === 0) return '0 pp';
+  return `${p > 0 ? '+' : '−'}${text} pp`;
+}
+
+/** A country's English name from its ISO code; `Unknown` for null. */
+export function countryName(code: string | null): string {
+  if (!code || code === 'unknown') return 'Unknown';
+  try {
+    return regions.of(code.toUpperCase()) ?? code;
+  } catch {
+    return code;
+  }
+}
+
+const formats = new Map<string, Intl.DateTimeFormat>();
+function formatter(tz: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = tz + JSON.stringify(options);
+  let f = formats.get(key);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat('en-GB', { ...options, timeZone: tz });
+    } catch {
+      f = new Intl.DateTimeFormat('en-GB', { ...options, timeZone: 'UTC' });
+    }
+    formats.set(key, f);
+  }
+  return f;
+}
+
+/** A bucket's start, as precise as its width: `27 Nov, 14:05` or `27 Nov 2026`. */
+export function bucketTime(t: number, bucket: BucketName, tz: string): string {
+  if (bucket === '1d') return formatter(tz, { day: 'numeric', month: 'short', year: 'numeric' }).format(t);
+  return formatter(tz, {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(t);
+}
+
+/** `27 Nov 2026, 14:05` */
+export const dateTime = (t: number, tz: string): string =>
+  formatter(tz, {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(t);
+
+/** `14:05:09` */
+export const time = (t: number, tz: string): string =>
+  formatter(tz, { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(t);
+
+/**
+ * A custom range as the picker shows it: days as `1 Nov → 7 Nov`, instants (a drag-to-zoom) with
+ * their times in the zone: `25 Nov 14:00 → 18:30`.
+ */
+export function rangeLabel(from: string, to: string, tz: string): string {
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  const dayFormat = formatter('UTC', { day: 'numeric', month: 'short' });
+  if (day.test(from) && day.test(to)) {
+    return `${dayFormat.format(Date.parse(from))} → ${dayFormat.format(Date.parse(to))}`;
+  }
+  const a = Date.parse(from);
+  const b = Date.parse(to);
+  if (Number.isNaN(a) || Number.isNaN(b)) return `${from} → ${to}`;
+  const full = formatter(tz, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  const sameDay = date(a, tz) === date(b, tz);
+  return `${full.format(a)} → ${sameDay ? formatter(tz, { hour: '2-digit', minute: '2-digit' }).format(b) : full.format(b)}`;
+}
+
+/** `27 Nov 2026` */
+export const date = (t: number, tz: string): string =>
+  formatter(tz, { day: 'numeric', month: 'short', year: 'numeric' }).format(t);
+
+const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+/** `3 minutes ago`, `yesterday` */
+export function ago(t: number, now = Date.now()): string {
+  const s = Math.round((t - now) / 1000);
+  const abs = Math.abs(s);
+  if (abs < 60) return 'just now';
+  if (abs < 3600) return relative.format(Math.round(s / 60), 'minute');
+  if (abs < 86_400) return relative.format(Math.round(s / 3600), 'hour');
+  if (abs < 30 * 86_400) return relative.format(Math.round(s / 86_400), 'day');
+  return relative.format(Math.round(s / (30 * 86_400)), 'month');
+}
+
+/** The label of a breakdown entry whose name is unknown. */
+export const nameOr = (name: string | null, fallback = 'Unknown'): string => name ?? fallback;

@@ -1,0 +1,173 @@
+// The dashboard page's load time: from navigation to every card drawn (figures in, charts on
+// their canvases, the map's shapes in), in Debian's headless Chromium, on the dashboard
+// benchmark's data set (bench/seed.mjs: one key with 5 M requests over 180 days beside 5 M of
+// other keys). A benchmark, not a test: it prints a table for docs/benchmarks.md.
+//
+//   pnpm build && node bench/dashboard-page.mjs [file.duckdb]
+//
+// The file is seeded first when it does not exist (several minutes) and kept, with its keys in
+// `<file>.keys.json`, for the next run. Each case is measured RUNS times (default 10):
+// - first visit: a fresh browser profile, every asset downloaded;
+// - returning: the same browser again, assets from its cache;
+// and in both, one request is ingested for the key before every visit, so the collector computes
+// the figures from the rows each time (its response cache would otherwise answer).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { seed } from './seed.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const file = process.argv[2] ?? join(tmpdir(), 'apilens-bench-dashboard.duckdb');
+const RUNS = Number(process.env.RUNS ?? 10);
+
+const keysFile = `${file}.keys.json`;
+if (!existsSync(file) || !existsSync(keysFile)) {
+  rmSync(file, { force: true });
+  console.log(`seeding ${file} (once; kept for later runs)…`);
+  const { keys } = await seed({ store: 'duckdb', target: file });
+  writeFileSync(keysFile, JSON.stringify(keys[0]));
+}
+const { apiKey, dashboardId } = JSON.parse(readFileSync(keysFile, 'utf8'));
+
+// The collector as users run it: its own process, the built CLI.
+const collector = spawn(
+  process.execPath,
+  [join(here, '../dist/cli.cjs'), 'serve', '--db', file, '--port', '0', '--no-demo', '--log-level', 'info'],
+  { stdio: ['ignore', 'pipe', 'pipe'] },
+);
+const url = await new Promise((resolve, reject) => {
+  let out = '';
+  const onData = (d) => {
+    out += d;
+    const m = /apilens listening on (http:\/\/[^\s,"]+)/.exec(out);
+    if (m) resolve(m[1]);
+  };
+  collector.stdout.on('data', onData);
+  collector.stderr.on('data', onData);
+  collector.once('exit', (code) => reject(new Error(`collector exited (${code}):\n${out}`)));
+});
+
+// The API benchmark's cases (bench/dashboard.mjs), as page URLs.
+const VIEWS = [
+  ['24 h', '?period=24h'],
+  ['7 days', '?period=7d'],
+  ['30 days', '?period=30d'],
+  ['6 months', '?period=6m'],
+  ['all time', '?period=all'],
+  ['30 days, 3 filters', '?period=30d&endpoint=%2Fv1%2Fproducts%2F%3Asku&statusClass=2xx&country=US'],
+];
+
+/** One new request for the key: the collector's response cache no longer applies. */
+async function touchData() {
+  const res = await fetch(`${url}/api/log-request`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      api_key: apiKey,
+      framework: 'Express',
+      requests: [
+        {
+          path: '/bench',
+          method: 'GET',
+          status: 200,
+          response_time: 1,
+          created_at: Date.now(),
+        },
+      ],
+    }),
+  });
+  if (!res.ok) throw new Error(`ingest answered ${res.status}`);
+}
+
+/** Milliseconds from navigation start to every card drawn, measured in the page. */
+async function visit(page, query) {
+  await touchData();
+  await page.goto(`${url}/dashboard/${dashboardId}${query}`, { waitUntil: 'commit' });
+  return page
+    .waitForFunction(
+      () => {
+        const ready = document.querySelector('[data-state=ready]');
+        const map = document.querySelector('[data-card=countries] svg[role=img] path');
+        const canvases = document.querySelectorAll('.uplot canvas').length;
+        return ready && map && canvases >= 4 ? performance.now() : false;
+      },
+      undefined,
+      { polling: 'raf', timeout: 60_000 },
+    )
+    .then((h) => h.jsonValue());
+}
+
+async function browser() {
+  const profile = mkdtempSync(join(tmpdir(), 'apilens-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+    viewport: { width: 1440, height: 900 },
+  });
+  return {
+    page: context.pages()[0],
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.ceil(xs.length * 0.9) - 1];
+
+async function apiTime(query) {
+  await touchData();
+  const t = performance.now();
+  const res = await fetch(`${url}/api/dashboard/${dashboardId}${query}&tz=UTC`);
+  await res.arrayBuffer();
+  return performance.now() - t;
+}
+
+try {
+  // Warm the collector once (DuckDB's first read maps the file).
+  await apiTime('?period=7d');
+  const results = [];
+  for (const [label, query] of VIEWS) {
+    const first = [];
+    for (let i = 0; i < RUNS; i++) {
+      const b = await browser();
+      first.push(await visit(b.page, query));
+      await b.close();
+    }
+    const b = await browser();
+    await visit(b.page, query);
+    const again = [];
+    for (let i = 0; i < RUNS; i++) again.push(await visit(b.page, query));
+    await b.close();
+    const api = [];
+    for (let i = 0; i < RUNS; i++) api.push(await apiTime(query));
+    results.push({ label, first, again, api });
+    console.log(
+      `${label.padEnd(24)} first visit ${median(first).toFixed(0)} ms (p90 ${p90(first).toFixed(0)}) · returning ${median(again).toFixed(0)} ms (p90 ${p90(again).toFixed(0)}) · API alone ${median(api).toFixed(0)} ms`,
+    );
+  }
+  console.log(`\n| view | first visit, median (p90) | returning visit, median (p90) | API alone, median |`);
+  console.log('|---|---|---|---|');
+  for (const r of results) {
+    console.log(
+      `| ${r.label} | ${median(r.first).toFixed(0)} ms (${p90(r.first).toFixed(0)}) | ${median(r.again).toFixed(0)} ms (${p90(r.again).toFixed(0)}) | ${median(r.api).toFixed(0)} ms |`,
+    );
+  }
+} finally {
+  collector.kill('SIGTERM');
+}
