@@ -173,7 +173,9 @@ export interface CliProcess {
 
 /**
  * Runs the `apilens` command from source (tsx), as a child process, in `cwd` (where the default
- * `./apilens.duckdb` would be created). The store and address come only from `args` and `env`.
+ * `./apilens.duckdb` would be created). The store and address come only from `args` and `env`;
+ * the demo dashboard is off unless `env` turns it on (its two weeks of writes at start are load
+ * no test of the command is about).
  */
 export function runCli(
   args: string[],
@@ -182,7 +184,7 @@ export function runCli(
 ): CliProcess {
   const proc = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
     cwd,
-    env: { ...process.env, DATABASE_URL: '', APILENS_DB: '', PORT: '', HOST: '', ...env },
+    env: { ...process.env, DATABASE_URL: '', APILENS_DB: '', PORT: '', HOST: '', APILENS_DEMO: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
