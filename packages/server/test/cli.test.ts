@@ -38,7 +38,10 @@ describe('apilens command', () => {
     expect(port.output()).toMatch(/--port must be a whole number/);
   });
 
-  it('keys create prints a key and dashboard id; keys delete removes it with its rows', async () => {
+  // Five command processes one after the other: on a loaded 2-core machine each can take seconds to start.
+  it('keys create prints a key and dashboard id; keys delete removes it with its rows', {
+    timeout: 90_000,
+  }, async () => {
     const create = runCli(['keys', 'create', '--db', db]);
     expect((await create.exit).code).toBe(0);
     const key = /API key:\s+(\S+)/.exec(create.output())?.[1];

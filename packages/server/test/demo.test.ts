@@ -72,7 +72,10 @@ describe.each(STORES)('demo dashboard on %s', (storeName) => {
     await cleanup?.();
   });
 
-  it('the collector writes two weeks of requests under the dashboard id `demo` at start', async () => {
+  // Reads the two weeks back (some 200 000 rows) over HTTP.
+  it('the collector writes two weeks of requests under the dashboard id `demo` at start', {
+    timeout: 90_000,
+  }, async () => {
     const key = await server.store.findKeyByDashboardId(DEMO_DASHBOARD_ID);
     expect(key).not.toBeNull();
     const rows = await allRows(server, key!.id);
