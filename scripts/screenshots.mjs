@@ -14,7 +14,7 @@ mkdirSync(out, { recursive: true });
 const { buildServer } = await import(pathToFileURL(join(root, 'packages/server/dist/index.mjs')).href);
 
 const tmp = mkdtempSync(join(tmpdir(), 'apilens-shots-'));
-const app = buildServer({ db: join(tmp, 'apilens.db'), demo: true, logger: false });
+const app = buildServer({ db: join(tmp, 'apilens.duckdb'), demo: true, logger: false });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const url = `http://127.0.0.1:${app.server.address().port}`;
 await app.apilensDemo.ready();

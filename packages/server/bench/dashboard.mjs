@@ -53,7 +53,18 @@ function memory(pid) {
 async function serve(args) {
   const proc = spawn(
     process.execPath,
-    [join(pkg, 'dist/cli.cjs'), 'serve', '--port', '0', '--rate-limit', '0', '--log-level', 'info', ...args],
+    [
+      join(pkg, 'dist/cli.cjs'),
+      'serve',
+      '--port',
+      '0',
+      '--rate-limit',
+      '0',
+      '--no-demo',
+      '--log-level',
+      'info',
+      ...args,
+    ],
     // DATABASE_URL may name the benchmark's PostgreSQL: the store is chosen by the arguments only.
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATABASE_URL: '' } },
   );

@@ -27,7 +27,7 @@ export type { ApilensDecoration } from './plugins/store.js';
  * returned instance before it is started.
  *
  * @example
- * const app = buildServer({ db: './apilens.db' });
+ * const app = buildServer({ db: './apilens.duckdb' });
  * await app.listen({ port: 8787, host: '127.0.0.1' });
  */
 export function buildServer(options: ServerOptions = {}): FastifyInstance {

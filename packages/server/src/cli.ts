@@ -16,8 +16,8 @@ Usage:
   apilens --help | --version
 
 Storage (every command):
-  --db <file>              SQLite file                      env APILENS_DB     default ${DEFAULTS.db}
-  --database-url <url>     PostgreSQL instead of SQLite     env DATABASE_URL
+  --db <file>              DuckDB file (one process at a time)  env APILENS_DB  default ${DEFAULTS.db}
+  --database-url <url>     PostgreSQL instead of DuckDB     env DATABASE_URL
 
 serve options:
   --port <n>               TCP port                         env PORT           default ${DEFAULTS.port}

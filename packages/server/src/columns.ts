@@ -10,7 +10,6 @@ export type ColumnKind = 'text' | 'int' | 'time';
 
 /** A column's SQL type in each store. */
 export interface SqlTypes {
-  readonly sqlite: string;
   readonly postgres: string;
   readonly duckdb: string;
 }
@@ -33,10 +32,10 @@ export interface RequestColumn {
   readonly sql: SqlTypes;
 }
 
-const TEXT: SqlTypes = { sqlite: 'TEXT', postgres: 'text', duckdb: 'VARCHAR' };
-const SMALLINT: SqlTypes = { sqlite: 'INTEGER', postgres: 'smallint', duckdb: 'SMALLINT' };
-const INTEGER: SqlTypes = { sqlite: 'INTEGER', postgres: 'integer', duckdb: 'INTEGER' };
-const BIGINT: SqlTypes = { sqlite: 'INTEGER', postgres: 'bigint', duckdb: 'BIGINT' };
+const TEXT: SqlTypes = { postgres: 'text', duckdb: 'VARCHAR' };
+const SMALLINT: SqlTypes = { postgres: 'smallint', duckdb: 'SMALLINT' };
+const INTEGER: SqlTypes = { postgres: 'integer', duckdb: 'INTEGER' };
+const BIGINT: SqlTypes = { postgres: 'bigint', duckdb: 'BIGINT' };
 
 function column<
   const N extends string,

@@ -12,10 +12,8 @@ export {
   type DuckDbStoreOptions,
   openDuckDbStore,
   openPostgresStore,
-  openSqliteStore,
   openStore,
   type PostgresStoreOptions,
-  type SqliteStoreOptions,
   type StoreLocation,
 } from './store/index.js';
 export {

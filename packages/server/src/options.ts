@@ -7,7 +7,7 @@ import type { Store } from './types.js';
 export const DEFAULTS = {
   port: 8787,
   host: '127.0.0.1',
-  db: './apilens.db',
+  db: './apilens.duckdb',
   maxBatchRows: 5000,
   maxBodyBytes: 16 * 1024 * 1024,
   rateLimitPerMinute: 1200,
@@ -28,9 +28,12 @@ export interface ServerOptions {
    * store it was given.
    */
   store?: Store;
-  /** SQLite file, used when neither `store` nor `databaseUrl` is set. @default './apilens.db' */
+  /**
+   * DuckDB file (created when missing), used when neither `store` nor `databaseUrl` is set. One
+   * process at a time can open it. @default './apilens.duckdb'
+   */
   db?: string;
-  /** PostgreSQL URL (`postgres://user:pass@host:5432/db`); selects PostgreSQL over SQLite. */
+  /** PostgreSQL URL (`postgres://user:pass@host:5432/db`); selects PostgreSQL over the DuckDB file. */
   databaseUrl?: string;
   /**
    * IP → country database (`.mmdb`, records with `country_code` or GeoIP2 `country.iso_code`).

@@ -3,7 +3,7 @@ import type { NewRequestRow, StoredRow } from './columns.js';
 export type { NewRequestRow, StoredRow } from './columns.js';
 
 /** Which database a {@link Store} writes to. */
-export type StoreKind = 'sqlite' | 'postgres' | 'duckdb';
+export type StoreKind = 'duckdb' | 'postgres';
 
 /** An API key as stored: only the SHA-256 of the key itself is kept. */
 export interface KeyRecord {
@@ -59,13 +59,13 @@ export interface DeleteCounts {
 }
 
 /**
- * The storage interface behind the collector. Two implementations ship:
- * {@link openSqliteStore} and {@link openPostgresStore}; both pass the same conformance suite.
+ * The storage interface behind the collector. Two implementations ship: {@link openDuckDbStore}
+ * (embedded, the default) and {@link openPostgresStore}; both pass the same conformance suite.
  * All methods are async so a network database fits the same shape.
  */
 export interface Store {
   readonly kind: StoreKind;
-  /** Human-readable location for logs, without credentials, e.g. `SQLite ./apilens.db`. */
+  /** Human-readable location for logs, without credentials, e.g. `DuckDB ./apilens.duckdb`. */
   readonly description: string;
   /** Applies pending schema migrations; returns how many were applied. Idempotent. */
   migrate(): Promise<number>;
@@ -116,8 +116,8 @@ export interface Store {
   dataVersion?(keyId: number): number;
 }
 
-/** SQL dialects the dashboard engine writes. */
-export type SqlDialect = 'duckdb' | 'postgres';
+/** SQL dialects the dashboard engine writes: one per store. */
+export type SqlDialect = StoreKind;
 
 /**
  * Read-only SQL access for the dashboard engine, which writes its queries per dialect. Values

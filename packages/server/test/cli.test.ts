@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, until } from '../../../test-utils/helpers.js';
-import { hashApiKey, openSqliteStore, openStore } from '../src/index.js';
+import { hashApiKey, openDuckDbStore, openStore } from '../src/index.js';
 import { type CliProcess, call, generateKey, ingest, runCli, wireRow } from './harness.js';
 import { tempDir } from './helpers.js';
 
@@ -12,7 +12,7 @@ describe('apilens command', () => {
   let db: string;
   beforeAll(() => {
     tmp = tempDir();
-    db = join(tmp.dir, 'cli.db');
+    db = join(tmp.dir, 'cli.duckdb');
   });
   afterAll(() => tmp.remove());
 
@@ -38,7 +38,10 @@ describe('apilens command', () => {
     expect(port.output()).toMatch(/--port must be a whole number/);
   });
 
-  it('keys create prints a key and dashboard id; keys delete removes it with its rows', async () => {
+  // Five command processes one after the other: on a loaded 2-core machine each can take seconds to start.
+  it('keys create prints a key and dashboard id; keys delete removes it with its rows', {
+    timeout: 90_000,
+  }, async () => {
     const create = runCli(['keys', 'create', '--db', db]);
     expect((await create.exit).code).toBe(0);
     const key = /API key:\s+(\S+)/.exec(create.output())?.[1];
@@ -68,7 +71,7 @@ describe('apilens command', () => {
   });
 
   it('serve logs one line with the address and the store, and applies migrations', async () => {
-    const fresh = join(tmp.dir, 'fresh.db');
+    const fresh = join(tmp.dir, 'fresh.duckdb');
     const serve = runCli(['serve', '--port', '0', '--host', '127.0.0.1'], { APILENS_DB: fresh });
     const url = await serve.url;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -78,17 +81,67 @@ describe('apilens command', () => {
       .split('\n')
       .filter((l) => l.includes('listening'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`storing in SQLite ${fresh}`);
+    expect(lines[0]).toContain(`storing in DuckDB ${fresh}`);
     expect((await call(url, 'GET', '/api/health')).json).toMatchObject({ status: 'ok', schema_version: 1 });
     serve.proc.kill('SIGINT');
     expect((await serve.exit).code).toBe(0);
-    const store = openSqliteStore(fresh);
+    const store = openDuckDbStore(fresh);
     expect(await store.schemaVersion()).toBe(1);
     await store.close();
   });
 
+  it('with no --db, serve stores in ./apilens.duckdb of its working directory', async () => {
+    const cwd = tempDir();
+    try {
+      const serve = runCli(['serve', '--port', '0'], {}, cwd.dir);
+      const url = await serve.url;
+      expect(serve.output()).toContain('storing in DuckDB ./apilens.duckdb');
+      const { api_key } = await generateKey(url);
+      expect((await ingest(url, { api_key, requests: [wireRow()] })).json.accepted).toBe(1);
+      serve.proc.kill('SIGTERM');
+      expect((await serve.exit).code).toBe(0);
+      const store = await openStore({ db: join(cwd.dir, 'apilens.duckdb') });
+      try {
+        expect(store.kind).toBe('duckdb');
+        expect(await store.countRequests()).toBe(1);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      cwd.remove();
+    }
+  });
+
+  it('a second serve on the same DuckDB file fails at once, saying one process per file and what to do', async () => {
+    const file = join(tmp.dir, 'shared.duckdb');
+    const first = runCli(['serve', '--port', '0', '--db', file]);
+    const url = await first.url;
+    try {
+      const second = runCli(['serve', '--port', '0', '--db', file]);
+      const exit = await Promise.race([second.exit, sleep(30_000).then(() => 'still running')]);
+      expect(exit, second.output()).toEqual({ code: 1, signal: null });
+      expect(second.output()).toMatch(
+        new RegExp(
+          `apilens: @apilens/server: the DuckDB file ${file.replace(/[.]/g, '\\.')} is open in another process`,
+        ),
+      );
+      expect(second.output()).toMatch(/one process per file: stop the other collector/);
+      expect(second.output()).toMatch(/--database-url/);
+      expect(second.output()).not.toMatch(/listening/);
+      // The first one is unharmed.
+      expect((await call(url, 'GET', '/api/health')).json).toMatchObject({ status: 'ok', store: 'duckdb' });
+    } finally {
+      first.proc.kill('SIGTERM');
+      await first.exit;
+    }
+  });
+
   it('PORT and HOST from the environment; a bad DATABASE_URL fails with a message', async () => {
-    const serve = runCli(['serve'], { PORT: '0', HOST: '127.0.0.1', APILENS_DB: join(tmp.dir, 'env.db') });
+    const serve = runCli(['serve'], {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      APILENS_DB: join(tmp.dir, 'env.duckdb'),
+    });
     const url = await serve.url;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     serve.proc.kill('SIGTERM');
@@ -216,7 +269,7 @@ describe('graceful shutdown', () => {
   }
 
   it('SIGTERM: the batch in flight is stored and answered 200, a new one gets 503 with Retry-After, exit 0', async () => {
-    const db = join(tmp.dir, 'graceful.db');
+    const db = join(tmp.dir, 'graceful.duckdb');
     const { serve, api_key, url, inFlight, rest, signalled } = await batchInFlight(db);
     // A connection made before the signal, whose request comes after it.
     const late = await RawConnection.open(url);
@@ -246,7 +299,7 @@ describe('graceful shutdown', () => {
   });
 
   it('a second signal exits at once, without waiting for the batch in flight', async () => {
-    const db = join(tmp.dir, 'twice.db');
+    const db = join(tmp.dir, 'twice.duckdb');
     const { serve, inFlight, signalled } = await batchInFlight(db);
     await signalled('SIGTERM');
     // The first signal waits for the batch, whose body never comes…

@@ -8,28 +8,23 @@ import { freshStore, queryDb, STORES, type StoreAccess } from './harness.js';
 
 type Catalogue = Record<'requests' | 'user_agents', Map<string, string>>;
 
-/** Column types from each database's own catalogue (SQLite's PRAGMA, information_schema elsewhere). */
+/** Column types from each database's own catalogue (information_schema). */
 async function catalogue(s: StoreAccess): Promise<Catalogue> {
   const out: Catalogue = { requests: new Map(), user_agents: new Map() };
-  const sqlite = s.location.db !== undefined && !s.location.db.endsWith('.duckdb');
   for (const table of ['requests', 'user_agents'] as const) {
-    const rows = sqlite
-      ? (await queryDb(s, `PRAGMA table_info(${table})`)).map((r) => [r[1], r[2]])
-      : await queryDb(
-          s,
-          `SELECT column_name, data_type FROM information_schema.columns
-           WHERE table_schema IN ('public', 'main') AND table_name = $1`,
-          [table],
-        );
+    const rows = await queryDb(
+      s,
+      `SELECT column_name, data_type FROM information_schema.columns
+       WHERE table_schema IN ('public', 'main') AND table_name = $1`,
+      [table],
+    );
     for (const [name, type] of rows as [string, string][]) out[table].set(name, type);
   }
   return out;
 }
 
 describe.each(STORES)('column table vs the migrated schema (%s)', (storeName) => {
-  const sqlKey = ({ SQLite: 'sqlite', PostgreSQL: 'postgres', DuckDB: 'duckdb' } as const)[
-    storeName
-  ] satisfies keyof SqlTypes;
+  const sqlKey = ({ PostgreSQL: 'postgres', DuckDB: 'duckdb' } as const)[storeName] satisfies keyof SqlTypes;
   let schema: Catalogue;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {

@@ -76,7 +76,7 @@ describe('compact batch format', () => {
   let close: () => Promise<void>;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
-    const s = await freshStore('SQLite');
+    const s = await freshStore('DuckDB');
     cleanup = s.cleanup;
     const app = buildServer({ store: s.store, now: () => NOW, maxBatchRows: 300 });
     urls = [];

@@ -8,13 +8,12 @@ import {
   generateKey,
   getData,
   ingest,
-  type StoreName,
+  STORES,
   startServer,
   type TestServer,
   wireRow,
 } from './harness.js';
 
-const DASHBOARD_STORES: StoreName[] = ['DuckDB', 'PostgreSQL'];
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 10, 20, 12);
 
@@ -33,7 +32,7 @@ function rows(n = 300, offset = 0) {
   );
 }
 
-describe.each(DASHBOARD_STORES)('dashboard API over HTTP (%s)', (storeName) => {
+describe.each(STORES)('dashboard API over HTTP (%s)', (storeName) => {
   let server: TestServer;
   let cleanup: () => Promise<void>;
   let key: { api_key: string; dashboard_id: string };

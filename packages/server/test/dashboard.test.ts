@@ -1,15 +1,14 @@
 // Every figure of the dashboard, on DuckDB and PostgreSQL, against a brute-force computation in
 // plain TypeScript over the same random rows: filters, time zones across daylight saving
 // changes and half-hour offsets, period edges, SQL and quote payloads in every filter.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeDashboard } from '../src/dashboard/engine.js';
 import { parseDashboardQuery } from '../src/dashboard/query.js';
 import type { DashboardResponse } from '../src/dashboard/types.js';
-import { openDuckDbStore, openPostgresStore, type Store, type UserAgentInfo } from '../src/index.js';
+import type { Store, UserAgentInfo } from '../src/index.js';
 import type { SqlReader } from '../src/types.js';
 import { bruteForce, type TestRow } from './dashboard-brute-force.js';
-import { createTestDatabase, tempDir } from './helpers.js';
+import { freshStore, STORES } from './harness.js';
 
 /** mulberry32: the same rows on every run. */
 function prng(seed: number) {
@@ -280,30 +279,15 @@ const stores: Array<{ name: string; store: Store; keyId: number; cleanup(): Prom
 const rows = makeRows();
 
 beforeAll(async () => {
-  const tmp = tempDir();
-  const duck = openDuckDbStore(join(tmp.dir, 'dashboard.duckdb'));
-  const db = await createTestDatabase();
-  const pg = openPostgresStore(db.url);
-  for (const [name, store, cleanup] of [
-    ['DuckDB', duck, async () => tmp.remove()],
-    ['PostgreSQL', pg, () => db.drop()],
-  ] as const) {
-    await store.migrate();
+  for (const name of STORES) {
+    const { store, cleanup } = await freshStore(name);
     const key = await store.createKey({ keyHash: 'dash-key', dashboardId: 'dash-id', createdAt: YEAR });
     const other = await store.createKey({ keyHash: 'other-key', dashboardId: 'other-id', createdAt: YEAR });
     // Another key's rows in the same period must never count.
     await store.insertRequests(other.id, rows.slice(0, 500), UAS);
     for (let i = 0; i < rows.length; i += 1000)
       await store.insertRequests(key.id, rows.slice(i, i + 1000), UAS);
-    stores.push({
-      name,
-      store,
-      keyId: key.id,
-      async cleanup() {
-        await store.close();
-        await cleanup();
-      },
-    });
+    stores.push({ name, store, keyId: key.id, cleanup });
   }
 }, 120_000);
 

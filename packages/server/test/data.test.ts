@@ -230,7 +230,7 @@ describe.each(STORES)('data API (%s)', (storeName) => {
     expect(h.status).toBe(200);
     expect(h.json).toMatchObject({
       status: 'ok',
-      store: { SQLite: 'sqlite', PostgreSQL: 'postgres', DuckDB: 'duckdb' }[storeName],
+      store: { PostgreSQL: 'postgres', DuckDB: 'duckdb' }[storeName],
       schema_version: 1,
     });
   });

@@ -72,7 +72,10 @@ describe.each(STORES)('demo dashboard on %s', (storeName) => {
     await cleanup?.();
   });
 
-  it('the collector writes two weeks of requests under the dashboard id `demo` at start', async () => {
+  // Reads the two weeks back (some 200 000 rows) over HTTP.
+  it('the collector writes two weeks of requests under the dashboard id `demo` at start', {
+    timeout: 90_000,
+  }, async () => {
     const key = await server.store.findKeyByDashboardId(DEMO_DASHBOARD_ID);
     expect(key).not.toBeNull();
     const rows = await allRows(server, key!.id);
@@ -87,6 +90,29 @@ describe.each(STORES)('demo dashboard on %s', (storeName) => {
     expect(new Set(rows.map((r) => r.device))).toEqual(
       new Set(['desktop', 'mobile', 'tablet', 'bot', 'other']),
     );
+  });
+
+  it('a collector closed while the demo is written stops it after the current batch, with no error', async () => {
+    const s = await freshStore(storeName);
+    const logged: string[] = [];
+    const logger = { level: 'warn', stream: { write: (line: string) => logged.push(line) } };
+    const closing = await startServer(s.store, { now: () => NOW, demo: true, dashboardDir: false, logger });
+    try {
+      const full = [...syntheticTraffic({ from: NOW - DEMO_DEFAULTS.days * DAY, to: NOW, perHour: 600 })]
+        .length;
+      // The first batch is in: the rest of the two weeks is still to come.
+      for (let n = 0; n === 0; await new Promise((r) => setTimeout(r, 10))) n = await s.store.countRequests();
+      const started = Date.now();
+      await closing.close();
+      expect(Date.now() - started).toBeLessThan(9_000);
+      const written = await s.store.countRequests();
+      expect(written).toBeLessThan(full);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await s.store.countRequests()).toBe(written);
+      expect(logged).toEqual([]);
+    } finally {
+      await s.cleanup();
+    }
   });
 
   it('tops up as time passes, and a restart renews the week instead of adding to it', async () => {

@@ -1,7 +1,9 @@
 // What the DuckDB store promises beyond the shared conformance suite: its settings, the
-// identity hash the dashboard counts users with, and one process per file.
+// identity hash the dashboard counts users with, a checkpoint on close, clear errors for files it
+// cannot open, and one process per file.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDbStore, type Store } from '../src/index.js';
@@ -73,6 +75,58 @@ describe('DuckDB store', () => {
       md5Low('u:192.0.2.1'),
       null,
     ]);
+  });
+
+  it('commits go to the write-ahead log; close checkpoints it into the file, and a reopen finds every row', async () => {
+    const f = join(tmp.dir, 'checkpoint.duckdb');
+    const s = openDuckDbStore(f);
+    await s.migrate();
+    const key = await s.createKey({ keyHash: 'checkpoint', dashboardId: 'checkpoint', createdAt: 0 });
+    const rows = Array.from({ length: 1000 }, (_, i) => ({
+      hostname: null,
+      ipAddress: null,
+      path: `/p/${i}`,
+      route: null,
+      userAgent: null,
+      method: 'GET',
+      status: 200,
+      responseTime: i,
+      location: null,
+      userId: null,
+      framework: null,
+      createdAt: i,
+    }));
+    expect(await s.insertRequests(key.id, rows, new Map())).toBe(1000);
+    // Acknowledged means in the WAL (fsynced by COMMIT), not yet in the main file.
+    expect(statSync(`${f}.wal`).size).toBeGreaterThan(0);
+    await s.close();
+    // The next start replays nothing: the WAL was folded into the file and removed.
+    expect(existsSync(`${f}.wal`)).toBe(false);
+    const again = openDuckDbStore(f);
+    try {
+      await again.migrate();
+      expect(await again.countRequests(key.id)).toBe(1000);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('an SQLite file or any other file is refused with an error saying what it is', async () => {
+    const sqlite = join(tmp.dir, 'old.db');
+    // The first bytes of every SQLite database file.
+    writeFileSync(sqlite, Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4080)]));
+    const a = openDuckDbStore(sqlite);
+    await expect(a.migrate()).rejects.toThrow(
+      /@apilens\/server: .*old\.db is an SQLite database, not a DuckDB file.*e\.g\. \.\/apilens\.duckdb/,
+    );
+    await a.close();
+    const other = join(tmp.dir, 'notes.txt');
+    writeFileSync(other, 'not a database, just some text that is long enough to have a header');
+    const b = openDuckDbStore(other);
+    await expect(b.migrate()).rejects.toThrow(
+      /cannot open the DuckDB file .*notes\.txt: .*not a valid DuckDB database/,
+    );
+    await b.close();
   });
 
   it('refuses a second process on the same file, saying what to do', async () => {

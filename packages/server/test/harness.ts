@@ -1,16 +1,15 @@
 // Test harness: real servers on 127.0.0.1, real stores, real HTTP.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import {
   buildServer,
   openDuckDbStore,
   openPostgresStore,
-  openSqliteStore,
   type ServerOptions,
   type Store,
 } from '../src/index.js';
@@ -18,17 +17,20 @@ import { createTestDatabase, tempDir } from './helpers.js';
 
 export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = join(PACKAGE_DIR, 'src/cli.ts');
+/** tsx's loader by URL, so the command runs from source in any working directory. */
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-export type StoreName = 'SQLite' | 'PostgreSQL' | 'DuckDB';
-export const STORES: StoreName[] = ['SQLite', 'PostgreSQL', 'DuckDB'];
+export type StoreName = 'DuckDB' | 'PostgreSQL';
+/** Every store the collector ships: each shared test runs on all of them. */
+export const STORES: StoreName[] = ['DuckDB', 'PostgreSQL'];
 
 /** Where a new, empty store of the given kind would live, not opened yet: for a collector process. */
 export async function emptyLocation(
   name: StoreName,
 ): Promise<{ location: { db?: string; databaseUrl?: string }; args: string[]; cleanup(): Promise<void> }> {
-  if (name === 'SQLite') {
+  if (name === 'DuckDB') {
     const tmp = tempDir();
-    const db = join(tmp.dir, 'apilens.db');
+    const db = join(tmp.dir, 'apilens.duckdb');
     return { location: { db }, args: ['--db', db], cleanup: async () => tmp.remove() };
   }
   const pg = await createTestDatabase();
@@ -39,10 +41,10 @@ export async function emptyLocation(
 export async function freshStore(
   name: StoreName,
 ): Promise<{ store: Store; location: { db?: string; databaseUrl?: string }; cleanup(): Promise<void> }> {
-  if (name === 'SQLite' || name === 'DuckDB') {
+  if (name === 'DuckDB') {
     const tmp = tempDir();
-    const db = join(tmp.dir, name === 'DuckDB' ? 'apilens.duckdb' : 'apilens.db');
-    const store = name === 'DuckDB' ? openDuckDbStore(db) : openSqliteStore(db);
+    const db = join(tmp.dir, 'apilens.duckdb');
+    const store = openDuckDbStore(db);
     await store.migrate();
     return {
       store,
@@ -169,11 +171,20 @@ export interface CliProcess {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs the `apilens` command from source (tsx), as a child process. */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}): CliProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: PACKAGE_DIR,
-    env: { ...process.env, DATABASE_URL: '', PORT: '', HOST: '', ...env },
+/**
+ * Runs the `apilens` command from source (tsx), as a child process, in `cwd` (where the default
+ * `./apilens.duckdb` would be created). The store and address come only from `args` and `env`;
+ * the demo dashboard is off unless `env` turns it on (its two weeks of writes at start are load
+ * no test of the command is about).
+ */
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  cwd = PACKAGE_DIR,
+): CliProcess {
+  const proc = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+    cwd,
+    env: { ...process.env, DATABASE_URL: '', APILENS_DB: '', PORT: '', HOST: '', APILENS_DEMO: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -208,23 +219,12 @@ export interface StoreAccess {
 
 /**
  * Runs SQL straight against a store's database (`$1`, `$2`… placeholders, used in order) and
- * returns rows as arrays: SQLite and PostgreSQL through their own drivers, DuckDB through the
- * open store's read-only SQL (a second handle on the file would need another process).
+ * returns rows as arrays: PostgreSQL through its own driver, DuckDB through the open store's
+ * read-only SQL (a second handle on the file would need another process).
  */
 export async function queryDb(s: StoreAccess, sql: string, params: unknown[] = []): Promise<unknown[][]> {
   const { db, databaseUrl } = s.location;
-  if (db?.endsWith('.duckdb')) return s.store.select!(sql, params);
-  if (db) {
-    const handle = new Database(db, { readonly: true });
-    try {
-      return handle
-        .prepare(sql.replace(/\$\d+/g, '?'))
-        .raw(true)
-        .all(...params) as unknown[][];
-    } finally {
-      handle.close();
-    }
-  }
+  if (db) return s.store.select!(sql, params);
   const c = new pg.Client({ connectionString: databaseUrl });
   await c.connect();
   try {

@@ -332,6 +332,23 @@ describe.each(STORES)('ingest over HTTP (%s)', (storeName) => {
     expect(rows).toHaveLength(600);
     expect(new Set(rows.map((l) => JSON.parse(l).user_agent)).size).toBe(3);
   });
+
+  it('stores a lone surrogate as U+FFFD, as sent again in later batches, under one user agent', async () => {
+    const { api_key } = await generateKey(server.url);
+    // JSON.stringify escapes lone surrogates (\ud800), so they reach the collector as sent.
+    const agents = ['lone \ud800 agent', 'lone \udfff agent', 'lone \ufffd agent'];
+    for (const [i, ua] of agents.entries()) {
+      const r = await ingest(server.url, {
+        api_key,
+        requests: [wireRow({ user_agent: ua, path: `/s/${i}`, user_id: `u\ud83d${i}` })],
+      });
+      expect(r.json, r.text).toEqual({ accepted: 1, rejected: [] });
+    }
+    const rows = (await getData(server.url, api_key)).json;
+    expect(rows.map((x: { user_agent: string }) => x.user_agent)).toEqual(Array(3).fill('lone \ufffd agent'));
+    expect(rows.map((x: { user_id: string }) => x.user_id)).toEqual(['u\ufffd0', 'u\ufffd1', 'u\ufffd2']);
+    expect(await countUserAgents({ location, store }, ['lone \ufffd agent'])).toBe(1);
+  });
 });
 
 describe('GeoIP database option', () => {
@@ -358,7 +375,7 @@ describe('GeoIP database option', () => {
       [false, [null, null, null, null]],
       [undefined, ['US', 'IE', null, 'US']],
     ] as const) {
-      const s = await freshStore('SQLite');
+      const s = await freshStore('DuckDB');
       const server = await startServer(s.store, { geoipDb });
       try {
         const { api_key } = await generateKey(server.url);
@@ -374,7 +391,7 @@ describe('GeoIP database option', () => {
   });
 
   it('fails to start with a message naming a missing file', async () => {
-    const s = await freshStore('SQLite');
+    const s = await freshStore('DuckDB');
     try {
       await expect(startServer(s.store, { geoipDb: '/nonexistent/db.mmdb' })).rejects.toThrow(
         /cannot open the GeoIP database \/nonexistent\/db.mmdb/,

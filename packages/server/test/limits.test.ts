@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../src/index.js';
+import { openDuckDbStore } from '../src/index.js';
 import {
   call,
   freshStore,
@@ -40,7 +40,7 @@ describe('limits and errors', () => {
   let cleanup: () => Promise<void>;
   let apiKey: string;
   beforeAll(async () => {
-    const s = await freshStore('SQLite');
+    const s = await freshStore('DuckDB');
     cleanup = s.cleanup;
     server = await startServer(s.store, { maxBatchRows: 10, maxBodyBytes: 64 * 1024, rateLimitPerMinute: 0 });
     apiKey = (await generateKey(server.url)).api_key;
@@ -147,7 +147,7 @@ describe('limits and errors', () => {
 
 describe('rate limits', () => {
   it('429 with Retry-After when a key exceeds its per-minute rate; other keys are unaffected', async () => {
-    const s = await freshStore('SQLite');
+    const s = await freshStore('DuckDB');
     const server = await startServer(s.store, { rateLimitPerMinute: 3, generatePerHour: 3 });
     try {
       const a = (await generateKey(server.url)).api_key;
@@ -172,7 +172,7 @@ describe('rate limits', () => {
   });
 
   it('generatePerHour 0 turns key generation over HTTP off', async () => {
-    const s = await freshStore('SQLite');
+    const s = await freshStore('DuckDB');
     const server = await startServer(s.store, { generatePerHour: 0 });
     try {
       const r = await call(server.url, 'POST', '/api/generate');
@@ -188,13 +188,13 @@ describe('rate limits', () => {
 describe('health', () => {
   it('503 when the store does not answer', async () => {
     const tmp = tempDir();
-    const store = openSqliteStore(`${tmp.dir}/h.db`);
+    const store = openDuckDbStore(`${tmp.dir}/h.duckdb`);
     const server = await startServer(store);
     try {
       await store.close();
       const h = await call(server.url, 'GET', '/api/health');
       expect(h.status).toBe(503);
-      expect(h.json).toMatchObject({ status: 'unavailable', store: 'sqlite' });
+      expect(h.json).toMatchObject({ status: 'unavailable', store: 'duckdb' });
       const i = await ingest(server.url, { api_key: 'k', requests: [wireRow()] });
       expect(i.status).toBe(503);
       expect(i.json.error).toMatch(/could not reach its database/);
@@ -219,7 +219,7 @@ describe.each(STORES)('fuzzed ingest (%s)', (storeName) => {
     const s = await freshStore(storeName);
     const server = await startServer(s.store, { rateLimitPerMinute: 0, maxBodyBytes: 2 * 1024 * 1024 });
     const apiKey = (await generateKey(server.url)).api_key;
-    const rand = rng(storeName === 'SQLite' ? 1 : 2);
+    const rand = rng(storeName === 'DuckDB' ? 1 : 2);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const weird: unknown[] = [
       null,

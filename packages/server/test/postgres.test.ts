@@ -209,7 +209,8 @@ describe('PostgreSQL: the password of DATABASE_URL', () => {
     await server.end();
   });
 
-  it('appears in no log line and no error, at debug level, on every path', async () => {
+  // Several command processes one after the other, each seconds to start on a loaded machine.
+  it('appears in no log line and no error, at debug level, on every path', { timeout: 90_000 }, async () => {
     const debug = ['--log-level', 'debug'];
     /** Runs a command that must fail with `says`, keeping its output. */
     const failing = async (args: string[], says: RegExp, env: Record<string, string> = {}) => {

@@ -1,4 +1,4 @@
-// Store failures are answered once, the same way, on every route: a real SQLite store with
+// Store failures are answered once, the same way, on every route: a real DuckDB store with
 // faults injected per method. A failing method is a 503 that stored nothing; a key deleted
 // while its batch was in flight (UnknownKeyError) is a 401; a failing last-use update is not
 // the client's problem at all.
@@ -28,7 +28,7 @@ describe('store failures over HTTP', () => {
   const faults = new Map<Method, () => Error>();
 
   beforeAll(async () => {
-    const s = await freshStore('SQLite');
+    const s = await freshStore('DuckDB');
     real = s.store;
     cleanup = s.cleanup;
     // The real store, with any method made to fail on demand.
@@ -104,7 +104,7 @@ describe('store failures over HTTP', () => {
     faults.set('ping', down);
     const h = await call(server.url, 'GET', '/api/health');
     expect(h.status).toBe(503);
-    expect(h.json).toMatchObject({ status: 'unavailable', store: 'sqlite' });
+    expect(h.json).toMatchObject({ status: 'unavailable', store: 'duckdb' });
     expect(h.json.error).toMatch(/injected: connection refused/);
   });
 });

@@ -1,19 +1,7 @@
 import { join } from 'node:path';
-import { openDuckDbStore, openPostgresStore, openSqliteStore } from '../src/index.js';
+import { openDuckDbStore, openPostgresStore } from '../src/index.js';
 import { createTestDatabase, tempDir } from './helpers.js';
 import { describeStore } from './store-conformance.js';
-
-describeStore('SQLite', async () => {
-  const tmp = tempDir();
-  const store = openSqliteStore(join(tmp.dir, 'test.db'));
-  return {
-    store,
-    async cleanup() {
-      await store.close();
-      tmp.remove();
-    },
-  };
-});
 
 describeStore('PostgreSQL', async () => {
   const db = await createTestDatabase();

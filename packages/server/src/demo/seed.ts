@@ -34,6 +34,7 @@ async function write(
   from: number,
   to: number,
   perHour: number,
+  signal: AbortSignal | undefined,
 ): Promise<number> {
   let rows: NewRequestRow[] = [];
   let agents = new Map<string, UserAgentInfo>();
@@ -60,7 +61,11 @@ async function write(
       framework: 'Express',
       createdAt: r.created_at,
     });
-    if (rows.length >= BATCH) await flush();
+    if (rows.length >= BATCH) {
+      await flush();
+      // Stopped (the collector is closing): the rest is written on the next start.
+      if (signal?.aborted) return written;
+    }
   }
   await flush();
   return written;
@@ -77,12 +82,15 @@ export interface Demo {
 /**
  * Replaces the demo key (if any) with a fresh one holding `days` of synthetic traffic up to
  * `now`. The key's own API key is random and never shown: nobody can write to or delete it.
+ * `signal` stops a write between batches: two weeks are some 40 batches, several seconds on a
+ * busy machine, which a closing collector must not wait for.
  */
 export async function seedDemo(
   store: Store,
   userAgents: UserAgentCache,
   now: number,
   settings: DemoSettings = DEMO_DEFAULTS,
+  signal?: AbortSignal,
 ): Promise<Demo & { rows: number }> {
   const old = await store.findKeyByDashboardId(DEMO_DASHBOARD_ID);
   if (old) await store.deleteKey(old.id);
@@ -91,7 +99,15 @@ export async function seedDemo(
     dashboardId: DEMO_DASHBOARD_ID,
     createdAt: now,
   });
-  const rows = await write(store, userAgents, key.id, now - settings.days * DAY, now, settings.perHour);
+  const rows = await write(
+    store,
+    userAgents,
+    key.id,
+    now - settings.days * DAY,
+    now,
+    settings.perHour,
+    signal,
+  );
   let until = now;
   return {
     keyId: key.id,
@@ -101,7 +117,7 @@ export async function seedDemo(
     },
     async topUp(at: number) {
       if (at <= until) return 0;
-      const n = await write(store, userAgents, key.id, until, at, settings.perHour);
+      const n = await write(store, userAgents, key.id, until, at, settings.perHour, signal);
       until = at;
       return n;
     },

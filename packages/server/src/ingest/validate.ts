@@ -98,9 +98,18 @@ export function parseTimestamp(s: string): number | undefined {
   return t;
 }
 
+/** ES2024 string methods: Node.js 20 has them, the ES2022 library this package compiles against does not type them. */
+interface WellFormed {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+
 /**
  * Truncates to 255 UTF-16 code units without splitting a surrogate pair, and replaces NUL
- * characters (PostgreSQL text cannot hold them). Nothing else is altered.
+ * characters (PostgreSQL text cannot hold them) and lone surrogates (no UTF-8 database can:
+ * DuckDB and PostgreSQL's driver store U+FFFD for them, so the stored string would differ from
+ * the one ingest holds, and two distinct user agents would become one) with U+FFFD. Nothing else
+ * is altered.
  */
 export function clean(value: string): string {
   let s = value.length > MAX_STRING ? value.slice(0, MAX_STRING) : value;
@@ -108,6 +117,7 @@ export function clean(value: string): string {
     const last = s.charCodeAt(MAX_STRING - 1);
     if (last >= 0xd800 && last <= 0xdbff) s = s.slice(0, MAX_STRING - 1);
   }
+  if (!(s as unknown as WellFormed).isWellFormed()) s = (s as unknown as WellFormed).toWellFormed();
   return s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s;
 }
 

@@ -37,8 +37,9 @@ const demoJob: FastifyPluginAsync<DemoJobOptions> = async (app, o) => {
   const agents = new UserAgentCache(100);
   let demo: Demo | undefined;
   let seededAt = 0;
+  const closing = new AbortController();
   const reseed = async () => {
-    const fresh = await seedDemo(app.apilens.store, agents, o.now());
+    const fresh = await seedDemo(app.apilens.store, agents, o.now(), DEMO_DEFAULTS, closing.signal);
     demo = fresh;
     seededAt = o.now();
     app.log.info(
@@ -59,9 +60,11 @@ const demoJob: FastifyPluginAsync<DemoJobOptions> = async (app, o) => {
     }, DEMO_DEFAULTS.topUpMs);
     timer.unref();
   });
-  // Before the store closes: no write may start or be cut off by it.
+  // Before the store closes: no write may start or be cut off by it, and one running stops after
+  // its current batch (the first seed can take longer than Fastify waits for a hook).
   app.addHook('preClose', async () => {
     if (timer) clearInterval(timer);
+    closing.abort();
     await work;
   });
 };

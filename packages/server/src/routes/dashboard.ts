@@ -6,7 +6,7 @@ import { type DashboardRequest, parseDashboardQuery, resolvePeriod } from '../da
 import { HttpError } from '../errors.js';
 import { headerApiKey } from '../keys.js';
 import { definePlugin } from '../plugins/define.js';
-import type { KeyRecord, SqlDialect, SqlReader, Store } from '../types.js';
+import type { KeyRecord, SqlReader, Store } from '../types.js';
 import { STREAM_CHUNK, sendRows } from './data/stream.js';
 import { WRITERS } from './data/writers.js';
 
@@ -28,7 +28,7 @@ function readerOf(store: Store): SqlReader {
     );
   }
   return {
-    dialect: store.kind as SqlDialect,
+    dialect: store.kind,
     select: (sql, params) => store.select!(sql, params),
     session: store.session ? (fn) => store.session!(fn) : undefined,
   };

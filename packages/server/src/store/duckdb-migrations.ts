@@ -1,7 +1,7 @@
 import type { Migration } from './migrations.js';
 
 /**
- * DuckDB schema. Same tables and meaning as the SQLite and PostgreSQL schemas, with two
+ * DuckDB schema. Same tables and meaning as the PostgreSQL schema (`migrations.ts`), with these
  * differences that follow from DuckDB being a columnar engine in one process:
  *
  * - `requests` has no index. Indexes (ART) slow every append and hold memory; DuckDB instead keeps

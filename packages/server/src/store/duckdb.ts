@@ -72,9 +72,18 @@ export interface DuckDbStore extends Store {
   importCsv(path: string): Promise<number>;
 }
 
-/** A DuckDB "file is locked" error, reworded to say what to do. */
+/** A DuckDB open error, reworded to say what to do when the cause is a known one. */
 function openError(file: string, err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
+  // DuckDB recognises an SQLite file and asks for its sqlite extension, which is never installed
+  // here (no download at run time): say what the file is instead.
+  if (/sqlite/i.test(message)) {
+    return new Error(
+      `@apilens/server: ${file} is an SQLite database, not a DuckDB file. The collector stores in DuckDB ` +
+        '(or PostgreSQL); give --db a new file name, e.g. ./apilens.duckdb.',
+      { cause: err },
+    );
+  }
   if (/lock/i.test(message)) {
     return new Error(
       `@apilens/server: the DuckDB file ${file} is open in another process (${message.split('\n')[0]}). ` +
@@ -159,6 +168,15 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     });
     writeChain = run.catch(() => {});
     return run;
+  }
+  const closedError = () => new Error('@apilens/server: the DuckDB store is closed');
+  /**
+   * The opened database, for calls answered from memory (key lookups): they fail once the store
+   * is closed, as those that query it do, instead of answering from a copy nobody updates.
+   */
+  async function open(): Promise<Opened> {
+    if (closed) throw closedError();
+    return opening;
   }
   async function read<T>(fn: (c: Conn) => Promise<T>): Promise<T> {
     return (await opening).readers.use(fn);
@@ -382,17 +400,17 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     },
 
     async findKeyByHash(keyHash) {
-      await opening;
+      await open();
       return keys.copy(keys.byHash.get(keyHash));
     },
 
     async findKeyByDashboardId(dashboardId) {
-      await opening;
+      await open();
       return keys.copy(keys.byDashboard.get(dashboardId));
     },
 
     async touchKey(keyId, now, minIntervalMs) {
-      await opening;
+      await open();
       const k = keys.byId.get(keyId);
       // Nothing to write (the common case): no transaction, no WAL fsync.
       if (!k || k.lastUsedAt >= now - minIntervalMs) return;
@@ -408,7 +426,7 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     insertRequests(keyId, rows, userAgents) {
       return new Promise<number>((resolve, reject) => {
         if (closed) {
-          reject(new Error('@apilens/server: the DuckDB store is closed'));
+          reject(closedError());
           return;
         }
         queue.push({ keyId, rows, userAgents, resolve, reject });
@@ -418,14 +436,7 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     },
 
     async queryRequests(keyId, query) {
-      return read((c) =>
-        readRows(
-          keyId,
-          query,
-          (i) => `$${i}`,
-          ({ sql, params }) => c.select(sql, params),
-        ),
-      );
+      return read((c) => readRows(keyId, query, ({ sql, params }) => c.select(sql, params)));
     },
 
     async countRequests(keyId) {

@@ -13,7 +13,7 @@ const failed = (err: unknown): never => {
  * dashboard's queries) is guarded too.
  *
  * @example
- * const store = guardStore(openSqliteStore('./apilens.db'));
+ * const store = guardStore(openDuckDbStore('./apilens.duckdb'));
  */
 export function guardStore<S extends Store>(store: S): S {
   const wrapped = new WeakMap<(...args: unknown[]) => unknown, (...args: unknown[]) => unknown>();

@@ -3,58 +3,15 @@
  * `schema_migrations` table, each in its own transaction. Never edit a released migration:
  * append a new version instead.
  *
- * Times are epoch milliseconds (BIGINT) in both stores so that rows, filters and cursors
- * mean the same thing everywhere and sub-millisecond client timestamps sort by arrival id.
+ * This file holds PostgreSQL's schema; DuckDB's is in `duckdb-migrations.ts`. Times are epoch
+ * milliseconds (BIGINT) in both stores so that rows, filters and cursors mean the same thing
+ * everywhere and sub-millisecond client timestamps sort by arrival id.
  */
 export interface Migration {
   version: number;
   name: string;
   sql: string;
 }
-
-export const SQLITE_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'keys, user agents, requests',
-    sql: `
-CREATE TABLE keys (
-  -- AUTOINCREMENT: an id is never reused, so a batch racing a deletion cannot land under a newer key.
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  key_hash TEXT NOT NULL UNIQUE,
-  dashboard_id TEXT NOT NULL UNIQUE,
-  created_at INTEGER NOT NULL,
-  last_used_at INTEGER NOT NULL
-);
-CREATE INDEX keys_last_used ON keys (last_used_at);
-CREATE TABLE user_agents (
-  id INTEGER PRIMARY KEY,
-  user_agent TEXT NOT NULL UNIQUE,
-  browser TEXT,
-  os TEXT,
-  device TEXT
-);
-CREATE TABLE requests (
-  id INTEGER PRIMARY KEY,
-  key_id INTEGER NOT NULL,
-  created_at INTEGER NOT NULL,
-  hostname TEXT,
-  ip_address TEXT,
-  path TEXT NOT NULL,
-  route TEXT,
-  user_agent_id INTEGER,
-  method TEXT NOT NULL,
-  status INTEGER NOT NULL,
-  response_time INTEGER NOT NULL,
-  location TEXT,
-  user_id TEXT,
-  framework TEXT
-);
--- rowid (id) is implicitly the last column of every SQLite index, so this serves ORDER BY created_at, id.
-CREATE INDEX requests_key_time ON requests (key_id, created_at);
-CREATE INDEX requests_key_status_time ON requests (key_id, status, created_at);
-`,
-  },
-];
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   {

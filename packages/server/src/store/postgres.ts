@@ -194,7 +194,6 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
       return readRows(
         keyId,
         query,
-        (i) => `$${i}`,
         async ({ sql, params }) =>
           (await pool.query<unknown[]>({ text: sql, values: params, rowMode: 'array' })).rows,
       );

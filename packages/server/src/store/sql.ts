@@ -9,15 +9,15 @@ const ALIAS = { requests: 'r', user_agents: 'u' } as const;
 export const SELECT_ROWS = `SELECT r.id, ${REQUEST_COLUMNS.map((c) => field(ALIAS[c.table], c.name)).join(', ')}
 FROM requests r LEFT JOIN user_agents u ON u.id = r.user_agent_id`;
 
+/** The i-th (1-based) placeholder: both stores (DuckDB, PostgreSQL) number them `$1`, `$2`, …. */
+const p = (index: number) => `$${index}`;
+
 /**
- * Builds the WHERE/ORDER/LIMIT tail of a row query. `p(i)` renders the i-th (1-based)
- * placeholder, so the same builder serves SQLite (`?`) and PostgreSQL (`$1`).
- * Values only ever travel as parameters.
+ * Builds the WHERE/ORDER/LIMIT tail of a row query. Values only ever travel as parameters.
  */
 export function buildRowQuery(
   keyId: number,
   q: RowQuery,
-  p: (index: number) => string,
   select: string = SELECT_ROWS,
 ): { sql: string; params: unknown[] } {
   const params: unknown[] = [keyId];
@@ -40,7 +40,6 @@ export function buildRowQuery(
   // for every chunk. The plain bound on created_at beside it is for DuckDB, which skips row
   // groups by their min/max only on plain bounds (a 5M-row key: 16 ms a chunk instead of 780).
   const cursor = (op: '>' | '>=', c: { createdAt: number; id: number }) => {
-    // Three parameters, not two used twice: SQLite's `?` placeholders are positional.
     params.push(c.createdAt, c.createdAt, c.id);
     const n = params.length;
     where.push(`r.created_at >= ${p(n - 2)} AND (r.created_at, r.id) ${op} (${p(n - 1)}, ${p(n)})`);
@@ -65,12 +64,8 @@ export const SELECT_BOUNDARY = 'SELECT r.created_at, r.id FROM requests r';
  * read the page from there as a keyset range. One OFFSET over full joined rows was 5 s for
  * page 60 of a 5M-row key in PostgreSQL.
  */
-export function boundaryQuery(
-  keyId: number,
-  q: RowQuery,
-  p: (index: number) => string,
-): { sql: string; params: unknown[] } {
-  return buildRowQuery(keyId, { ...q, limit: 1 }, p, SELECT_BOUNDARY);
+export function boundaryQuery(keyId: number, q: RowQuery): { sql: string; params: unknown[] } {
+  return buildRowQuery(keyId, { ...q, limit: 1 }, SELECT_BOUNDARY);
 }
 
 /** A statement and its parameters, as the builders above return them. */
@@ -82,21 +77,20 @@ export interface SqlQuery {
 /**
  * Reads rows of one key in (created_at, id) order, the same way in every store: a deep page
  * first finds its boundary (see boundaryQuery), then reads a keyset range. `run` executes a
- * query and returns its rows as arrays in SELECT order; `p` renders placeholders.
+ * query and returns its rows as arrays in SELECT order.
  */
 export async function readRows(
   keyId: number,
   query: RowQuery,
-  p: (index: number) => string,
   run: (query: SqlQuery) => unknown[][] | Promise<unknown[][]>,
 ): Promise<StoredRow[]> {
   let q = query;
   if (q.offset) {
-    const b = (await run(boundaryQuery(keyId, q, p)))[0];
+    const b = (await run(boundaryQuery(keyId, q)))[0];
     if (!b) return [];
     q = { ...q, offset: undefined, start: { createdAt: b[0] as number, id: b[1] as number } };
   }
-  return (await run(buildRowQuery(keyId, q, p))).map(fromArray);
+  return (await run(buildRowQuery(keyId, q))).map(fromArray);
 }
 
 /**
@@ -134,23 +128,6 @@ export const INSERT_INTO = `INSERT INTO requests (key_id, ${INSERT_COLUMNS.map((
 
 /** Source of each INSERT_COLUMNS value in compiled code: `r.<field>`, or `ua` (the user agent id). */
 const VALUES = INSERT_COLUMNS.map((c) => (c.field === null ? 'ua' : field('r', c.field)));
-
-/** A row's values in INSERT_COLUMNS order, given the id of its user agent. */
-export type InsertValues<R> = (keyId: number, row: NewRequestRow, userAgentId: number | null) => R;
-
-/**
- * Compiles `(keyId, row, userAgentId) => fn(keyId, …the row's values in INSERT_COLUMNS order)`,
- * for drivers that bind values as arguments (better-sqlite3's `run`, an appender). Positional
- * arguments bind faster than an array, and one compiled call beats a loop over the columns
- * (together about a third of the per-row cost of an SQLite insert).
- *
- * @example
- * const insert = bindInsertValues(statement.run.bind(statement));
- * insert(keyId, row, userAgentId);
- */
-export function bindInsertValues<R>(fn: (...values: unknown[]) => R): InsertValues<R> {
-  return compileRow(['k', 'r', 'ua'], `return fn(k, ${VALUES.join(', ')});`, { fn });
-}
 
 /**
  * Writes a row's values into one array per column (`columns[c][i]`, INSERT_COLUMNS order), for
