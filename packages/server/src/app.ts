@@ -6,6 +6,7 @@ import demoJob from './jobs/demo.js';
 import retentionJob from './jobs/retention.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import authPlugin from './plugins/auth.js';
+import securityHeaders from './plugins/security-headers.js';
 import shutdownPlugin from './plugins/shutdown.js';
 import storePlugin from './plugins/store.js';
 import dashboardRoutes from './routes/dashboard.js';
@@ -52,6 +53,7 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
 
   // Shared plugins first (their decorators and hooks reach every route), then routes and jobs,
   // each encapsulated; see "Internals" in the README.
+  app.register(securityHeaders);
   app.register(shutdownPlugin);
   app.register(storePlugin, {
     store: o.store,

@@ -1,3 +1,4 @@
+import { preview } from '../errors.js';
 import type { NewRequestRow } from '../types.js';
 /** Longest stored string, as upstream: longer values are truncated, not rejected. */
 export const MAX_STRING = 255;
@@ -150,7 +151,7 @@ export function validateRow(raw: unknown, now: number): Result {
   if (!METHODS.has(method)) {
     return {
       ok: false,
-      error: `unknown method ${JSON.stringify(clean(rawMethod))}; expected one of ${[...METHODS].join(', ')}`,
+      error: `unknown method ${preview(rawMethod)}; expected one of ${[...METHODS].join(', ')}`,
     };
   }
 
@@ -158,7 +159,7 @@ export function validateRow(raw: unknown, now: number): Result {
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
     return {
       ok: false,
-      error: `status must be an integer from 100 to 599, got ${JSON.stringify(status) ?? 'nothing'}`,
+      error: `status must be an integer from 100 to 599, got ${preview(status)}`,
     };
   }
 
@@ -166,7 +167,7 @@ export function validateRow(raw: unknown, now: number): Result {
   if (typeof rt !== 'number' || !Number.isFinite(rt) || rt < 0) {
     return {
       ok: false,
-      error: `response_time must be a non-negative number of milliseconds, got ${JSON.stringify(rt) ?? 'nothing'}`,
+      error: `response_time must be a non-negative number of milliseconds, got ${preview(rt)}`,
     };
   }
 
@@ -178,7 +179,7 @@ export function validateRow(raw: unknown, now: number): Result {
     if (t === undefined) {
       return {
         ok: false,
-        error: `created_at ${JSON.stringify(clean(c))} is not an ISO 8601 timestamp such as "2026-11-27T10:00:00.000Z"`,
+        error: `created_at ${preview(c)} is not an ISO 8601 timestamp such as "2026-11-27T10:00:00.000Z"`,
       };
     }
     createdAt = t;

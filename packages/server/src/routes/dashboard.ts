@@ -3,7 +3,7 @@ import { DashboardCache } from '../dashboard/cache.js';
 import { computeDashboard, keyBounds } from '../dashboard/engine.js';
 import { exportRows } from '../dashboard/export.js';
 import { type DashboardRequest, parseDashboardQuery, resolvePeriod } from '../dashboard/query.js';
-import { HttpError } from '../errors.js';
+import { HttpError, preview } from '../errors.js';
 import { headerApiKey } from '../keys.js';
 import { definePlugin } from '../plugins/define.js';
 import type { KeyRecord, SqlReader, Store } from '../types.js';
@@ -58,7 +58,7 @@ const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, o) => 
     if (!key) {
       throw new HttpError(
         404,
-        `no dashboard ${JSON.stringify(dashboardId.slice(0, 100))}; check the link, or create a key with POST /api/generate`,
+        `no dashboard ${preview(dashboardId)}; check the link, or create a key with POST /api/generate`,
       );
     }
     return key;
@@ -97,7 +97,7 @@ const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, o) => 
       if (typeof format !== 'string' || !(EXPORT_FORMATS as readonly string[]).includes(format)) {
         throw new HttpError(
           400,
-          `parameter "format" must be ${EXPORT_FORMATS.join(' or ')}, got ${JSON.stringify(String(format).slice(0, 100))}`,
+          `parameter "format" must be ${EXPORT_FORMATS.join(' or ')}, got ${preview(format)}`,
         );
       }
       const query: DashboardRequest = parseDashboardQuery(raw, ['format']);

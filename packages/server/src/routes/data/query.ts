@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { HttpError } from '../../errors.js';
+import { HttpError, preview } from '../../errors.js';
 import { METHODS } from '../../ingest/validate.js';
 import type { RowFilter } from '../../types.js';
 import type { FormatName } from './writers.js';
@@ -37,10 +37,7 @@ export interface DataQuery {
 }
 
 function bad(name: string, expected: string, got: string): HttpError {
-  return new HttpError(
-    400,
-    `parameter "${name}" must be ${expected}, got ${JSON.stringify(got.slice(0, 100))}`,
-  );
+  return new HttpError(400, `parameter "${name}" must be ${expected}, got ${preview(got)}`);
 }
 
 function parseDay(name: string, value: string): number {
@@ -61,7 +58,7 @@ export function parseDataQuery(query: Record<string, unknown>): DataQuery {
     if (!canonical) {
       throw new HttpError(
         400,
-        `unknown parameter "${name.slice(0, 100)}"; the data API takes ${Object.keys(PARAMS).join(', ')}`,
+        `unknown parameter ${preview(name)}; the data API takes ${Object.keys(PARAMS).join(', ')}`,
       );
     }
     if (Array.isArray(raw))

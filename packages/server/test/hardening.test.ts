@@ -1,0 +1,133 @@
+// Issue 10: what an attacker tried against the collector, each gap closed on every store.
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  call,
+  freshStore,
+  generateKey,
+  getData,
+  ingest,
+  queryDb,
+  type Reply,
+  STORES,
+  type StoreAccess,
+  startServer,
+  type TestServer,
+  wireRow,
+} from './harness.js';
+
+/** The stores every fix must hold on (SQLite is on its way out). */
+const HARDENED_STORES = STORES.filter((s) => (s as string) !== 'SQLite');
+
+/** Raw bytes to the server, the reply as text (for requests fetch will not send). */
+function rawHttp(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(bytes));
+    let text = '';
+    socket.on('data', (c) => {
+      text += c;
+    });
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy(new Error('no answer in 5 s')));
+  });
+}
+
+describe.each(HARDENED_STORES)('hardening (%s)', (storeName) => {
+  let server: TestServer;
+  let access: StoreAccess;
+  let cleanup: () => Promise<void>;
+  let apiKey: string;
+  let dashboardId: string;
+  beforeAll(async () => {
+    const s = await freshStore(storeName);
+    access = s;
+    cleanup = s.cleanup;
+    server = await startServer(s.store, { rateLimitPerMinute: 0 });
+    ({ api_key: apiKey, dashboard_id: dashboardId } = await generateKey(server.url));
+  });
+  afterAll(async () => {
+    await server?.close();
+    await cleanup?.();
+  });
+
+  const keyCount = async () => Number((await queryDb(access, 'SELECT count(*) FROM keys'))[0]![0]);
+
+  describe('8: short errors, safe headers, no cross-origin key minting', () => {
+    it('an error quotes a short prefix of the offending value, never the whole', async () => {
+      const big = 'x'.repeat(1_000_000);
+      const r = await ingest(server.url, {
+        api_key: apiKey,
+        requests: [
+          wireRow({ status: big }),
+          wireRow({ method: big }),
+          wireRow({ response_time: big }),
+          wireRow({ created_at: big }),
+        ],
+      });
+      expect(r.status).toBe(200);
+      expect(r.json.rejected.map((x: { index: number }) => x.index)).toEqual([0, 1, 2, 3]);
+      for (const x of r.json.rejected) {
+        expect(x.error.length).toBeLessThan(250);
+        expect(x.error).toContain('1000000 characters');
+      }
+      const notFound = await call(server.url, 'GET', `/${'y'.repeat(10_000)}`);
+      expect(notFound.status).toBe(404);
+      expect(notFound.json.error.length).toBeLessThan(250);
+      const param = await getData(server.url, apiKey, `${'z'.repeat(5000)}=1`);
+      expect(param.status).toBe(400);
+      expect(param.json.error.length).toBeLessThan(400);
+      const value = await getData(server.url, apiKey, `status=${'9'.repeat(5000)}`);
+      expect(value.status).toBe(400);
+      expect(value.json.error.length).toBeLessThan(250);
+    });
+
+    it('nosniff on every response; no-store on every API response', async () => {
+      await ingest(server.url, { api_key: apiKey, requests: [wireRow()] });
+      const replies: [string, Reply][] = [
+        ['health', await call(server.url, 'GET', '/api/health')],
+        ['data', await getData(server.url, apiKey)],
+        ['data csv', await getData(server.url, apiKey, 'format=csv')],
+        ['data 400', await getData(server.url, apiKey, 'status=999')],
+        ['data 401', await getData(server.url, 'nope')],
+        ['dashboard', await getData(server.url, undefined, '', `/api/dashboard/${dashboardId}`)],
+        [
+          'dashboard export',
+          await getData(server.url, undefined, '', `/api/dashboard/${dashboardId}/export`),
+        ],
+        ['dashboard-id', await getData(server.url, apiKey, '', '/api/dashboard-id')],
+        ['generate', await call(server.url, 'POST', '/api/generate')],
+        ['ingest', await ingest(server.url, { api_key: apiKey, requests: [wireRow()] })],
+        ['ingest 400', await ingest(server.url, '{')],
+        ['api 404', await call(server.url, 'GET', '/api/nothing')],
+      ];
+      for (const [name, r] of replies) {
+        expect([name, r.headers.get('x-content-type-options')]).toEqual([name, 'nosniff']);
+        expect([name, r.headers.get('cache-control')]).toEqual([name, 'no-store']);
+      }
+      expect((await call(server.url, 'GET', '/elsewhere')).headers.get('x-content-type-options')).toBe(
+        'nosniff',
+      );
+      // Rejected by Node's HTTP parser, answered by the client error handler.
+      const malformed = await rawHttp(server.url, 'GARBAGE\r\n\r\n');
+      expect(malformed).toMatch(/^HTTP\/1\.1 400/);
+      expect(malformed).toMatch(/\r\nX-Content-Type-Options: nosniff\r\n/i);
+    });
+
+    it('POST /api/generate from another origin is refused; same origin, or none, is served', async () => {
+      const before = await keyCount();
+      const host = new URL(server.url).host;
+      for (const origin of ['https://evil.example', `http://${host}.evil.example`, 'null', 'garbage']) {
+        const r = await call(server.url, 'POST', '/api/generate', { origin });
+        expect([origin, r.status]).toEqual([origin, 403]);
+        expect(r.json.error).toMatch(/refused/);
+      }
+      expect(await keyCount()).toBe(before);
+      const own = await call(server.url, 'POST', '/api/generate', { origin: server.url });
+      expect(own.status).toBe(200);
+      expect((await call(server.url, 'POST', '/api/generate')).status).toBe(200);
+      expect(await keyCount()).toBe(before + 2);
+    });
+  });
+});
