@@ -1,6 +1,7 @@
 // Issue 10: what an attacker tried against the collector, each gap closed on every store.
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../src/body.js';
 import {
   call,
   freshStore,
@@ -53,6 +54,54 @@ describe.each(HARDENED_STORES)('hardening (%s)', (storeName) => {
   });
 
   const keyCount = async () => Number((await queryDb(access, 'SELECT count(*) FROM keys'))[0]![0]);
+
+  describe('5: any shape of JSON is answered with a 2xx or 4xx', () => {
+    const nested = (levels: number, inner: unknown, open = '[', close = ']') =>
+      open.repeat(levels) + JSON.stringify(inner) + close.repeat(levels);
+    const rows = async () => (await getData(server.url, apiKey, 'format=ndjson')).text;
+
+    it('a status nested 10 000 (and a million) lists deep is a 400 naming the limit; nothing stored', async () => {
+      const before = await rows();
+      for (const levels of [10_000, 1_000_000]) {
+        const body = `{"api_key":${JSON.stringify(apiKey)},"requests":[{"method":"GET","path":"/","response_time":1,"status":${nested(levels, 200)}}]}`;
+        const r = await ingest(server.url, body);
+        expect([levels, r.status]).toEqual([levels, 400]);
+        expect(r.json.error).toContain(`more than ${MAX_JSON_DEPTH} levels deep`);
+      }
+      const objects = `{"api_key":${JSON.stringify(apiKey)},"requests":[{"x":${nested(100_000, 1, '{"a":', '}')}}]}`;
+      expect((await ingest(server.url, objects)).status).toBe(400);
+      expect(await rows()).toBe(before);
+    });
+
+    it('values nested within the limit, of every kind in every field, are rejected rows or 4xx, never 5xx', async () => {
+      const kinds: unknown[] = [
+        JSON.parse(nested(MAX_JSON_DEPTH - 4, 200)),
+        JSON.parse(nested(MAX_JSON_DEPTH - 4, 1, '{"a":', '}')),
+        { toString: 1, __proto__: { x: 1 }, constructor: null },
+        'x'.repeat(100_000),
+        -1,
+        1e308,
+        true,
+        null,
+        [],
+        {},
+      ];
+      const fields = Object.keys(wireRow());
+      for (const value of kinds) {
+        for (const field of fields) {
+          const r = await ingest(server.url, { api_key: apiKey, requests: [wireRow({ [field]: value })] });
+          expect([field, r.status]).toEqual([field, 200]);
+        }
+        for (const field of ['api_key', 'framework', 'privacy_level', 'requests']) {
+          const r = await ingest(server.url, { api_key: apiKey, requests: [wireRow()], [field]: value });
+          expect([field, r.status < 500]).toEqual([field, true]);
+        }
+        const whole = await ingest(server.url, JSON.stringify(value));
+        expect(whole.status).toBeGreaterThanOrEqual(400);
+        expect(whole.status).toBeLessThan(500);
+      }
+    });
+  });
 
   describe('8: short errors, safe headers, no cross-origin key minting', () => {
     it('an error quotes a short prefix of the offending value, never the whole', async () => {
@@ -129,5 +178,38 @@ describe.each(HARDENED_STORES)('hardening (%s)', (storeName) => {
       expect((await call(server.url, 'POST', '/api/generate')).status).toBe(200);
       expect(await keyCount()).toBe(before + 2);
     });
+  });
+});
+
+describe('nestsDeeperThan', () => {
+  /** Depth of a parsed value, by recursion over the value itself. */
+  const depth = (v: unknown): number =>
+    v !== null && typeof v === 'object'
+      ? 1 + Math.max(0, ...Object.values(v as Record<string, unknown>).map(depth))
+      : 0;
+
+  it('agrees with the depth of the parsed value on random JSON, strings with brackets and escapes included', () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const strings = ['[', ']', '{', '}', '\\', '\\"', '"]', 'a\\\\', '\\\\[', 'x', ''];
+    const gen = (d: number): unknown => {
+      const r = rand();
+      if (d > 9 || r < 0.3) return rand() < 0.5 ? strings[Math.floor(rand() * strings.length)] : 1;
+      const n = Math.floor(rand() * 3);
+      if (r < 0.65) return Array.from({ length: n }, () => gen(d + 1));
+      return Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [`${strings[i % strings.length]}${i}`, gen(d + 1)]),
+      );
+    };
+    for (let i = 0; i < 2000; i++) {
+      const v = gen(0);
+      const text = JSON.stringify(v);
+      const d = depth(v);
+      expect([text, nestsDeeperThan(text, d)]).toEqual([text, false]);
+      if (d > 0) expect([text, nestsDeeperThan(text, d - 1)]).toEqual([text, true]);
+    }
   });
 });
