@@ -2,6 +2,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../src/body.js';
+import { parseTimestamp } from '../src/ingest/validate.js';
 import {
   call,
   freshStore,
@@ -100,6 +101,39 @@ describe.each(HARDENED_STORES)('hardening (%s)', (storeName) => {
         expect(whole.status).toBeGreaterThanOrEqual(400);
         expect(whole.status).toBeLessThan(500);
       }
+    });
+  });
+
+  describe('6: years out of range are rejected, never reinterpreted', () => {
+    it('created_at in years 0–99 or before 1970 is a rejected row; the range ends are stored exactly', async () => {
+      const { api_key } = await generateKey(server.url);
+      const out = [
+        '0070-06-01T00:00:00Z',
+        '0099-12-31T23:59:59Z',
+        '0000-01-01T00:00:00Z',
+        '1969-12-31T23:59:59Z',
+      ];
+      const ends = ['1970-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z'];
+      const r = await ingest(server.url, {
+        api_key,
+        requests: [...out, ...ends].map((created_at) => wireRow({ created_at })),
+      });
+      expect(r.json.accepted).toBe(2);
+      expect(r.json.rejected.map((x: { index: number }) => x.index)).toEqual([0, 1, 2, 3]);
+      for (const x of r.json.rejected) expect(x.error).toMatch(/between 1970-01-01 and 9999-12-31/);
+      const stored = (await getData(server.url, api_key)).json.map(
+        (row: { created_at: string }) => row.created_at,
+      );
+      expect(stored).toEqual(ends);
+    });
+
+    it('the data API refuses dates before 1970 instead of shifting them', async () => {
+      for (const q of ['date=0070-06-01', 'dateFrom=0099-01-01', 'dateTo=0001-01-01', 'date=1969-12-31']) {
+        const r = await getData(server.url, apiKey, q);
+        expect([q, r.status]).toEqual([q, 400]);
+        expect(r.json.error).toMatch(/from 1970-01-01/);
+      }
+      expect((await getData(server.url, apiKey, 'date=1970-01-01')).status).toBe(200);
     });
   });
 
@@ -210,6 +244,21 @@ describe('nestsDeeperThan', () => {
       const d = depth(v);
       expect([text, nestsDeeperThan(text, d)]).toEqual([text, false]);
       if (d > 0) expect([text, nestsDeeperThan(text, d - 1)]).toEqual([text, true]);
+    }
+  });
+});
+
+describe('parseTimestamp years', () => {
+  it('agrees with Date.parse (which reads four-digit years as written) for every year 0–200 and around 1970', () => {
+    const years = [
+      ...Array.from({ length: 201 }, (_, y) => y),
+      ...Array.from({ length: 21 }, (_, i) => 1960 + i),
+    ];
+    for (const y of years) {
+      for (const rest of ['-06-01T00:00:00Z', '-02-28T23:59:59.999Z', '-12-31T12:00:00+01:00']) {
+        const s = String(y).padStart(4, '0') + rest;
+        expect([s, parseTimestamp(s)]).toEqual([s, Date.parse(s)]);
+      }
     }
   });
 });

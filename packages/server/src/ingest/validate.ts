@@ -22,6 +22,9 @@ const MAX_TIME = 253_402_300_799_999;
 /** Largest response time kept (ms, int32); a longer one is clamped, as upstream clamps. */
 const MAX_RESPONSE_TIME = 2_147_483_647;
 
+/** 400 years in milliseconds: the Gregorian calendar repeats after 146 097 days. */
+const GREGORIAN_CYCLE = 146_097 * 86_400_000;
+
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** Value of `len` ASCII digits at `at`, or -1. Hand-rolled: this runs once per ingested row. */
@@ -86,6 +89,10 @@ export function parseTimestamp(s: string): number | undefined {
     }
   }
   let t = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59), ms);
+  // Date.UTC reads years 0–99 as 1900–1999 ("0070" would become 1970): count them 400 years
+  // later (one Gregorian cycle, a whole number of days) and back, so they stay out of range.
+  if (year < 100)
+    t = Date.UTC(year + 400, month - 1, day, hour, minute, Math.min(second, 59), ms) - GREGORIAN_CYCLE;
   if (i === n) return t;
   const z = s.charCodeAt(i);
   if ((z === 90 || z === 122) && i + 1 === n) return t; // Z

@@ -42,11 +42,12 @@ function bad(name: string, expected: string, got: string): HttpError {
 
 function parseDay(name: string, value: string): number {
   const m = DATE.exec(value);
-  if (m) {
+  // From 1970, as stored times: Date.UTC would read "0070" as 1970, a year never reinterpreted.
+  if (m && Number(m[1]) >= 1970) {
     const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
     if (new Date(t).getUTCDate() === Number(m[3]) && Number(m[2]) >= 1 && Number(m[2]) <= 12) return t;
   }
-  throw bad(name, 'a date YYYY-MM-DD (UTC)', value);
+  throw bad(name, 'a date YYYY-MM-DD (UTC) from 1970-01-01', value);
 }
 
 /** Parses and validates the data API's query; a malformed or unknown parameter is a 400 naming it. */
