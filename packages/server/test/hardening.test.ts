@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../src/body.js';
 import { parseTimestamp } from '../src/ingest/validate.js';
+import { hashApiKey } from '../src/keys.js';
 import {
   call,
   freshStore,
@@ -134,6 +135,95 @@ describe.each(HARDENED_STORES)('hardening (%s)', (storeName) => {
         expect(r.json.error).toMatch(/from 1970-01-01/);
       }
       expect((await getData(server.url, apiKey, 'date=1970-01-01')).status).toBe(200);
+    });
+  });
+
+  describe('7: what is stored is valid', () => {
+    /** Lone surrogates replaced, by walking code units (independent of the code under test). */
+    const wellFormed = (v: string): string => {
+      let out = '';
+      for (let i = 0; i < v.length; i++) {
+        const c = v.charCodeAt(i);
+        const next = v.charCodeAt(i + 1);
+        if (c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+          out += v[i]! + v[i + 1]!;
+          i++;
+        } else out += c >= 0xd800 && c <= 0xdfff ? '\uFFFD' : v[i];
+      }
+      return out;
+    };
+
+    it('lone surrogates are stored as U+FFFD, pairs kept, in every text field', async () => {
+      const { api_key } = await generateKey(server.url);
+      const values = [
+        'a\uD800b',
+        '\uDC00x',
+        'end\uD83D',
+        '\uDE00\uD83D',
+        'pair \uD83D\uDE00 ok',
+        '\uD83D\uD83D\uDE00',
+      ];
+      const fields = ['hostname', 'path', 'route', 'user_agent', 'user_id'] as const;
+      const requests = values.map((v, i) =>
+        wireRow({
+          ...Object.fromEntries(fields.map((f) => [f, `${f}${i}:${v}`])),
+          created_at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+        }),
+      );
+      // JSON.stringify writes lone surrogates as \u escapes, as a client's serialiser would.
+      const r = await ingest(server.url, { api_key, framework: 'x\uD800', requests });
+      expect(r.json.accepted).toBe(values.length);
+      const rows = (await getData(server.url, api_key)).json;
+      values.forEach((v, i) => {
+        for (const f of fields) expect([f, rows[i][f]]).toEqual([f, wellFormed(`${f}${i}:${v}`)]);
+      });
+      // And in the database itself, not only as the API reads it back.
+      const key = await access.store.findKeyByHash(hashApiKey(api_key));
+      const stored = await queryDb(
+        access,
+        'SELECT path, framework FROM requests WHERE key_id = $1 ORDER BY created_at',
+        [key!.id],
+      );
+      expect(stored.map((row) => row[0])).toEqual(values.map((v, i) => wellFormed(`path${i}:${v}`)));
+      expect(stored[0]![1]).toBe('x\uFFFD');
+    });
+
+    it('an ip_address that is no IPv4 or IPv6 address is stored as null, the row kept, no country', async () => {
+      const { api_key } = await generateKey(server.url);
+      const ips = [
+        'A'.repeat(255),
+        '1.2.3',
+        '999.1.1.1',
+        '8.8.8.8 ',
+        '8.8.8.8.8',
+        'localhost',
+        '8.8.8.8',
+        '2a00:1450::1',
+        '::ffff:8.8.8.8',
+      ];
+      for (const privacy_level of [0, 1]) {
+        const r = await ingest(server.url, {
+          api_key,
+          privacy_level,
+          requests: ips.map((ip_address, i) => wireRow({ ip_address, path: `/${privacy_level}/${i}` })),
+        });
+        expect(r.json).toEqual({ accepted: ips.length, rejected: [] });
+      }
+      const rows = (await getData(server.url, api_key)).json as {
+        path: string;
+        ip_address: string | null;
+        location: string | null;
+      }[];
+      const byPath = new Map(rows.map((row) => [row.path, row]));
+      ips.forEach((ip, i) => {
+        const valid = i >= 6;
+        expect([ip, byPath.get(`/0/${i}`)!.ip_address]).toEqual([ip, valid ? ip : null]);
+        for (const p of [0, 1]) {
+          const location = byPath.get(`/${p}/${i}`)!.location;
+          expect([ip, p, location !== null]).toEqual([ip, p, valid]);
+        }
+        expect(byPath.get(`/1/${i}`)!.ip_address).toBeNull();
+      });
     });
   });
 

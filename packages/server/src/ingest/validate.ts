@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { preview } from '../errors.js';
 import type { NewRequestRow } from '../types.js';
 /** Longest stored string, as upstream: longer values are truncated, not rejected. */
@@ -201,8 +202,10 @@ export function validateRow(raw: unknown, now: number): Result {
 
   const hostname = optionalString(r.hostname, 'hostname');
   if (hostname instanceof Error) return { ok: false, error: hostname.message };
-  const ipAddress = optionalString(r.ip_address, 'ip_address');
+  let ipAddress = optionalString(r.ip_address, 'ip_address');
   if (ipAddress instanceof Error) return { ok: false, error: ipAddress.message };
+  // Not an address: stored as unknown (a bad optional field never costs the row), never located.
+  if (ipAddress !== null && isIP(ipAddress) === 0) ipAddress = null;
   const userAgent = optionalString(r.user_agent, 'user_agent');
   if (userAgent instanceof Error) return { ok: false, error: userAgent.message };
   const route = optionalString(r.route, 'route');
