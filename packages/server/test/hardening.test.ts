@@ -227,6 +227,36 @@ describe.each(HARDENED_STORES)('hardening (%s)', (storeName) => {
     });
   });
 
+  describe('3: CSV formula injection', () => {
+    it('the dashboard export, like the data API, writes a formula as text after a quote', async () => {
+      const key = await generateKey(server.url);
+      const formulas = ['=HYPERLINK("http://evil.example")', '+1', '-1+1', '@SUM(A1)'];
+      const r = await ingest(server.url, {
+        api_key: key.api_key,
+        requests: formulas.map((f, i) =>
+          wireRow({ user_agent: f, created_at: new Date(Date.UTC(2026, 10, 27, 10, i)).toISOString() }),
+        ),
+      });
+      expect(r.json.accepted).toBe(formulas.length);
+      for (const [path, query] of [
+        [`/api/dashboard/${key.dashboard_id}/export`, 'format=csv&period=all'],
+        ['/api/data', 'format=csv'],
+      ] as const) {
+        const csv = await getData(server.url, key.api_key, query, path);
+        const lines = csv.text.trim().split('\r\n').slice(1);
+        expect(lines).toHaveLength(formulas.length);
+        lines.forEach((line, i) => {
+          // Every field of the line, unquoted: none may start a formula.
+          const fields = line
+            .match(/("([^"]|"")*"|[^,]*)(,|$)/g)!
+            .map((f) => f.replace(/,$/, '').replace(/^"|"$/g, ''));
+          for (const f of fields) expect(/^[=+\-@\t\r]/.test(f)).toBe(false);
+          expect(fields).toContain(`'${formulas[i]!.replaceAll('"', '""')}`);
+        });
+      }
+    });
+  });
+
   describe('8: short errors, safe headers, no cross-origin key minting', () => {
     it('an error quotes a short prefix of the offending value, never the whole', async () => {
       const big = 'x'.repeat(1_000_000);
