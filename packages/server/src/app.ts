@@ -62,8 +62,13 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
     retentionMonths: o.retentionMonths,
     now: o.now,
   });
+  // Only POST /api/generate (per address and hour); API keys are limited by the auth plugin.
   app.register(rateLimit, { global: false });
-  app.register(authPlugin, { rateLimitPerMinute: o.rateLimitPerMinute, now: o.now });
+  app.register(authPlugin, {
+    rateLimitPerMinute: o.rateLimitPerMinute,
+    authFailuresPerMinute: o.authFailuresPerMinute,
+    now: o.now,
+  });
   app.register(ingestRoutes, {
     maxBatchRows: o.maxBatchRows,
     geoipDb: o.geoipDb,

@@ -28,7 +28,10 @@ serve options:
                            env APILENS_DEMO=0
   --max-batch-rows <n>     rows per ingest batch            env APILENS_MAX_BATCH_ROWS  default ${DEFAULTS.maxBatchRows}
   --max-body-bytes <n>     request body limit, also after gzip  env APILENS_MAX_BODY_BYTES  default ${DEFAULTS.maxBodyBytes}
-  --rate-limit <n>         requests per minute per API key, 0 = off  env APILENS_RATE_LIMIT  default ${DEFAULTS.rateLimitPerMinute}
+  --rate-limit <n>         requests per minute per API key and kind of endpoint, 0 = off
+                           env APILENS_RATE_LIMIT  default ${DEFAULTS.rateLimitPerMinute}
+  --auth-failures-per-minute <n>  requests with a missing or unknown key per minute per
+                           client address, 0 = off  env APILENS_AUTH_FAILURES_PER_MINUTE  default ${DEFAULTS.authFailuresPerMinute}
   --generate-per-hour <n>  keys POST /api/generate makes per hour per IP, 0 = endpoint off
                            env APILENS_GENERATE_PER_HOUR  default ${DEFAULTS.generatePerHour}
   --retention-months <n>   delete keys unused for n months, 0 = never  env APILENS_RETENTION_MONTHS  default ${DEFAULTS.retentionMonths}
@@ -57,6 +60,10 @@ async function serve(values: Record<string, string | boolean | undefined>, env: 
     maxBatchRows: int('max-batch-rows', str('max-batch-rows', 'APILENS_MAX_BATCH_ROWS')),
     maxBodyBytes: int('max-body-bytes', str('max-body-bytes', 'APILENS_MAX_BODY_BYTES')),
     rateLimitPerMinute: int('rate-limit', str('rate-limit', 'APILENS_RATE_LIMIT')),
+    authFailuresPerMinute: int(
+      'auth-failures-per-minute',
+      str('auth-failures-per-minute', 'APILENS_AUTH_FAILURES_PER_MINUTE'),
+    ),
     generatePerHour: int('generate-per-hour', str('generate-per-hour', 'APILENS_GENERATE_PER_HOUR')),
     retentionMonths: int('retention-months', str('retention-months', 'APILENS_RETENTION_MONTHS')),
     demo: !values['no-demo'] && env.APILENS_DEMO !== '0',
@@ -145,6 +152,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promi
       'max-batch-rows': { type: 'string' },
       'max-body-bytes': { type: 'string' },
       'rate-limit': { type: 'string' },
+      'auth-failures-per-minute': { type: 'string' },
       'generate-per-hour': { type: 'string' },
       'retention-months': { type: 'string' },
       'log-level': { type: 'string' },

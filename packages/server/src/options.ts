@@ -11,6 +11,7 @@ export const DEFAULTS = {
   maxBatchRows: 5000,
   maxBodyBytes: 16 * 1024 * 1024,
   rateLimitPerMinute: 1200,
+  authFailuresPerMinute: 60,
   generatePerHour: 60,
   retentionMonths: 6,
   retentionIntervalMs: 24 * 60 * 60 * 1000,
@@ -45,8 +46,17 @@ export interface ServerOptions {
   maxBatchRows?: number;
   /** Largest request body in bytes, checked before and after gzip decompression; more is a 413. @default 16 MiB */
   maxBodyBytes?: number;
-  /** Requests per minute per API key (ingest and data API together); `0` disables. @default 1200 */
+  /**
+   * Requests per minute per API key and kind of endpoint (ingest — both paths —, data API,
+   * dashboard, keys); `0` disables. @default 1200
+   */
   rateLimitPerMinute?: number;
+  /**
+   * Requests with a missing or unknown API key (or dashboard id) per minute per client address;
+   * past it the address gets 429s, except for keys that authenticated lately. `0` disables.
+   * @default 60
+   */
+  authFailuresPerMinute?: number;
   /** Keys `POST /api/generate` creates per hour per client IP; `0` disables the endpoint. @default 60 */
   generatePerHour?: number;
   /** Keys with neither ingest nor read for this many months are deleted with their data; `0` disables. @default 6 */
@@ -87,6 +97,7 @@ export interface ResolvedOptions {
   maxBatchRows: number;
   maxBodyBytes: number;
   rateLimitPerMinute: number;
+  authFailuresPerMinute: number;
   generatePerHour: number;
   retentionMonths: number;
   retentionIntervalMs: number;
@@ -147,6 +158,12 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       'rateLimitPerMinute',
       options.rateLimitPerMinute,
       DEFAULTS.rateLimitPerMinute,
+      0,
+    ),
+    authFailuresPerMinute: count(
+      'authFailuresPerMinute',
+      options.authFailuresPerMinute,
+      DEFAULTS.authFailuresPerMinute,
       0,
     ),
     generatePerHour: count('generatePerHour', options.generatePerHour, DEFAULTS.generatePerHour, 0),

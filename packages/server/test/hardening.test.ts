@@ -1,4 +1,6 @@
 // Issue 10: what an attacker tried against the collector, each gap closed on every store.
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../src/body.js';
@@ -380,5 +382,110 @@ describe('parseTimestamp years', () => {
         expect([s, parseTimestamp(s)]).toEqual([s, Date.parse(s)]);
       }
     }
+  });
+});
+
+/** GET with a key header from a chosen local address (127.0.0.x: every one is loopback on Linux). */
+function getFrom(
+  url: string,
+  path: string,
+  localAddress: string,
+  headers: Record<string, string> = {},
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}${path}`, { localAddress, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe.each(HARDENED_STORES)('4: rate limits cannot be bypassed (%s)', (storeName) => {
+  let now = Date.UTC(2026, 10, 27, 12);
+  let store: Awaited<ReturnType<typeof freshStore>>;
+  const servers: TestServer[] = [];
+  beforeAll(async () => {
+    store = await freshStore(storeName);
+  });
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+    await store?.cleanup();
+  });
+  const start = async (options: Parameters<typeof startServer>[1]) => {
+    const s = await startServer(store.store, { now: () => now, ...options });
+    servers.push(s);
+    return s;
+  };
+
+  it('one bucket per key across /api/log-request and /api/requests, with Retry-After', async () => {
+    const server = await start({ rateLimitPerMinute: 5 });
+    const { api_key } = await generateKey(server.url);
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const path = i % 2 ? '/api/requests' : '/api/log-request';
+      const r = await ingest(server.url, { api_key, requests: [wireRow({ path: `/${i}` })] }, { path });
+      statuses.push(r.status);
+      if (r.status === 429) expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    // Reads have their own bucket: a dashboard cannot use up the quota the SDK ingests with.
+    expect((await getData(server.url, api_key)).json).toHaveLength(5);
+    now += 61_000;
+    expect((await ingest(server.url, { api_key, requests: [wireRow()] })).status).toBe(200);
+  });
+
+  // Once: the junk requests never reach the store (an empty batch fails first), so the store
+  // makes no difference, and 5 100 requests take a while on a loaded machine.
+  it.runIf(storeName === HARDENED_STORES[0])(
+    '5 100 requests with junk keys do not give a limited key a fresh quota',
+    { timeout: 180_000 },
+    async () => {
+      const server = await start({ rateLimitPerMinute: 3, authFailuresPerMinute: 0 });
+      const { api_key } = await generateKey(server.url);
+      const send = () => ingest(server.url, { api_key, requests: [wireRow()] });
+      for (let i = 0; i < 3; i++) expect((await send()).status).toBe(200);
+      expect((await send()).status).toBe(429);
+      // Junk keys on a request that fails before any store lookup (an empty batch), so that 5 100
+      // of them are quick; a limiter keyed by the key sent (an LRU of 5 000) counted each one.
+      let refused = 0;
+      const next = { i: 0 };
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next.i++ < 5100) {
+            if ((await ingest(server.url, { api_key: randomUUID(), requests: [] })).status === 400) refused++;
+          }
+        }),
+      );
+      expect(refused).toBe(5100);
+      expect((await send()).status).toBe(429);
+    },
+  );
+
+  it('an address sending unknown keys is limited; keys that authenticated, and other addresses, are not', async () => {
+    const server = await start({ rateLimitPerMinute: 0, authFailuresPerMinute: 10 });
+    const known = await generateKey(server.url);
+    const fresh = await generateKey(server.url);
+    expect(await getFrom(server.url, '/api/data', '127.0.0.1', { 'x-auth-token': known.api_key })).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const r = await getData(server.url, randomUUID());
+      statuses.push(r.status);
+    }
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(90);
+    // Unknown dashboard ids, missing keys and ingest with an unknown key are refused too.
+    expect(await getFrom(server.url, `/api/dashboard/${'0'.repeat(32)}`, '127.0.0.1')).toBe(429);
+    expect(await getFrom(server.url, '/api/data', '127.0.0.1')).toBe(429);
+    expect((await ingest(server.url, { api_key: randomUUID(), requests: [wireRow()] })).status).toBe(429);
+    // A key that authenticated lately still works from the address; one that did not waits.
+    expect(await getFrom(server.url, '/api/data', '127.0.0.1', { 'x-auth-token': known.api_key })).toBe(200);
+    expect(await getFrom(server.url, '/api/data', '127.0.0.1', { 'x-auth-token': fresh.api_key })).toBe(429);
+    // Another address is unaffected.
+    expect(await getFrom(server.url, '/api/data', '127.0.0.2', { 'x-auth-token': randomUUID() })).toBe(401);
+    expect(await getFrom(server.url, '/api/data', '127.0.0.2', { 'x-auth-token': fresh.api_key })).toBe(200);
+    now += 61_000;
+    expect((await getData(server.url, randomUUID())).status).toBe(401);
   });
 });

@@ -48,24 +48,26 @@ const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, o) => 
     const { dashboardId } = request.params as { dashboardId: string };
     const store = app.apilens.store;
     if (headerApiKey(request) !== undefined) {
-      const key = await auth.authenticate(auth.apiKey(request, 'header'));
+      const key = await auth.authenticate(request, auth.apiKey(request, 'header'), 'dashboard');
       if (key.dashboardId !== dashboardId) {
         throw new HttpError(404, 'this API key has another dashboard id; GET /api/dashboard-id tells which');
       }
       return key;
     }
+    auth.checkAddress(request);
     const key = await store.findKeyByDashboardId(dashboardId);
     if (!key) {
+      auth.failed(request);
       throw new HttpError(
         404,
         `no dashboard ${preview(dashboardId)}; check the link, or create a key with POST /api/generate`,
       );
     }
+    auth.admit(key, 'dashboard');
     return key;
   }
 
   app.get('/api/dashboard/:dashboardId', {
-    config: { rateLimit: auth.rateLimit('header') },
     handler: async (request, reply) => {
       const query = parseDashboardQuery(request.query as Record<string, unknown>);
       const key = await keyOf(request);
@@ -90,7 +92,6 @@ const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, o) => 
   });
 
   app.get('/api/dashboard/:dashboardId/export', {
-    config: { rateLimit: auth.rateLimit('header') },
     handler: async (request, reply) => {
       const raw = request.query as Record<string, unknown>;
       const format = raw.format ?? 'csv';

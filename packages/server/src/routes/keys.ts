@@ -78,17 +78,15 @@ const keysRoutes: FastifyPluginAsync<KeysOptions> = async (app, o) => {
   });
 
   app.get('/api/dashboard-id', {
-    config: { rateLimit: auth.rateLimit('header') },
     handler: async (request) => {
-      const key = await auth.authenticate(auth.apiKey(request, 'header'));
+      const key = await auth.authenticate(request, auth.apiKey(request, 'header'), 'keys');
       return { dashboard_id: key.dashboardId };
     },
   });
 
   app.delete('/api/delete', {
-    config: { rateLimit: auth.rateLimit('header') },
     handler: async (request) => {
-      const key = await auth.authenticate(auth.apiKey(request, 'header'));
+      const key = await auth.authenticate(request, auth.apiKey(request, 'header'), 'keys');
       return { deleted: await app.apilens.store.deleteKey(key.id) };
     },
   });

@@ -11,11 +11,10 @@ const dataRoutes: FastifyPluginAsync = async (app) => {
   const pageSize = DEFAULTS.pageSize;
 
   app.get('/api/data', {
-    config: { rateLimit: auth.rateLimit('header') },
     handler: async (request, reply) => {
       const apiKey = auth.apiKey(request, 'header');
       const q = parseDataQuery(request.query as Record<string, unknown>);
-      const key = await auth.authenticate(apiKey);
+      const key = await auth.authenticate(request, apiKey, 'data');
       await auth.touch(key.id);
       const store = app.apilens.store;
       const writer = WRITERS[q.format];
