@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installBodyParsing } from './body.js';
+import { capConnectionsPerAddress } from './connections.js';
 import { clientErrorHandler, installErrorHandlers } from './errors.js';
 import demoJob from './jobs/demo.js';
 import retentionJob from './jobs/retention.js';
@@ -33,9 +34,20 @@ export type { ApilensDecoration } from './plugins/store.js';
  */
 export function buildServer(options: ServerOptions = {}): FastifyInstance {
   const o = resolveOptions(options);
+  // Node refuses a headers timeout longer than the request timeout.
+  const headersTimeout =
+    o.requestTimeoutMs > 0 ? Math.min(o.headersTimeoutMs, o.requestTimeoutMs) : o.headersTimeoutMs;
   const app = Fastify({
     logger: o.logger,
     bodyLimit: o.maxBodyBytes,
+    // A whole request (headers and body) must arrive in time, or the client gets a 408 and its
+    // socket is closed; Node checks pending requests every connectionsCheckingInterval (30 s by
+    // default, which would let a stalled request live twice as long as its timeout).
+    requestTimeout: o.requestTimeoutMs,
+    http: {
+      headersTimeout,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+    },
     // One log line per request would dominate at ingest rates; errors are logged by the handler.
     logController: new LogController({ disableRequestLogging: true }),
     // Closing is handled by the shutdown plugin, with a JSON 503 and Connection: close.
@@ -50,11 +62,12 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
   // still replace them on the returned instance.
   installErrorHandlers(app, o.maxBodyBytes);
   installBodyParsing(app, o.maxBodyBytes);
+  capConnectionsPerAddress(app.server, o.maxConnectionsPerAddress, app.log);
 
   // Shared plugins first (their decorators and hooks reach every route), then routes and jobs,
   // each encapsulated; see "Internals" in the README.
   app.register(securityHeaders);
-  app.register(shutdownPlugin);
+  app.register(shutdownPlugin, { timeoutMs: o.shutdownTimeoutMs });
   app.register(storePlugin, {
     store: o.store,
     db: o.db,

@@ -34,6 +34,13 @@ serve options:
                            client address, 0 = off  env APILENS_AUTH_FAILURES_PER_MINUTE  default ${DEFAULTS.authFailuresPerMinute}
   --generate-per-hour <n>  keys POST /api/generate makes per hour per IP, 0 = endpoint off
                            env APILENS_GENERATE_PER_HOUR  default ${DEFAULTS.generatePerHour}
+  --request-timeout <s>    seconds a client has to send a whole request, 0 = none
+                           env APILENS_REQUEST_TIMEOUT  default ${DEFAULTS.requestTimeoutMs / 1000}
+  --headers-timeout <s>    seconds a client has to send the headers  env APILENS_HEADERS_TIMEOUT  default ${DEFAULTS.headersTimeoutMs / 1000}
+  --max-connections-per-address <n>  open connections per client address, 0 = no cap
+                           env APILENS_MAX_CONNECTIONS_PER_ADDRESS  default ${DEFAULTS.maxConnectionsPerAddress}
+  --shutdown-timeout <s>   seconds in-flight requests get on SIGTERM before every connection is closed
+                           env APILENS_SHUTDOWN_TIMEOUT  default ${DEFAULTS.shutdownTimeoutMs / 1000}
   --retention-months <n>   delete keys unused for n months, 0 = never  env APILENS_RETENTION_MONTHS  default ${DEFAULTS.retentionMonths}
   --log-level <level>      fatal|error|warn|info|debug|silent  env APILENS_LOG_LEVEL  default info
 `;
@@ -44,6 +51,12 @@ function int(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got "${value}"`);
   return Number(value);
+}
+
+/** Milliseconds from a flag given in seconds. */
+function ms(name: string, value: string | undefined): number | undefined {
+  const seconds = int(name, value);
+  return seconds === undefined ? undefined : seconds * 1000;
 }
 
 async function serve(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) {
@@ -65,6 +78,13 @@ async function serve(values: Record<string, string | boolean | undefined>, env: 
       str('auth-failures-per-minute', 'APILENS_AUTH_FAILURES_PER_MINUTE'),
     ),
     generatePerHour: int('generate-per-hour', str('generate-per-hour', 'APILENS_GENERATE_PER_HOUR')),
+    requestTimeoutMs: ms('request-timeout', str('request-timeout', 'APILENS_REQUEST_TIMEOUT')),
+    headersTimeoutMs: ms('headers-timeout', str('headers-timeout', 'APILENS_HEADERS_TIMEOUT')),
+    maxConnectionsPerAddress: int(
+      'max-connections-per-address',
+      str('max-connections-per-address', 'APILENS_MAX_CONNECTIONS_PER_ADDRESS'),
+    ),
+    shutdownTimeoutMs: ms('shutdown-timeout', str('shutdown-timeout', 'APILENS_SHUTDOWN_TIMEOUT')),
     retentionMonths: int('retention-months', str('retention-months', 'APILENS_RETENTION_MONTHS')),
     demo: !values['no-demo'] && env.APILENS_DEMO !== '0',
     logger: { level },
@@ -155,6 +175,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promi
       'auth-failures-per-minute': { type: 'string' },
       'generate-per-hour': { type: 'string' },
       'retention-months': { type: 'string' },
+      'request-timeout': { type: 'string' },
+      'headers-timeout': { type: 'string' },
+      'max-connections-per-address': { type: 'string' },
+      'shutdown-timeout': { type: 'string' },
       'log-level': { type: 'string' },
       json: { type: 'boolean' },
     },

@@ -12,6 +12,10 @@ export const DEFAULTS = {
   maxBodyBytes: 16 * 1024 * 1024,
   rateLimitPerMinute: 1200,
   authFailuresPerMinute: 60,
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  maxConnectionsPerAddress: 64,
+  shutdownTimeoutMs: 10_000,
   generatePerHour: 60,
   retentionMonths: 6,
   retentionIntervalMs: 24 * 60 * 60 * 1000,
@@ -57,6 +61,23 @@ export interface ServerOptions {
    * @default 60
    */
   authFailuresPerMinute?: number;
+  /**
+   * Time a client has to send a whole request, headers and body (a 408 after it): a client sending
+   * part of a body cannot hold its socket. `0` disables. @default 30 s
+   */
+  requestTimeoutMs?: number;
+  /** Time a client has to send the request headers; at most `requestTimeoutMs`. @default 10 s */
+  headersTimeoutMs?: number;
+  /**
+   * Open connections per client address; more are closed at once. Behind a reverse proxy every
+   * client has the proxy's address: raise it or `0` (off). @default 64
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * On `close()`, time in-flight requests have to finish before every connection still open (a
+   * client stalled mid-body, a slow export) is closed. @default 10 s
+   */
+  shutdownTimeoutMs?: number;
   /** Keys `POST /api/generate` creates per hour per client IP; `0` disables the endpoint. @default 60 */
   generatePerHour?: number;
   /** Keys with neither ingest nor read for this many months are deleted with their data; `0` disables. @default 6 */
@@ -98,6 +119,10 @@ export interface ResolvedOptions {
   maxBodyBytes: number;
   rateLimitPerMinute: number;
   authFailuresPerMinute: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  maxConnectionsPerAddress: number;
+  shutdownTimeoutMs: number;
   generatePerHour: number;
   retentionMonths: number;
   retentionIntervalMs: number;
@@ -166,6 +191,15 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       DEFAULTS.authFailuresPerMinute,
       0,
     ),
+    requestTimeoutMs: count('requestTimeoutMs', options.requestTimeoutMs, DEFAULTS.requestTimeoutMs, 0),
+    headersTimeoutMs: count('headersTimeoutMs', options.headersTimeoutMs, DEFAULTS.headersTimeoutMs, 1),
+    maxConnectionsPerAddress: count(
+      'maxConnectionsPerAddress',
+      options.maxConnectionsPerAddress,
+      DEFAULTS.maxConnectionsPerAddress,
+      0,
+    ),
+    shutdownTimeoutMs: count('shutdownTimeoutMs', options.shutdownTimeoutMs, DEFAULTS.shutdownTimeoutMs, 0),
     generatePerHour: count('generatePerHour', options.generatePerHour, DEFAULTS.generatePerHour, 0),
     retentionMonths: count('retentionMonths', options.retentionMonths, DEFAULTS.retentionMonths, 0),
     retentionIntervalMs: count(

@@ -489,3 +489,109 @@ describe.each(HARDENED_STORES)('4: rate limits cannot be bypassed (%s)', (storeN
     expect((await getData(server.url, randomUUID())).status).toBe(401);
   });
 });
+
+/**
+ * Opens a socket from `localAddress`, writes `bytes`, and resolves when the server closes it,
+ * with what the server sent and how long it took; `undefined` if it is still open after `waitMs`.
+ */
+function holdSocket(
+  url: string,
+  bytes: string,
+  waitMs: number,
+  localAddress = '127.0.0.1',
+): { closed: Promise<{ text: string; ms: number } | undefined>; destroy(): void } {
+  const { hostname, port } = new URL(url);
+  const started = performance.now();
+  let text = '';
+  const socket = connect({ port: Number(port), host: hostname, localAddress }, () => {
+    if (bytes) socket.write(bytes);
+  });
+  socket.on('data', (c) => {
+    text += c;
+  });
+  socket.on('error', () => {});
+  const closed = new Promise<{ text: string; ms: number } | undefined>((resolve) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(undefined);
+    }, waitMs);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text, ms: performance.now() - started });
+    });
+  });
+  return { closed, destroy: () => socket.destroy() };
+}
+
+const HALF_BODY =
+  'POST /api/log-request HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"api_key":';
+const HALF_HEADERS = 'POST /api/log-request HTTP/1.1\r\nHost: x\r\n';
+
+describe.each(HARDENED_STORES)('2: no client can hold a socket forever (%s)', (storeName) => {
+  let store: Awaited<ReturnType<typeof freshStore>>;
+  beforeAll(async () => {
+    store = await freshStore(storeName);
+  });
+  afterAll(async () => {
+    await store?.cleanup();
+  });
+
+  it('a request whose body stops arriving gets a 408 and its socket closed after the request timeout', async () => {
+    const server = await startServer(store.store, { requestTimeoutMs: 1000, headersTimeoutMs: 500 });
+    try {
+      const body = await holdSocket(server.url, HALF_BODY, 8000).closed;
+      expect(body).toBeDefined();
+      expect(body!.text).toMatch(/^HTTP\/1\.1 408/);
+      expect(body!.ms).toBeGreaterThan(900);
+      expect(body!.ms).toBeLessThan(6000);
+      const headers = await holdSocket(server.url, HALF_HEADERS, 8000).closed;
+      expect(headers).toBeDefined();
+      expect(headers!.text).toMatch(/^HTTP\/1\.1 408/);
+      expect(headers!.ms).toBeLessThan(6000);
+      // A request that arrives in time is served as before.
+      expect((await call(server.url, 'GET', '/api/health')).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('connections beyond the cap per address are closed at once; other addresses are served', async () => {
+    const server = await startServer(store.store, { maxConnectionsPerAddress: 3 });
+    const held = [0, 1, 2].map(() => holdSocket(server.url, '', 20_000));
+    try {
+      // Let the server count the three before the fourth arrives.
+      expect(await getFrom(server.url, '/api/health', '127.0.0.2')).toBe(200);
+      const fourth = await holdSocket(server.url, 'GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n', 5000).closed;
+      expect(fourth).toBeDefined();
+      expect(fourth!.text).toBe('');
+      expect(await getFrom(server.url, '/api/health', '127.0.0.2')).toBe(200);
+      held[0]!.destroy();
+      await held[0]!.closed;
+      // The server sees the close, then the address has room again.
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        status = await getFrom(server.url, '/api/health', '127.0.0.1').catch(() => 0);
+      }
+      expect(status).toBe(200);
+    } finally {
+      for (const h of held) h.destroy();
+      await server.close();
+    }
+  });
+
+  it('close() ends within the shutdown timeout although a client is stalled mid-body', async () => {
+    const server = await startServer(store.store, { requestTimeoutMs: 60_000, shutdownTimeoutMs: 1000 });
+    const stalled = holdSocket(server.url, HALF_BODY, 20_000);
+    // The request has reached the server (its headers are parsed) before the close.
+    await new Promise((r) => setTimeout(r, 300));
+    const started = performance.now();
+    const closed = await Promise.race([
+      server.close().then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), 10_000)),
+    ]);
+    expect(closed).toBe(true);
+    expect(performance.now() - started).toBeGreaterThan(900);
+    expect(performance.now() - started).toBeLessThan(8000);
+    expect(await stalled.closed).toBeDefined();
+  });
+});
