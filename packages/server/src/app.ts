@@ -12,6 +12,7 @@ import shutdownPlugin from './plugins/shutdown.js';
 import storePlugin from './plugins/store.js';
 import dashboardRoutes from './routes/dashboard.js';
 import dataRoutes from './routes/data/index.js';
+import { ExportSlots } from './routes/data/stream.js';
 import healthRoutes from './routes/health.js';
 import ingestRoutes from './routes/ingest.js';
 import keysRoutes from './routes/keys.js';
@@ -88,8 +89,9 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
     userAgentCacheSize: o.userAgentCacheSize,
     now: o.now,
   });
-  app.register(dataRoutes);
-  app.register(dashboardRoutes, { cacheEntries: o.dashboardCacheEntries, now: o.now });
+  const exports = new ExportSlots(o.maxExportsPerKey);
+  app.register(dataRoutes, { exports });
+  app.register(dashboardRoutes, { cacheEntries: o.dashboardCacheEntries, exports, now: o.now });
   app.register(keysRoutes, { generatePerHour: o.generatePerHour, now: o.now });
   app.register(healthRoutes);
   if (o.dashboardDir !== false) app.register(pagesRoutes, { dir: o.dashboardDir ?? bundledDashboardDir() });

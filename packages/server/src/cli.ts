@@ -41,6 +41,8 @@ serve options:
                            env APILENS_MAX_CONNECTIONS_PER_ADDRESS  default ${DEFAULTS.maxConnectionsPerAddress}
   --shutdown-timeout <s>   seconds in-flight requests get on SIGTERM before every connection is closed
                            env APILENS_SHUTDOWN_TIMEOUT  default ${DEFAULTS.shutdownTimeoutMs / 1000}
+  --max-exports-per-key <n>  whole CSV/NDJSON exports streaming per key at once, 0 = no limit
+                           env APILENS_MAX_EXPORTS_PER_KEY  default ${DEFAULTS.maxExportsPerKey}
   --retention-months <n>   delete keys unused for n months, 0 = never  env APILENS_RETENTION_MONTHS  default ${DEFAULTS.retentionMonths}
   --log-level <level>      fatal|error|warn|info|debug|silent  env APILENS_LOG_LEVEL  default info
 `;
@@ -85,6 +87,7 @@ async function serve(values: Record<string, string | boolean | undefined>, env: 
       str('max-connections-per-address', 'APILENS_MAX_CONNECTIONS_PER_ADDRESS'),
     ),
     shutdownTimeoutMs: ms('shutdown-timeout', str('shutdown-timeout', 'APILENS_SHUTDOWN_TIMEOUT')),
+    maxExportsPerKey: int('max-exports-per-key', str('max-exports-per-key', 'APILENS_MAX_EXPORTS_PER_KEY')),
     retentionMonths: int('retention-months', str('retention-months', 'APILENS_RETENTION_MONTHS')),
     demo: !values['no-demo'] && env.APILENS_DEMO !== '0',
     logger: { level },
@@ -179,6 +182,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promi
       'headers-timeout': { type: 'string' },
       'max-connections-per-address': { type: 'string' },
       'shutdown-timeout': { type: 'string' },
+      'max-exports-per-key': { type: 'string' },
       'log-level': { type: 'string' },
       json: { type: 'boolean' },
     },

@@ -16,6 +16,7 @@ export const DEFAULTS = {
   headersTimeoutMs: 10_000,
   maxConnectionsPerAddress: 64,
   shutdownTimeoutMs: 10_000,
+  maxExportsPerKey: 2,
   generatePerHour: 60,
   retentionMonths: 6,
   retentionIntervalMs: 24 * 60 * 60 * 1000,
@@ -78,6 +79,11 @@ export interface ServerOptions {
    * client stalled mid-body, a slow export) is closed. @default 10 s
    */
   shutdownTimeoutMs?: number;
+  /**
+   * Whole exports (CSV or NDJSON of every matching row, data API and dashboard) streaming per key
+   * at once; one more is a 429. `0` for no limit. @default 2
+   */
+  maxExportsPerKey?: number;
   /** Keys `POST /api/generate` creates per hour per client IP; `0` disables the endpoint. @default 60 */
   generatePerHour?: number;
   /** Keys with neither ingest nor read for this many months are deleted with their data; `0` disables. @default 6 */
@@ -123,6 +129,7 @@ export interface ResolvedOptions {
   headersTimeoutMs: number;
   maxConnectionsPerAddress: number;
   shutdownTimeoutMs: number;
+  maxExportsPerKey: number;
   generatePerHour: number;
   retentionMonths: number;
   retentionIntervalMs: number;
@@ -200,6 +207,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       0,
     ),
     shutdownTimeoutMs: count('shutdownTimeoutMs', options.shutdownTimeoutMs, DEFAULTS.shutdownTimeoutMs, 0),
+    maxExportsPerKey: count('maxExportsPerKey', options.maxExportsPerKey, DEFAULTS.maxExportsPerKey, 0),
     generatePerHour: count('generatePerHour', options.generatePerHour, DEFAULTS.generatePerHour, 0),
     retentionMonths: count('retentionMonths', options.retentionMonths, DEFAULTS.retentionMonths, 0),
     retentionIntervalMs: count(

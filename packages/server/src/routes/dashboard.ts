@@ -7,13 +7,15 @@ import { HttpError, preview } from '../errors.js';
 import { headerApiKey } from '../keys.js';
 import { definePlugin } from '../plugins/define.js';
 import type { KeyRecord, SqlReader, Store } from '../types.js';
-import { STREAM_CHUNK, sendRows } from './data/stream.js';
+import { type ExportSlots, STREAM_CHUNK, sendRows } from './data/stream.js';
 import { WRITERS } from './data/writers.js';
 
 /** Options of the dashboard routes. */
 export interface DashboardOptions {
   /** Responses kept for repeated requests (while the key's data is unchanged); `0` turns it off. */
   cacheEntries: number;
+  /** Whole exports streaming per key at once, shared with the data API. */
+  exports: ExportSlots;
   now: () => number;
 }
 
@@ -107,6 +109,7 @@ const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, o) => 
       const reader = readerOf(app.apilens.store);
       const [firstSeen] = query.period === 'all' ? await keyBounds(reader, key.id) : [null];
       const period = resolvePeriod(query, o.now(), firstSeen);
+      o.exports.take(key.id, reply);
       return sendRows(
         request,
         reply,
