@@ -55,15 +55,16 @@ function int(name: string, value: string | undefined): number | undefined {
   return Number(value);
 }
 
-/** Milliseconds from a flag given in seconds. */
-function ms(name: string, value: string | undefined): number | undefined {
-  const seconds = int(name, value);
-  return seconds === undefined ? undefined : seconds * 1000;
-}
-
 async function serve(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) {
   const str = (flag: string, envName: string) =>
     (values[flag] as string | undefined) ?? env[envName] ?? undefined;
+  /** A whole-number flag, else its variable: `--max-batch-rows` is `APILENS_MAX_BATCH_ROWS`. */
+  const whole = (flag: string) => int(flag, str(flag, `APILENS_${flag.toUpperCase().replaceAll('-', '_')}`));
+  /** A flag given in seconds, as milliseconds. */
+  const milliseconds = (flag: string) => {
+    const seconds = whole(flag);
+    return seconds === undefined ? undefined : seconds * 1000;
+  };
   const port = int('port', str('port', 'PORT')) ?? DEFAULTS.port;
   if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
   const host = str('host', 'HOST') || DEFAULTS.host;
@@ -72,23 +73,17 @@ async function serve(values: Record<string, string | boolean | undefined>, env: 
     db: str('db', 'APILENS_DB') || DEFAULTS.db,
     databaseUrl: str('database-url', 'DATABASE_URL') || undefined,
     geoipDb: values['no-geoip'] ? false : str('geoip-db', 'APILENS_GEOIP_DB') || undefined,
-    maxBatchRows: int('max-batch-rows', str('max-batch-rows', 'APILENS_MAX_BATCH_ROWS')),
-    maxBodyBytes: int('max-body-bytes', str('max-body-bytes', 'APILENS_MAX_BODY_BYTES')),
-    rateLimitPerMinute: int('rate-limit', str('rate-limit', 'APILENS_RATE_LIMIT')),
-    authFailuresPerMinute: int(
-      'auth-failures-per-minute',
-      str('auth-failures-per-minute', 'APILENS_AUTH_FAILURES_PER_MINUTE'),
-    ),
-    generatePerHour: int('generate-per-hour', str('generate-per-hour', 'APILENS_GENERATE_PER_HOUR')),
-    requestTimeoutMs: ms('request-timeout', str('request-timeout', 'APILENS_REQUEST_TIMEOUT')),
-    headersTimeoutMs: ms('headers-timeout', str('headers-timeout', 'APILENS_HEADERS_TIMEOUT')),
-    maxConnectionsPerAddress: int(
-      'max-connections-per-address',
-      str('max-connections-per-address', 'APILENS_MAX_CONNECTIONS_PER_ADDRESS'),
-    ),
-    shutdownTimeoutMs: ms('shutdown-timeout', str('shutdown-timeout', 'APILENS_SHUTDOWN_TIMEOUT')),
-    maxExportsPerKey: int('max-exports-per-key', str('max-exports-per-key', 'APILENS_MAX_EXPORTS_PER_KEY')),
-    retentionMonths: int('retention-months', str('retention-months', 'APILENS_RETENTION_MONTHS')),
+    maxBatchRows: whole('max-batch-rows'),
+    maxBodyBytes: whole('max-body-bytes'),
+    rateLimitPerMinute: whole('rate-limit'),
+    authFailuresPerMinute: whole('auth-failures-per-minute'),
+    generatePerHour: whole('generate-per-hour'),
+    requestTimeoutMs: milliseconds('request-timeout'),
+    headersTimeoutMs: milliseconds('headers-timeout'),
+    maxConnectionsPerAddress: whole('max-connections-per-address'),
+    shutdownTimeoutMs: milliseconds('shutdown-timeout'),
+    maxExportsPerKey: whole('max-exports-per-key'),
+    retentionMonths: whole('retention-months'),
     demo: !values['no-demo'] && env.APILENS_DEMO !== '0',
     logger: { level },
   };
