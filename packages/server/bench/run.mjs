@@ -5,6 +5,9 @@
 //   2. Data API over a 5M-row key (bulk-loaded through the store, not over HTTP): page 1,
 //      a deep page and filtered pages, timed to the last byte.
 //   3. CSV export of all 5M rows, with the server process's peak RSS (VmHWM).
+//   4. Other tenants during an export: while one key's 5M rows stream as CSV, then NDJSON,
+//      GET /api/health and another key's 1 000-row gzip ingest are sent in a loop; their p50, p99
+//      and max latency.
 //
 // Environment: BENCH_ROWS (default 5 000 000), BENCH_PG_ROWS (default = BENCH_ROWS),
 // BENCH_INGEST_SECONDS (10), BENCH_CLIENTS (4), DATABASE_URL (else scripts/pg.sh starts one).
@@ -33,7 +36,7 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
 const BATCH = 1000;
 /** Distinct batches sent in turn: 1.2M rows, more than 10 s at the target rate. */
 const BODIES = Number(process.env.BENCH_BODIES ?? 1200);
-const ONLY = process.env.BENCH_ONLY ?? ''; // 'ingest' or 'data' to run one part
+const ONLY = process.env.BENCH_ONLY ?? ''; // 'ingest', 'data' or 'stall' to run one part
 
 const AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
@@ -206,8 +209,68 @@ async function timed(url, path, apiKey) {
   return { ms: performance.now() - t0, bytes, lines, status: res.status };
 }
 
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+
+/**
+ * Latency of other tenants while one key's rows stream out: /api/health and another key's
+ * 1 000-row ingest, each in its own loop (one request at a time, 20 ms apart), for as long as the
+ * export runs.
+ */
+async function stallBench(label, url, apiKey, otherKey, format) {
+  const body = gzipSync(
+    JSON.stringify({
+      api_key: otherKey,
+      framework: 'Express',
+      requests: Array.from({ length: BATCH }, (_, i) => wireRow(i, Date.now() + i)),
+    }),
+  );
+  const pool = new Pool(url, { connections: 2, pipelining: 1 });
+  let exporting = true;
+  const show = (name, t) =>
+    `${name} p50 ${percentile(t, 0.5).toFixed(0)} ms, p99 ${percentile(t, 0.99).toFixed(0)} ms, max ${t.at(-1).toFixed(0)} ms (${t.length} requests)`;
+  const probe = async (request) => {
+    const times = [];
+    while (exporting) {
+      const t0 = performance.now();
+      const res = await pool.request(request);
+      await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`${request.path}: ${res.statusCode}`);
+      times.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return times.sort((a, b) => a - b);
+  };
+  const probes = () => [
+    probe({ path: '/api/health', method: 'GET' }),
+    probe({
+      path: '/api/log-request',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body,
+    }),
+  ];
+  // The same probes for 5 s without an export first: what the machine gives them anyway.
+  const idle = probes();
+  await new Promise((r) => setTimeout(r, 5000));
+  exporting = false;
+  const [h0, i0] = await Promise.all(idle);
+  console.log(
+    `stall ${label}: no export (5 s): ${show('health', h0)}; ${show('other key 1 000-row ingest', i0)}`,
+  );
+  exporting = true;
+  const [health, ingest] = probes();
+  const r = await timed(url, `/api/data?format=${format}`, apiKey);
+  exporting = false;
+  const [h, i] = await Promise.all([health, ingest]);
+  await pool.close();
+  console.log(
+    `stall ${label}: during a ${format.toUpperCase()} export of ${fmt(format === 'csv' ? r.lines - 1 : r.lines)} rows (${(r.ms / 1000).toFixed(1)} s, ${(r.bytes / 1e6).toFixed(0)} MB): ${show('health', h)}; ${show('other key 1 000-row ingest', i)}`,
+  );
+}
+
 async function dataBench(label, storeArgs, store, total, afterLoad = async () => {}) {
   const { api_key: apiKey } = await createApiKey(store, Date.now());
+  const { api_key: otherKey } = await createApiKey(store, Date.now());
   const key = await store.findKeyByHash(hashApiKey(apiKey));
   const loadSeconds = await bulkLoad(store, key.id, total);
   console.log(
@@ -215,7 +278,14 @@ async function dataBench(label, storeArgs, store, total, afterLoad = async () =>
   );
   await afterLoad();
 
-  let server = await serve(storeArgs);
+  let server;
+  if (ONLY === 'stall') {
+    server = await serve(storeArgs);
+    for (const format of ['csv', 'ndjson']) await stallBench(label, server.url, apiKey, otherKey, format);
+    await server.stop();
+    return;
+  }
+  server = await serve(storeArgs);
   const queries = [
     ['page 1', '/api/data'],
     ['page 1 (repeat)', '/api/data'],
@@ -248,6 +318,10 @@ async function dataBench(label, storeArgs, store, total, afterLoad = async () =>
     `data ${label}: CSV export of ${fmt(r.lines - 1)} rows: ${(r.ms / 1000).toFixed(1)} s (${fmt((r.lines - 1) / (r.ms / 1000))} rows/s, ${(r.bytes / 1e6).toFixed(0)} MB), server peak RSS ${mb(peak)} (at start ${mb(before.rss)})`,
   );
   await server.stop();
+
+  server = await serve(storeArgs);
+  for (const format of ['csv', 'ndjson']) await stallBench(label, server.url, apiKey, otherKey, format);
+  await server.stop();
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'apilens-bench-'));
@@ -258,7 +332,7 @@ try {
   );
 
   // DuckDB (one process per file: the store is closed before the server opens it)
-  if (ONLY !== 'data') {
+  if (ONLY === '' || ONLY === 'ingest') {
     const db = join(tmp, 'ingest.duckdb');
     const store = openDuckDbStore(db);
     await store.migrate();
@@ -300,7 +374,7 @@ try {
     u.pathname = `/${dbName}`;
     const store = openPostgresStore(u.toString());
     await store.migrate();
-    if (name === 'ingest' && ONLY !== 'data') {
+    if (name === 'ingest' && (ONLY === '' || ONLY === 'ingest')) {
       const { api_key } = await createApiKey(store, Date.now());
       await ingestBench('PostgreSQL', ['--database-url', u.toString()], api_key);
     } else if (name === 'data' && rows > 0 && ONLY !== 'ingest') {

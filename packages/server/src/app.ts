@@ -1,15 +1,18 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installBodyParsing } from './body.js';
+import { capConnectionsPerAddress } from './connections.js';
 import { clientErrorHandler, installErrorHandlers } from './errors.js';
 import demoJob from './jobs/demo.js';
 import retentionJob from './jobs/retention.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import authPlugin from './plugins/auth.js';
+import securityHeaders from './plugins/security-headers.js';
 import shutdownPlugin from './plugins/shutdown.js';
 import storePlugin from './plugins/store.js';
 import dashboardRoutes from './routes/dashboard.js';
 import dataRoutes from './routes/data/index.js';
+import { ExportSlots } from './routes/data/stream.js';
 import healthRoutes from './routes/health.js';
 import ingestRoutes from './routes/ingest.js';
 import keysRoutes from './routes/keys.js';
@@ -32,9 +35,20 @@ export type { ApilensDecoration } from './plugins/store.js';
  */
 export function buildServer(options: ServerOptions = {}): FastifyInstance {
   const o = resolveOptions(options);
+  // Node refuses a headers timeout longer than the request timeout.
+  const headersTimeout =
+    o.requestTimeoutMs > 0 ? Math.min(o.headersTimeoutMs, o.requestTimeoutMs) : o.headersTimeoutMs;
   const app = Fastify({
     logger: o.logger,
     bodyLimit: o.maxBodyBytes,
+    // A whole request (headers and body) must arrive in time, or the client gets a 408 and its
+    // socket is closed; Node checks pending requests every connectionsCheckingInterval (30 s by
+    // default, which would let a stalled request live twice as long as its timeout).
+    requestTimeout: o.requestTimeoutMs,
+    http: {
+      headersTimeout,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+    },
     // One log line per request would dominate at ingest rates; errors are logged by the handler.
     logController: new LogController({ disableRequestLogging: true }),
     // Closing is handled by the shutdown plugin, with a JSON 503 and Connection: close.
@@ -49,10 +63,12 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
   // still replace them on the returned instance.
   installErrorHandlers(app, o.maxBodyBytes);
   installBodyParsing(app, o.maxBodyBytes);
+  capConnectionsPerAddress(app.server, o.maxConnectionsPerAddress, app.log);
 
   // Shared plugins first (their decorators and hooks reach every route), then routes and jobs,
   // each encapsulated; see "Internals" in the README.
-  app.register(shutdownPlugin);
+  app.register(securityHeaders);
+  app.register(shutdownPlugin, { timeoutMs: o.shutdownTimeoutMs });
   app.register(storePlugin, {
     store: o.store,
     db: o.db,
@@ -60,16 +76,22 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
     retentionMonths: o.retentionMonths,
     now: o.now,
   });
+  // Only POST /api/generate (per address and hour); API keys are limited by the auth plugin.
   app.register(rateLimit, { global: false });
-  app.register(authPlugin, { rateLimitPerMinute: o.rateLimitPerMinute, now: o.now });
+  app.register(authPlugin, {
+    rateLimitPerMinute: o.rateLimitPerMinute,
+    authFailuresPerMinute: o.authFailuresPerMinute,
+    now: o.now,
+  });
   app.register(ingestRoutes, {
     maxBatchRows: o.maxBatchRows,
     geoipDb: o.geoipDb,
     userAgentCacheSize: o.userAgentCacheSize,
     now: o.now,
   });
-  app.register(dataRoutes);
-  app.register(dashboardRoutes, { cacheEntries: o.dashboardCacheEntries, now: o.now });
+  const exports = new ExportSlots(o.maxExportsPerKey);
+  app.register(dataRoutes, { exports });
+  app.register(dashboardRoutes, { cacheEntries: o.dashboardCacheEntries, exports, now: o.now });
   app.register(keysRoutes, { generatePerHour: o.generatePerHour, now: o.now });
   app.register(healthRoutes);
   if (o.dashboardDir !== false) app.register(pagesRoutes, { dir: o.dashboardDir ?? bundledDashboardDir() });

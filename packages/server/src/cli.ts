@@ -28,9 +28,21 @@ serve options:
                            env APILENS_DEMO=0
   --max-batch-rows <n>     rows per ingest batch            env APILENS_MAX_BATCH_ROWS  default ${DEFAULTS.maxBatchRows}
   --max-body-bytes <n>     request body limit, also after gzip  env APILENS_MAX_BODY_BYTES  default ${DEFAULTS.maxBodyBytes}
-  --rate-limit <n>         requests per minute per API key, 0 = off  env APILENS_RATE_LIMIT  default ${DEFAULTS.rateLimitPerMinute}
+  --rate-limit <n>         requests per minute per API key and kind of endpoint, 0 = off
+                           env APILENS_RATE_LIMIT  default ${DEFAULTS.rateLimitPerMinute}
+  --auth-failures-per-minute <n>  requests with a missing or unknown key per minute per
+                           client address, 0 = off  env APILENS_AUTH_FAILURES_PER_MINUTE  default ${DEFAULTS.authFailuresPerMinute}
   --generate-per-hour <n>  keys POST /api/generate makes per hour per IP, 0 = endpoint off
                            env APILENS_GENERATE_PER_HOUR  default ${DEFAULTS.generatePerHour}
+  --request-timeout <s>    seconds a client has to send a whole request, 0 = none
+                           env APILENS_REQUEST_TIMEOUT  default ${DEFAULTS.requestTimeoutMs / 1000}
+  --headers-timeout <s>    seconds a client has to send the headers  env APILENS_HEADERS_TIMEOUT  default ${DEFAULTS.headersTimeoutMs / 1000}
+  --max-connections-per-address <n>  open connections per client address, 0 = no cap
+                           env APILENS_MAX_CONNECTIONS_PER_ADDRESS  default ${DEFAULTS.maxConnectionsPerAddress}
+  --shutdown-timeout <s>   seconds in-flight requests get on SIGTERM before every connection is closed
+                           env APILENS_SHUTDOWN_TIMEOUT  default ${DEFAULTS.shutdownTimeoutMs / 1000}
+  --max-exports-per-key <n>  whole CSV/NDJSON exports streaming per key at once, 0 = no limit
+                           env APILENS_MAX_EXPORTS_PER_KEY  default ${DEFAULTS.maxExportsPerKey}
   --retention-months <n>   delete keys unused for n months, 0 = never  env APILENS_RETENTION_MONTHS  default ${DEFAULTS.retentionMonths}
   --log-level <level>      fatal|error|warn|info|debug|silent  env APILENS_LOG_LEVEL  default info
 `;
@@ -46,6 +58,13 @@ function int(name: string, value: string | undefined): number | undefined {
 async function serve(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) {
   const str = (flag: string, envName: string) =>
     (values[flag] as string | undefined) ?? env[envName] ?? undefined;
+  /** A whole-number flag, else its variable: `--max-batch-rows` is `APILENS_MAX_BATCH_ROWS`. */
+  const whole = (flag: string) => int(flag, str(flag, `APILENS_${flag.toUpperCase().replaceAll('-', '_')}`));
+  /** A flag given in seconds, as milliseconds. */
+  const milliseconds = (flag: string) => {
+    const seconds = whole(flag);
+    return seconds === undefined ? undefined : seconds * 1000;
+  };
   const port = int('port', str('port', 'PORT')) ?? DEFAULTS.port;
   if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
   const host = str('host', 'HOST') || DEFAULTS.host;
@@ -54,11 +73,17 @@ async function serve(values: Record<string, string | boolean | undefined>, env: 
     db: str('db', 'APILENS_DB') || DEFAULTS.db,
     databaseUrl: str('database-url', 'DATABASE_URL') || undefined,
     geoipDb: values['no-geoip'] ? false : str('geoip-db', 'APILENS_GEOIP_DB') || undefined,
-    maxBatchRows: int('max-batch-rows', str('max-batch-rows', 'APILENS_MAX_BATCH_ROWS')),
-    maxBodyBytes: int('max-body-bytes', str('max-body-bytes', 'APILENS_MAX_BODY_BYTES')),
-    rateLimitPerMinute: int('rate-limit', str('rate-limit', 'APILENS_RATE_LIMIT')),
-    generatePerHour: int('generate-per-hour', str('generate-per-hour', 'APILENS_GENERATE_PER_HOUR')),
-    retentionMonths: int('retention-months', str('retention-months', 'APILENS_RETENTION_MONTHS')),
+    maxBatchRows: whole('max-batch-rows'),
+    maxBodyBytes: whole('max-body-bytes'),
+    rateLimitPerMinute: whole('rate-limit'),
+    authFailuresPerMinute: whole('auth-failures-per-minute'),
+    generatePerHour: whole('generate-per-hour'),
+    requestTimeoutMs: milliseconds('request-timeout'),
+    headersTimeoutMs: milliseconds('headers-timeout'),
+    maxConnectionsPerAddress: whole('max-connections-per-address'),
+    shutdownTimeoutMs: milliseconds('shutdown-timeout'),
+    maxExportsPerKey: whole('max-exports-per-key'),
+    retentionMonths: whole('retention-months'),
     demo: !values['no-demo'] && env.APILENS_DEMO !== '0',
     logger: { level },
   };
@@ -145,8 +170,14 @@ async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promi
       'max-batch-rows': { type: 'string' },
       'max-body-bytes': { type: 'string' },
       'rate-limit': { type: 'string' },
+      'auth-failures-per-minute': { type: 'string' },
       'generate-per-hour': { type: 'string' },
       'retention-months': { type: 'string' },
+      'request-timeout': { type: 'string' },
+      'headers-timeout': { type: 'string' },
+      'max-connections-per-address': { type: 'string' },
+      'shutdown-timeout': { type: 'string' },
+      'max-exports-per-key': { type: 'string' },
       'log-level': { type: 'string' },
       json: { type: 'boolean' },
     },

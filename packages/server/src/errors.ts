@@ -14,6 +14,29 @@ export class HttpError extends Error {
   }
 }
 
+/** Characters of a client's value an error message quotes back. */
+export const PREVIEW_CHARS = 60;
+
+/**
+ * A value the client sent, as an error message quotes it: a string or the name of a parameter
+ * cut to {@link PREVIEW_CHARS} characters (a 1 MB value must not make a 1 MB error), a number as
+ * written, a list or an object by its kind only (stringifying one nested 10 000 deep overflows
+ * the stack).
+ *
+ * @example preview('x'.repeat(1e6)) // '"xxx…" (1000000 characters)'
+ */
+export function preview(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  if (typeof value !== 'string') return String(value);
+  if (value.length <= PREVIEW_CHARS) return JSON.stringify(value);
+  let cut = value.slice(0, PREVIEW_CHARS);
+  // Never half a surrogate pair.
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${JSON.stringify(cut)}… (${value.length} characters)`;
+}
+
 /** Fastify's own client errors, reworded to say what to fix. */
 function reword(err: FastifyError, maxBodyBytes: number): string {
   switch (err.code) {
@@ -70,8 +93,9 @@ export function installErrorHandlers(app: FastifyInstance, maxBodyBytes: number)
   });
 
   app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
     reply.code(404).send({
-      error: `no endpoint ${request.method} ${request.url.split('?')[0]}; see the @apilens/server README for the API`,
+      error: `no endpoint ${request.method} ${path.length > PREVIEW_CHARS ? preview(path) : path}; see the @apilens/server README for the API`,
     });
   });
 }
@@ -97,7 +121,7 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
   const body = JSON.stringify({ error: message });
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(err);

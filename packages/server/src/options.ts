@@ -11,6 +11,12 @@ export const DEFAULTS = {
   maxBatchRows: 5000,
   maxBodyBytes: 16 * 1024 * 1024,
   rateLimitPerMinute: 1200,
+  authFailuresPerMinute: 60,
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  maxConnectionsPerAddress: 64,
+  shutdownTimeoutMs: 10_000,
+  maxExportsPerKey: 2,
   generatePerHour: 60,
   retentionMonths: 6,
   retentionIntervalMs: 24 * 60 * 60 * 1000,
@@ -45,8 +51,39 @@ export interface ServerOptions {
   maxBatchRows?: number;
   /** Largest request body in bytes, checked before and after gzip decompression; more is a 413. @default 16 MiB */
   maxBodyBytes?: number;
-  /** Requests per minute per API key (ingest and data API together); `0` disables. @default 1200 */
+  /**
+   * Requests per minute per API key and kind of endpoint (ingest — both paths —, data API,
+   * dashboard, keys); `0` disables. @default 1200
+   */
   rateLimitPerMinute?: number;
+  /**
+   * Requests with a missing or unknown API key (or dashboard id) per minute per client address;
+   * past it the address gets 429s, except for keys that authenticated lately. `0` disables.
+   * @default 60
+   */
+  authFailuresPerMinute?: number;
+  /**
+   * Time a client has to send a whole request, headers and body (a 408 after it): a client sending
+   * part of a body cannot hold its socket. `0` disables. @default 30 s
+   */
+  requestTimeoutMs?: number;
+  /** Time a client has to send the request headers; at most `requestTimeoutMs`. @default 10 s */
+  headersTimeoutMs?: number;
+  /**
+   * Open connections per client address; more are closed at once. Behind a reverse proxy every
+   * client has the proxy's address: raise it or `0` (off). @default 64
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * On `close()`, time in-flight requests have to finish before every connection still open (a
+   * client stalled mid-body, a slow export) is closed. @default 10 s
+   */
+  shutdownTimeoutMs?: number;
+  /**
+   * Whole exports (CSV or NDJSON of every matching row, data API and dashboard) streaming per key
+   * at once; one more is a 429. `0` for no limit. @default 2
+   */
+  maxExportsPerKey?: number;
   /** Keys `POST /api/generate` creates per hour per client IP; `0` disables the endpoint. @default 60 */
   generatePerHour?: number;
   /** Keys with neither ingest nor read for this many months are deleted with their data; `0` disables. @default 6 */
@@ -87,6 +124,12 @@ export interface ResolvedOptions {
   maxBatchRows: number;
   maxBodyBytes: number;
   rateLimitPerMinute: number;
+  authFailuresPerMinute: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  maxConnectionsPerAddress: number;
+  shutdownTimeoutMs: number;
+  maxExportsPerKey: number;
   generatePerHour: number;
   retentionMonths: number;
   retentionIntervalMs: number;
@@ -149,6 +192,22 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       DEFAULTS.rateLimitPerMinute,
       0,
     ),
+    authFailuresPerMinute: count(
+      'authFailuresPerMinute',
+      options.authFailuresPerMinute,
+      DEFAULTS.authFailuresPerMinute,
+      0,
+    ),
+    requestTimeoutMs: count('requestTimeoutMs', options.requestTimeoutMs, DEFAULTS.requestTimeoutMs, 0),
+    headersTimeoutMs: count('headersTimeoutMs', options.headersTimeoutMs, DEFAULTS.headersTimeoutMs, 1),
+    maxConnectionsPerAddress: count(
+      'maxConnectionsPerAddress',
+      options.maxConnectionsPerAddress,
+      DEFAULTS.maxConnectionsPerAddress,
+      0,
+    ),
+    shutdownTimeoutMs: count('shutdownTimeoutMs', options.shutdownTimeoutMs, DEFAULTS.shutdownTimeoutMs, 0),
+    maxExportsPerKey: count('maxExportsPerKey', options.maxExportsPerKey, DEFAULTS.maxExportsPerKey, 0),
     generatePerHour: count('generatePerHour', options.generatePerHour, DEFAULTS.generatePerHour, 0),
     retentionMonths: count('retentionMonths', options.retentionMonths, DEFAULTS.retentionMonths, 0),
     retentionIntervalMs: count(

@@ -157,7 +157,7 @@ describe('rate limits', () => {
       const limited = await ingest(server.url, { api_key: a, requests: [wireRow()] });
       expect(limited.status).toBe(429);
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(limited.json.error).toMatch(/rate limit of 3 requests per minute/);
+      expect(limited.json.error).toMatch(/rate limit of 3 ingest requests per minute/);
       expect((await ingest(server.url, { api_key: b, requests: [wireRow()] })).status).toBe(200);
       expect((await getData(server.url, a)).json).toHaveLength(3);
       // Key generation is limited per client address.

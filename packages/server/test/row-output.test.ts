@@ -39,10 +39,13 @@ async function readRaw(s: StoreAccess, keyId: number): Promise<Raw[]> {
   );
 }
 
-/** RFC 4180, plus quoting values with leading or trailing white space (spreadsheets trim them). */
+/**
+ * RFC 4180, plus quoting values with leading or trailing white space (spreadsheets trim them), and
+ * a `'` before text a spreadsheet would run as a formula (OWASP: = + - @ tab CR).
+ */
 function csvValue(v: string | number | null): string {
   if (v === null) return '';
-  const s = String(v);
+  const s = typeof v === 'string' && '=+-@\t\r'.includes(v[0] ?? 'x') ? `'${v}` : String(v);
   const needsQuotes =
     s.includes('"') || s.includes(',') || s.includes('\r') || s.includes('\n') || s.trim() !== s;
   return needsQuotes ? `"${s.replaceAll('"', '""')}"` : s;
@@ -59,6 +62,12 @@ const TRICKY = [
   'back\\slash </script>',
   'control \u0001 char',
   'line separator \u2028 here',
+  '=HYPERLINK("http://evil.example","click")',
+  '+1+2',
+  '-2+3',
+  '@SUM(A1:A2)',
+  '\tcmd',
+  '\r=1',
 ];
 
 describe.each(STORES)('data API output of every column (%s)', (storeName) => {

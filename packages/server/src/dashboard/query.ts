@@ -1,4 +1,4 @@
-import { HttpError } from '../errors.js';
+import { HttpError, preview } from '../errors.js';
 import { METHODS } from '../ingest/validate.js';
 import {
   addMonths,
@@ -81,10 +81,7 @@ export interface ResolvedPeriod {
 }
 
 function bad(name: string, got: string): HttpError {
-  return new HttpError(
-    400,
-    `parameter "${name}" must be ${PARAMS[name]}, got ${JSON.stringify(got.slice(0, 100))}`,
-  );
+  return new HttpError(400, `parameter "${name}" must be ${PARAMS[name]}, got ${preview(got)}`);
 }
 
 const TIME =
@@ -131,7 +128,7 @@ export function parseDashboardQuery(
     if (!Object.hasOwn(PARAMS, name)) {
       throw new HttpError(
         400,
-        `unknown parameter "${name.slice(0, 100)}"; the dashboard API takes ${[...Object.keys(PARAMS), ...extra].join(', ')}`,
+        `unknown parameter ${preview(name)}; the dashboard API takes ${[...Object.keys(PARAMS), ...extra].join(', ')}`,
       );
     }
     const values = (Array.isArray(raw) ? raw : [raw]).map(String);

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { preview } from '../errors.js';
 import type { NewRequestRow } from '../types.js';
 /** Longest stored string, as upstream: longer values are truncated, not rejected. */
 export const MAX_STRING = 255;
@@ -20,6 +22,9 @@ const MAX_TIME = 253_402_300_799_999;
 
 /** Largest response time kept (ms, int32); a longer one is clamped, as upstream clamps. */
 const MAX_RESPONSE_TIME = 2_147_483_647;
+
+/** 400 years in milliseconds: the Gregorian calendar repeats after 146 097 days. */
+const GREGORIAN_CYCLE = 146_097 * 86_400_000;
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -85,6 +90,10 @@ export function parseTimestamp(s: string): number | undefined {
     }
   }
   let t = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59), ms);
+  // Date.UTC reads years 0–99 as 1900–1999 ("0070" would become 1970): count them 400 years
+  // later (one Gregorian cycle, a whole number of days) and back, so they stay out of range.
+  if (year < 100)
+    t = Date.UTC(year + 400, month - 1, day, hour, minute, Math.min(second, 59), ms) - GREGORIAN_CYCLE;
   if (i === n) return t;
   const z = s.charCodeAt(i);
   if ((z === 90 || z === 122) && i + 1 === n) return t; // Z
@@ -150,7 +159,7 @@ export function validateRow(raw: unknown, now: number): Result {
   if (!METHODS.has(method)) {
     return {
       ok: false,
-      error: `unknown method ${JSON.stringify(clean(rawMethod))}; expected one of ${[...METHODS].join(', ')}`,
+      error: `unknown method ${preview(rawMethod)}; expected one of ${[...METHODS].join(', ')}`,
     };
   }
 
@@ -158,7 +167,7 @@ export function validateRow(raw: unknown, now: number): Result {
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
     return {
       ok: false,
-      error: `status must be an integer from 100 to 599, got ${JSON.stringify(status) ?? 'nothing'}`,
+      error: `status must be an integer from 100 to 599, got ${preview(status)}`,
     };
   }
 
@@ -166,7 +175,7 @@ export function validateRow(raw: unknown, now: number): Result {
   if (typeof rt !== 'number' || !Number.isFinite(rt) || rt < 0) {
     return {
       ok: false,
-      error: `response_time must be a non-negative number of milliseconds, got ${JSON.stringify(rt) ?? 'nothing'}`,
+      error: `response_time must be a non-negative number of milliseconds, got ${preview(rt)}`,
     };
   }
 
@@ -178,7 +187,7 @@ export function validateRow(raw: unknown, now: number): Result {
     if (t === undefined) {
       return {
         ok: false,
-        error: `created_at ${JSON.stringify(clean(c))} is not an ISO 8601 timestamp such as "2026-11-27T10:00:00.000Z"`,
+        error: `created_at ${preview(c)} is not an ISO 8601 timestamp such as "2026-11-27T10:00:00.000Z"`,
       };
     }
     createdAt = t;
@@ -193,8 +202,10 @@ export function validateRow(raw: unknown, now: number): Result {
 
   const hostname = optionalString(r.hostname, 'hostname');
   if (hostname instanceof Error) return { ok: false, error: hostname.message };
-  const ipAddress = optionalString(r.ip_address, 'ip_address');
+  let ipAddress = optionalString(r.ip_address, 'ip_address');
   if (ipAddress instanceof Error) return { ok: false, error: ipAddress.message };
+  // Not an address: stored as unknown (a bad optional field never costs the row), never located.
+  if (ipAddress !== null && isIP(ipAddress) === 0) ipAddress = null;
   const userAgent = optionalString(r.user_agent, 'user_agent');
   if (userAgent instanceof Error) return { ok: false, error: userAgent.message };
   const route = optionalString(r.route, 'route');

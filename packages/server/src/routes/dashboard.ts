@@ -3,17 +3,19 @@ import { DashboardCache } from '../dashboard/cache.js';
 import { computeDashboard, keyBounds } from '../dashboard/engine.js';
 import { exportRows } from '../dashboard/export.js';
 import { type DashboardRequest, parseDashboardQuery, resolvePeriod } from '../dashboard/query.js';
-import { HttpError } from '../errors.js';
+import { HttpError, preview } from '../errors.js';
 import { headerApiKey } from '../keys.js';
 import { definePlugin } from '../plugins/define.js';
 import type { KeyRecord, SqlReader, Store } from '../types.js';
-import { STREAM_CHUNK, sendRows } from './data/stream.js';
+import { type ExportSlots, STREAM_CHUNK, sendRows } from './data/stream.js';
 import { WRITERS } from './data/writers.js';
 
 /** Options of the dashboard routes. */
 export interface DashboardOptions {
   /** Responses kept for repeated requests (while the key's data is unchanged); `0` turns it off. */
   cacheEntries: number;
+  /** Whole exports streaming per key at once, shared with the data API. */
+  exports: ExportSlots;
   now: () => number;
 }
 
@@ -48,24 +50,26 @@ const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, o) => 
     const { dashboardId } = request.params as { dashboardId: string };
     const store = app.apilens.store;
     if (headerApiKey(request) !== undefined) {
-      const key = await auth.authenticate(auth.apiKey(request, 'header'));
+      const key = await auth.authenticate(request, auth.apiKey(request, 'header'), 'dashboard');
       if (key.dashboardId !== dashboardId) {
         throw new HttpError(404, 'this API key has another dashboard id; GET /api/dashboard-id tells which');
       }
       return key;
     }
+    auth.checkAddress(request);
     const key = await store.findKeyByDashboardId(dashboardId);
     if (!key) {
+      auth.failed(request);
       throw new HttpError(
         404,
-        `no dashboard ${JSON.stringify(dashboardId.slice(0, 100))}; check the link, or create a key with POST /api/generate`,
+        `no dashboard ${preview(dashboardId)}; check the link, or create a key with POST /api/generate`,
       );
     }
+    auth.admit(key, 'dashboard');
     return key;
   }
 
   app.get('/api/dashboard/:dashboardId', {
-    config: { rateLimit: auth.rateLimit('header') },
     handler: async (request, reply) => {
       const query = parseDashboardQuery(request.query as Record<string, unknown>);
       const key = await keyOf(request);
@@ -90,14 +94,13 @@ const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, o) => 
   });
 
   app.get('/api/dashboard/:dashboardId/export', {
-    config: { rateLimit: auth.rateLimit('header') },
     handler: async (request, reply) => {
       const raw = request.query as Record<string, unknown>;
       const format = raw.format ?? 'csv';
       if (typeof format !== 'string' || !(EXPORT_FORMATS as readonly string[]).includes(format)) {
         throw new HttpError(
           400,
-          `parameter "format" must be ${EXPORT_FORMATS.join(' or ')}, got ${JSON.stringify(String(format).slice(0, 100))}`,
+          `parameter "format" must be ${EXPORT_FORMATS.join(' or ')}, got ${preview(format)}`,
         );
       }
       const query: DashboardRequest = parseDashboardQuery(raw, ['format']);
@@ -106,6 +109,7 @@ const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, o) => 
       const reader = readerOf(app.apilens.store);
       const [firstSeen] = query.period === 'all' ? await keyBounds(reader, key.id) : [null];
       const period = resolvePeriod(query, o.now(), firstSeen);
+      o.exports.take(key.id, reply);
       return sendRows(
         request,
         reply,

@@ -61,18 +61,19 @@ const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, o) => {
         `batch has ${raw.length} rows, more than the limit of ${o.maxBatchRows} rows per batch; send smaller batches (SDK maxBatchSize) or raise --max-batch-rows`,
       );
     }
-    return store(apiKey, body, raw);
+    return store(request, apiKey, body, raw);
   };
 
   const compactHandler = async (request: FastifyRequest) => {
     const apiKey = auth.apiKey(request, 'body');
     const body = request.body as Payload;
-    return store(apiKey, body, compactRows(request.body as CompactBody, o.maxBatchRows));
+    return store(request, apiKey, body, compactRows(request.body as CompactBody, o.maxBatchRows));
   };
 
   /** Validates the rows of a batch one by one and stores the valid ones in one transaction. */
-  const store = async (apiKey: string, body: Payload, raw: unknown[]) => {
-    const key = await auth.authenticate(apiKey);
+  const store = async (request: FastifyRequest, apiKey: string, body: Payload, raw: unknown[]) => {
+    // Every ingest path counts in one bucket of the key's rate limit.
+    const key = await auth.authenticate(request, apiKey, 'ingest');
 
     // Privacy: 0 stores the IP and its country; 1 keeps only the country; 2 (or more) neither.
     const privacy = typeof body.privacy_level === 'number' ? body.privacy_level : 0;
@@ -111,7 +112,6 @@ const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, o) => {
   for (const route of routes) {
     app.post(route.url, {
       schema: { body: route.schema },
-      config: { rateLimit: auth.rateLimit('body') },
       preValidation: async (request) => {
         if (request.body === undefined) {
           throw new HttpError(

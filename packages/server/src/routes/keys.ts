@@ -1,5 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { HttpError } from '../errors.js';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { HttpError, preview } from '../errors.js';
 import { generateApiKey, generateDashboardId, hashApiKey } from '../keys.js';
 import { definePlugin } from '../plugins/define.js';
 import type { Store } from '../types.js';
@@ -13,6 +13,23 @@ export async function createApiKey(
   const dashboardId = generateDashboardId();
   await store.createKey({ keyHash: hashApiKey(apiKey), dashboardId, createdAt: now });
   return { api_key: apiKey, dashboard_id: dashboardId };
+}
+
+/**
+ * Whether a request comes from the collector's own pages or from no browser page at all: any web
+ * page can make its visitors' browsers POST to the collector (a form needs no CORS), and would
+ * then mint keys from their addresses. Browsers send `Origin` with every cross-origin POST;
+ * `curl` and SDKs send none.
+ */
+function sameOrigin(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    // "null" (a sandboxed frame, a file: page) or garbage.
+    return false;
+  }
 }
 
 /** Options of the key routes. */
@@ -41,6 +58,14 @@ const keysRoutes: FastifyPluginAsync<KeysOptions> = async (app, o) => {
             },
           }
         : {},
+    onRequest: async (request) => {
+      if (!sameOrigin(request)) {
+        throw new HttpError(
+          403,
+          `POST /api/generate from the web page at ${preview(request.headers.origin)} refused: keys are created from the collector's own pages, curl or \`apilens keys create\``,
+        );
+      }
+    },
     handler: async () => {
       if (perHour === 0) {
         throw new HttpError(
@@ -53,17 +78,15 @@ const keysRoutes: FastifyPluginAsync<KeysOptions> = async (app, o) => {
   });
 
   app.get('/api/dashboard-id', {
-    config: { rateLimit: auth.rateLimit('header') },
     handler: async (request) => {
-      const key = await auth.authenticate(auth.apiKey(request, 'header'));
+      const key = await auth.authenticate(request, auth.apiKey(request, 'header'), 'keys');
       return { dashboard_id: key.dashboardId };
     },
   });
 
   app.delete('/api/delete', {
-    config: { rateLimit: auth.rateLimit('header') },
     handler: async (request) => {
-      const key = await auth.authenticate(auth.apiKey(request, 'header'));
+      const key = await auth.authenticate(request, auth.apiKey(request, 'header'), 'keys');
       return { deleted: await app.apilens.store.deleteKey(key.id) };
     },
   });

@@ -2,20 +2,25 @@ import type { FastifyPluginAsync } from 'fastify';
 import { DEFAULTS } from '../../options.js';
 import { definePlugin } from '../../plugins/define.js';
 import { parseDataQuery } from './query.js';
-import { STREAM_CHUNK, sendRows } from './stream.js';
+import { type ExportSlots, STREAM_CHUNK, sendRows } from './stream.js';
 import { WRITERS } from './writers.js';
 
+/** Options of the data API route. */
+export interface DataOptions {
+  /** Whole exports streaming per key at once, shared with the dashboard export. */
+  exports: ExportSlots;
+}
+
 /** GET /api/data: parse the query once, read in keyset chunks, stream them through the format's writer. */
-const dataRoutes: FastifyPluginAsync = async (app) => {
+const dataRoutes: FastifyPluginAsync<DataOptions> = async (app, o) => {
   const auth = app.apilensAuth;
   const pageSize = DEFAULTS.pageSize;
 
   app.get('/api/data', {
-    config: { rateLimit: auth.rateLimit('header') },
     handler: async (request, reply) => {
       const apiKey = auth.apiKey(request, 'header');
       const q = parseDataQuery(request.query as Record<string, unknown>);
-      const key = await auth.authenticate(apiKey);
+      const key = await auth.authenticate(request, apiKey, 'data');
       await auth.touch(key.id);
       const store = app.apilens.store;
       const writer = WRITERS[q.format];
@@ -25,6 +30,7 @@ const dataRoutes: FastifyPluginAsync = async (app) => {
       const paged = writer.paged || q.page !== undefined;
       const limit = paged ? pageSize : Number.POSITIVE_INFINITY;
       const skip = paged ? ((q.page ?? 1) - 1) * pageSize : 0;
+      if (!paged) o.exports.take(key.id, reply);
       return sendRows(request, reply, writer, limit, (sent, after) =>
         store.queryRequests(key.id, {
           ...q.filter,

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { HttpError } from '../../errors.js';
+import { HttpError, preview } from '../../errors.js';
 import { METHODS } from '../../ingest/validate.js';
 import type { RowFilter } from '../../types.js';
 import type { FormatName } from './writers.js';
@@ -37,19 +37,17 @@ export interface DataQuery {
 }
 
 function bad(name: string, expected: string, got: string): HttpError {
-  return new HttpError(
-    400,
-    `parameter "${name}" must be ${expected}, got ${JSON.stringify(got.slice(0, 100))}`,
-  );
+  return new HttpError(400, `parameter "${name}" must be ${expected}, got ${preview(got)}`);
 }
 
 function parseDay(name: string, value: string): number {
   const m = DATE.exec(value);
-  if (m) {
+  // From 1970, as stored times: Date.UTC would read "0070" as 1970, a year never reinterpreted.
+  if (m && Number(m[1]) >= 1970) {
     const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
     if (new Date(t).getUTCDate() === Number(m[3]) && Number(m[2]) >= 1 && Number(m[2]) <= 12) return t;
   }
-  throw bad(name, 'a date YYYY-MM-DD (UTC)', value);
+  throw bad(name, 'a date YYYY-MM-DD (UTC) from 1970-01-01', value);
 }
 
 /** Parses and validates the data API's query; a malformed or unknown parameter is a 400 naming it. */
@@ -61,7 +59,7 @@ export function parseDataQuery(query: Record<string, unknown>): DataQuery {
     if (!canonical) {
       throw new HttpError(
         400,
-        `unknown parameter "${name.slice(0, 100)}"; the data API takes ${Object.keys(PARAMS).join(', ')}`,
+        `unknown parameter ${preview(name)}; the data API takes ${Object.keys(PARAMS).join(', ')}`,
       );
     }
     if (Array.isArray(raw))

@@ -1,11 +1,43 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { StoredRow } from '../../columns.js';
+import { HttpError } from '../../errors.js';
 import type { RowQuery } from '../../types.js';
 import type { RowWriter } from './writers.js';
 
 /** Rows fetched per keyset step of a streamed response: bounds memory whatever its size. */
 export const STREAM_CHUNK = 1000;
+
+/**
+ * Whole exports (every matching row, CSV or NDJSON, data API or dashboard) streaming per key at
+ * once; one more is a 429. Each export takes its share of the one event loop for as long as it
+ * runs; keys are free to mint, but one key cannot start twenty.
+ */
+export class ExportSlots {
+  private readonly running = new Map<number, number>();
+
+  /** `max` exports per key at once; `0` for no limit. */
+  constructor(private readonly max: number) {}
+
+  /** Takes one of the key's slots until the response is over (sent or abandoned). */
+  take(keyId: number, reply: FastifyReply): void {
+    if (this.max === 0) return;
+    const n = this.running.get(keyId) ?? 0;
+    if (n >= this.max) {
+      throw new HttpError(
+        429,
+        `this API key already has ${n} exports streaming, the limit (--max-exports-per-key); wait for one to finish`,
+        { 'retry-after': '5' },
+      );
+    }
+    this.running.set(keyId, n + 1);
+    reply.raw.once('close', () => {
+      const left = this.running.get(keyId)! - 1;
+      if (left === 0) this.running.delete(keyId);
+      else this.running.set(keyId, left);
+    });
+  }
+}
 
 /**
  * Streams rows through a writer, reading them in keyset chunks of {@link STREAM_CHUNK}:
@@ -38,6 +70,9 @@ export async function sendRows(
       if (sent >= limit || rows.length < STREAM_CHUNK) break;
       const last = rows[rows.length - 1]!;
       rows = await fetch(sent, { createdAt: last.created_at, id: last.id });
+      // Let requests that arrived meanwhile (health checks, other keys' batches) have the event
+      // loop before this chunk is written: a turn of the loop per 1 000 rows.
+      await new Promise(setImmediate);
     }
     text += writer.tail;
     if (text) yield text;

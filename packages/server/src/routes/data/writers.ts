@@ -20,9 +20,19 @@ export interface RowWriter {
 
 const jstr = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
 
+/** First characters that make a spreadsheet read a cell as a formula (OWASP's list). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * A text value as a CSV field: RFC 4180 quoting (also for leading or trailing white space, which
+ * spreadsheets trim), and a `'` before a value that a spreadsheet would run as a formula. Users of
+ * the monitored API choose their user agent, path and user id; `=HYPERLINK(…)` must reach the
+ * analyst's spreadsheet as text, as OWASP recommends for CSV injection.
+ */
 function csvField(value: string | null): string {
   if (value === null) return '';
-  return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  const v = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]|^\s|\s$/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }
 
 /** Source of a column's value as text, by kind; `x` is the source of the value. */
