@@ -1,4 +1,5 @@
 import type { ExcludeRules, Exhaustive, MapperName, OptionName, ResolvedConfig } from './internal-types.js';
+import { runtime } from './runtime.js';
 import type { Compression, Options, PrivacyLevel, TransportKind } from './types.js';
 import { COLUMNS_PATH } from './wire-columns.js';
 
@@ -170,9 +171,17 @@ export function resolveConfig<Req>(input: unknown, pkg: string): ResolvedConfig<
   if (compression !== 'gzip' && compression !== 'none') {
     throw invalid(pkg, 'compression', "'gzip' or 'none'", compression);
   }
-  const transport = o.transport ?? DEFAULTS.transport;
-  if (transport !== 'auto' && transport !== 'undici' && transport !== 'fetch') {
-    throw invalid(pkg, 'transport', "'auto', 'undici' or 'fetch'", transport);
+  const transport = (o.transport ?? DEFAULTS.transport) as TransportKind;
+  if (!runtime.transports.includes(transport)) {
+    // The web build (edge export conditions) has no undici to offer: say which build this is.
+    const allowed = runtime.transports.map((t) => `'${t}'`);
+    const build = runtime.build === 'web' ? ' in the web build of @apilens/core (no undici)' : '';
+    throw invalid(
+      pkg,
+      'transport',
+      `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}${build}`,
+      transport,
+    );
   }
 
   const maxBatchSize = int(pkg, o, 'maxBatchSize', 1, 100_000, DEFAULTS.maxBatchSize);
