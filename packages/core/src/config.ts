@@ -111,9 +111,17 @@ function int(
   return v;
 }
 
-function envServerUrl(): string | undefined {
+function envServerUrl(pkg: string): string | undefined {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const url = env?.APILENS_SERVER_URL;
+  let url: string | undefined;
+  try {
+    url = env?.APILENS_SERVER_URL;
+  } catch (err) {
+    // Deno without --allow-env throws on the read: say which package wants it and the two fixes.
+    throw new TypeError(
+      `${pkg}: could not read the APILENS_SERVER_URL environment variable (${err instanceof Error ? err.message : String(err)}). Allow it (Deno: --allow-env=APILENS_SERVER_URL) or pass config.serverUrl.`,
+    );
+  }
   return url === undefined || url === '' ? undefined : url;
 }
 
@@ -145,7 +153,7 @@ export function resolveConfig<Req>(input: unknown, pkg: string): ResolvedConfig<
     throw invalid(pkg, 'privacyLevel', '0, 1 or 2', privacyLevel);
   }
 
-  const rawUrl = o.serverUrl ?? envServerUrl() ?? DEFAULTS.serverUrl;
+  const rawUrl = o.serverUrl ?? envServerUrl(pkg) ?? DEFAULTS.serverUrl;
   let url: URL;
   try {
     if (typeof rawUrl !== 'string') throw new Error('not a string');

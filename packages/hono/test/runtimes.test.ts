@@ -133,6 +133,25 @@ describe.each(runtimes)('%s', (_name, command, args) => {
   }, 60_000);
 });
 
+it('Deno without --allow-env: a TypeError that names the package, the variable and both fixes', async () => {
+  const child = spawn(DENO, ['run', '--no-lock', 'deno-no-env.mjs'], {
+    cwd: FIXTURES,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (chunk) => {
+    out += chunk;
+  });
+  child.stderr!.on('data', (chunk) => {
+    out += chunk;
+  });
+  expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+  expect(out.trim()).toMatch(
+    /^TypeError: @apilens\/hono: could not read the APILENS_SERVER_URL environment variable \(.*--allow-env.*\)\. Allow it \(Deno: --allow-env=APILENS_SERVER_URL\) or pass config\.serverUrl\.$/,
+  );
+}, 60_000);
+
 describe('Cloudflare workerd (miniflare)', () => {
   let bundling: Promise<{ code: string; inputs: string[] }> | undefined;
 
