@@ -29,9 +29,10 @@ describe('@apilens/hono public types', () => {
     type Env = { APILENS_API_KEY: string; APILENS_SERVER_URL: string };
     const app = new Hono<{ Bindings: Env }>();
     let analytics: HonoAnalyticsMiddleware | undefined;
-    app.use('*', (c, next) =>
-      (analytics ??= honoAnalytics(c.env.APILENS_API_KEY, { serverUrl: c.env.APILENS_SERVER_URL }))(c, next),
-    );
+    app.use('*', (c, next) => {
+      analytics ??= honoAnalytics(c.env.APILENS_API_KEY, { serverUrl: c.env.APILENS_SERVER_URL });
+      return analytics(c, next);
+    });
     expectTypeOf(app.fetch).toBeFunction();
   });
 });
