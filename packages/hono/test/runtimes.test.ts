@@ -3,7 +3,7 @@
 // wrangler does, run by miniflare), with the published builds of @apilens/hono and
 // @apilens/core, reporting to a real collector (`apilens serve`) whose data API the rows are
 // read back from. The binaries come with the bun, deno and miniflare (workerd) npm packages.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
@@ -11,6 +11,7 @@ import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataRow, type RunningServer, startApilensServer } from '../../../test-utils/apilens-server.js';
 import { ensureBuilt, packageDir, repoRoot } from '../../../test-utils/build.js';
+import { type SpawnedApp, spawnApp } from '../../../test-utils/spawn-app.js';
 
 const FIXTURES = join(packageDir('hono'), 'test/runtimes');
 const resolveRoot = createRequire(join(repoRoot, 'package.json')).resolve;
@@ -56,16 +57,9 @@ afterAll(async () => {
   await server?.stop();
 });
 
-interface Served {
-  child: ChildProcess;
-  base: string;
-  output(): string;
-  exit: Promise<number | null>;
-}
-
-/** Starts a runtimes/*-server.mjs with a runtime binary and waits for its port. */
-async function serve(command: string, args: string[], apiKey: string): Promise<Served> {
-  const child = spawn(command, args, {
+/** Starts a runtimes/*-server.mjs with a runtime binary, reporting to the collector under `apiKey`. */
+function serve(command: string, args: string[], apiKey: string): Promise<SpawnedApp> {
+  return spawnApp(command, args, {
     cwd: FIXTURES,
     env: {
       PATH: process.env.PATH ?? '',
@@ -74,28 +68,7 @@ async function serve(command: string, args: string[], apiKey: string): Promise<S
       APILENS_SERVER_URL: server.url,
       NO_COLOR: '1',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const port = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no port within 30 s:\n${out}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exit.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited (${code}) before listening:\n${out}`));
-    });
-  });
-  return { child, base: `http://127.0.0.1:${port}`, output: () => out, exit };
 }
 
 const runtimes: Array<[name: string, command: string, args: string[]]> = [
