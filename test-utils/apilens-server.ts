@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageDir } from './build.js';
+import { watch } from './spawn-app.js';
 
 /** A row of `GET /api/data`, the fields the tests compare. */
 export interface DataRow {
@@ -78,28 +79,16 @@ export async function startApilensServer(cmd: ServerCommand = builtCli()): Promi
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  let out = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`apilens serve did not listen within 30 s:\n${out}`)),
-      30_000,
-    );
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /apilens listening on (http:\/\/[^\s,"]+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`apilens serve exited (${code}) before listening:\n${out}`));
-    });
-  });
+  const watched = watch(child);
+  let url: string;
+  try {
+    url = (await watched.waitFor(/apilens listening on (http:\/\/[^\s,"]+)/, 30_000))[1]!;
+  } catch (err) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`apilens serve: ${(err as Error).message}`);
+  }
+  const out = watched.output;
 
   const rows = async (apiKey: string): Promise<DataRow[]> => {
     const res = await fetch(`${url}/api/data`, { headers: { 'x-auth-token': apiKey } });
@@ -109,7 +98,7 @@ export async function startApilensServer(cmd: ServerCommand = builtCli()): Promi
 
   return {
     url,
-    output: () => out,
+    output: out,
     async createKey() {
       const res = await fetch(`${url}/api/generate`, { method: 'POST' });
       if (res.status !== 200)
@@ -123,7 +112,7 @@ export async function startApilensServer(cmd: ServerCommand = builtCli()): Promi
         const got = await rows(apiKey);
         if (got.length >= n) return got;
         if (Date.now() > deadline) {
-          throw new Error(`the collector holds ${got.length} of ${n} rows after ${timeoutMs} ms:\n${out}`);
+          throw new Error(`the collector holds ${got.length} of ${n} rows after ${timeoutMs} ms:\n${out()}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -132,7 +121,7 @@ export async function startApilensServer(cmd: ServerCommand = builtCli()): Promi
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
+        await watched.exit;
         clearTimeout(killer);
       }
       rmSync(dir, { recursive: true, force: true });

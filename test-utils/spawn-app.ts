@@ -1,15 +1,62 @@
-// Runs an app in a child process (another runtime, an installed project) and waits until it
-// prints `listening on <port>`; keeps what it prints for the failure message.
+// Child processes the tests wait on by what they print: apps in other runtimes or installed
+// projects (`listening on <port>`), the collector (`apilens listening on …`).
 import { type ChildProcess, spawn } from 'node:child_process';
 
-export interface SpawnedApp {
-  child: ChildProcess;
-  /** `http://127.0.0.1:<port>`. */
-  base: string;
+/** A child's output as it comes, and its exit. */
+export interface Watched {
   /** Everything printed so far, stdout and stderr. */
   output(): string;
   /** The exit code, once it exits. */
   exit: Promise<number | null>;
+  /** Resolves with the first match of `pattern` in the output; rejects on exit or after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
+}
+
+/** Collects what `child` prints, so that a failure can show it. */
+export function watch(child: ChildProcess): Watched {
+  let out = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const listener of [...listeners]) listener();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    output: () => out,
+    exit,
+    waitFor: (pattern, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        const check = () => {
+          const m = pattern.exec(out);
+          if (m) {
+            done();
+            resolve(m);
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${out}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+        void exit.then((code) => {
+          done();
+          reject(new Error(`exited (${code}) before printing ${pattern}:\n${out}`));
+        });
+      }),
+  };
+}
+
+export interface SpawnedApp extends Omit<Watched, 'waitFor'> {
+  child: ChildProcess;
+  /** `http://127.0.0.1:<port>`. */
+  base: string;
 }
 
 export interface SpawnOptions {
@@ -27,30 +74,12 @@ export async function spawnApp(command: string, args: string[], options: SpawnOp
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const watched = watch(child);
   try {
-    const port = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no port within ${timeoutMs} ms:\n${out}`)), timeoutMs);
-      const onData = (chunk: Buffer) => {
-        out += chunk.toString();
-        const m = /listening on (\d+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      void exit.then((code) => {
-        clearTimeout(timer);
-        reject(new Error(`\`${command} ${args.join(' ')}\` exited (${code}) before listening:\n${out}`));
-      });
-    });
-    return { child, base: `http://127.0.0.1:${port}`, output: () => out, exit };
+    const [, port] = await watched.waitFor(/listening on (\d+)/, options.timeoutMs ?? 30_000);
+    return { child, base: `http://127.0.0.1:${port}`, output: watched.output, exit: watched.exit };
   } catch (err) {
     child.kill('SIGKILL');
-    throw err;
+    throw new Error(`\`${command} ${args.join(' ')}\`: ${(err as Error).message}`);
   }
 }

@@ -17,28 +17,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../../test-utils/build.js';
+import { publishedPackages, readManifest, repoRoot } from '../../test-utils/build.js';
 
 const run = promisify(execFile);
 
-interface Manifest {
-  name: string;
-  version: string;
-  private?: boolean;
-  dependencies?: Record<string, string>;
-  peerDependencies?: Record<string, string>;
-  scripts?: Record<string, string>;
-}
-
-const read = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 const manifestDirs = ['packages', 'examples'].flatMap((dir) =>
   readdirSync(join(repoRoot, dir)).map((name) => `${dir}/${name}`),
 );
-const manifests = new Map(
-  manifestDirs.map((dir) => [dir, read<Manifest>(join(repoRoot, dir, 'package.json'))]),
-);
 const published = new Map(
-  [...manifests].filter(([, m]) => !m.private).map(([dir, m]) => [m.name, { dir, manifest: m }]),
+  publishedPackages().map(({ dir, manifest }) => [manifest.name, { dir: `packages/${dir}`, manifest }]),
 );
 
 /** Frontmatter of a changeset: package name → bump. */
@@ -68,7 +55,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('changesets', () => {
   it('config: independent versions, a changelog, public access, main as base', () => {
-    const config = read<Record<string, unknown>>(join(repoRoot, '.changeset/config.json'));
+    const config = JSON.parse(readFileSync(join(repoRoot, '.changeset/config.json'), 'utf8'));
     expect(config).toMatchObject({
       changelog: '@changesets/cli/changelog',
       fixed: [],
@@ -77,7 +64,7 @@ describe('changesets', () => {
       baseBranch: 'main',
       commit: false,
     });
-    const scripts = read<Manifest>(join(repoRoot, 'package.json')).scripts ?? {};
+    const scripts = readManifest(join(repoRoot, 'package.json')).scripts ?? {};
     expect(scripts.release).toBe('pnpm build && changeset publish');
     expect(scripts['version-packages']).toBe('changeset version');
   });
@@ -132,7 +119,7 @@ describe('changesets', () => {
       .map(({ manifest }) => manifest.name);
     expect(dependents).toEqual(expect.arrayContaining(['@apilens/express', '@apilens/hono', '@apilens/koa']));
     for (const [name, { dir, manifest }] of published) {
-      const after = read<Manifest>(join(tmp, dir, 'package.json'));
+      const after = readManifest(join(tmp, dir, 'package.json'));
       const expected =
         name === core.name
           ? bump(manifest.version, 'minor')

@@ -2,26 +2,13 @@
 // them: on what `pnpm pack` puts in the tarball, after the build. Here rather than in .ci/run so
 // that each package is a test the CI line counts.
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ensureBuilt, packageDir, repoRoot } from '../../test-utils/build.js';
+import { ensureBuilt, packageDir, publishedPackages } from '../../test-utils/build.js';
 
 const run = promisify(execFile);
 
-interface Manifest {
-  name: string;
-  private?: boolean;
-  scripts?: Record<string, string>;
-}
-
-const published = readdirSync(join(repoRoot, 'packages'))
-  .map((dir) => ({
-    dir,
-    manifest: JSON.parse(readFileSync(join(packageDir(dir), 'package.json'), 'utf8')) as Manifest,
-  }))
-  .filter(({ manifest }) => !manifest.private);
+const published = publishedPackages();
 
 describe('packed packages', () => {
   it('every published package has a check:pack script running publint --strict and attw', () => {

@@ -22,17 +22,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataRow, startApilensServer } from '../../test-utils/apilens-server.js';
-import { ensureBuilt, packageDir, repoRoot } from '../../test-utils/build.js';
+import {
+  ensureBuilt,
+  packageDir,
+  publishedPackages,
+  readManifest,
+  repoRoot,
+} from '../../test-utils/build.js';
 import { spawnApp } from '../../test-utils/spawn-app.js';
 
 const run = promisify(execFile);
-
-interface Manifest {
-  name: string;
-  version: string;
-  private?: boolean;
-  devDependencies?: Record<string, string>;
-}
 
 interface Packed {
   name: string;
@@ -41,12 +40,7 @@ interface Packed {
   files: string[];
 }
 
-const published = readdirSync(join(repoRoot, 'packages'))
-  .map((dir) => ({
-    dir,
-    manifest: JSON.parse(readFileSync(join(packageDir(dir), 'package.json'), 'utf8')) as Manifest,
-  }))
-  .filter(({ manifest }) => !manifest.private);
+const published = publishedPackages();
 
 /**
  * The third-party packages the project needs, each at the exact version the workspace has
@@ -74,7 +68,7 @@ const THIRD_PARTY: Record<string, string> = {
 function installedVersion(name: string, from: string): string {
   for (const base of [join(repoRoot, from), repoRoot]) {
     const manifest = join(base, 'node_modules', name, 'package.json');
-    if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as Manifest).version;
+    if (existsSync(manifest)) return readManifest(manifest).version;
   }
   throw new Error(`${name} is not installed in ${from}: run pnpm install`);
 }

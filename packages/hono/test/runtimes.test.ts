@@ -11,7 +11,7 @@ import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataRow, type RunningServer, startApilensServer } from '../../../test-utils/apilens-server.js';
 import { ensureBuilt, packageDir, repoRoot } from '../../../test-utils/build.js';
-import { type SpawnedApp, spawnApp } from '../../../test-utils/spawn-app.js';
+import { type SpawnedApp, spawnApp, watch } from '../../../test-utils/spawn-app.js';
 
 const FIXTURES = join(packageDir('hono'), 'test/runtimes');
 const resolveRoot = createRequire(join(repoRoot, 'package.json')).resolve;
@@ -112,15 +112,9 @@ it('Deno without --allow-env: a TypeError that names the package, the variable a
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout!.on('data', (chunk) => {
-    out += chunk;
-  });
-  child.stderr!.on('data', (chunk) => {
-    out += chunk;
-  });
-  expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
-  expect(out.trim()).toMatch(
+  const { exit, output } = watch(child);
+  expect(await exit).toBe(0);
+  expect(output().trim()).toMatch(
     /^TypeError: @apilens\/hono: could not read the APILENS_SERVER_URL environment variable \(.*--allow-env.*\)\. Allow it \(Deno: --allow-env=APILENS_SERVER_URL\) or pass config\.serverUrl\.$/,
   );
 }, 60_000);
@@ -197,12 +191,9 @@ it('Node.js loads the Node build (undici), from the same package', async () => {
   const child = spawn(
     process.execPath,
     ['--input-type=module', '-e', "console.log((await import('@apilens/core/internal')).runtime.build)"],
-    { cwd: FIXTURES, stdio: ['ignore', 'pipe', 'inherit'] },
+    { cwd: FIXTURES, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let out = '';
-  child.stdout!.on('data', (c) => {
-    out += c;
-  });
-  await new Promise((resolve) => child.on('exit', resolve));
-  expect(out.trim()).toBe('node');
+  const { exit, output } = watch(child);
+  expect(await exit).toBe(0);
+  expect(output().trim()).toBe('node');
 });
