@@ -187,13 +187,27 @@ describe('Cloudflare workerd (miniflare)', () => {
   );
 });
 
-it('Node.js loads the Node build (undici), from the same package', async () => {
-  const child = spawn(
-    process.execPath,
-    ['--input-type=module', '-e', "console.log((await import('@apilens/core/internal')).runtime.build)"],
-    { cwd: FIXTURES, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const { exit, output } = watch(child);
-  expect(await exit).toBe(0);
-  expect(output().trim()).toBe('node');
-});
+const ESM = "import('@apilens/core/internal').then((m) => console.log(m.runtime.build))";
+const CJS = "console.log(require('@apilens/core/internal').runtime.build)";
+
+// Which build each runtime's export conditions pick, through `import` and through `require`.
+it.each([
+  ['Node.js (import)', 'node', process.execPath, ['-e', ESM]],
+  ['Node.js (require)', 'node', process.execPath, ['-e', CJS]],
+  ['Bun (import)', 'web', BUN, ['-e', ESM]],
+  ['Bun (require)', 'web', BUN, ['-e', CJS]],
+  ['Deno (import)', 'web', DENO, ['eval', '--no-lock', ESM]],
+])(
+  '%s loads the %s build of the core',
+  async (_name, build, command, args) => {
+    const child = spawn(command, args, {
+      cwd: FIXTURES,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const { exit, output } = watch(child);
+    expect(await exit).toBe(0);
+    expect(output().trim()).toBe(build);
+  },
+  60_000,
+);
