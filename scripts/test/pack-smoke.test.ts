@@ -17,6 +17,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -99,6 +100,21 @@ const TMP = mkdtempSync(join(tmpdir(), 'apilens-pack-'));
 const PROJECT = join(TMP, 'project');
 const FIXTURES = join(repoRoot, 'scripts/test/pack-project');
 const packed: Packed[] = [];
+
+/**
+ * Country of each address, read here from the workspace's copy of the database with maxmind
+ * (the collector's own lookup is what is tested).
+ */
+async function countryOf(addresses: string[]): Promise<Record<string, string | null>> {
+  const fromServer = createRequire(join(packageDir('server'), 'package.json'));
+  const maxmind = fromServer('maxmind') as {
+    open<T>(file: string): Promise<{ get(ip: string): T | null }>;
+  };
+  const reader = await maxmind.open<{ country_code?: string }>(
+    fromServer.resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb'),
+  );
+  return Object.fromEntries(addresses.map((ip) => [ip, reader.get(ip)?.country_code ?? null]));
+}
 
 /** The environment of commands run in the project: without pnpm's npm_config_* settings, which would steer npm. */
 function projectEnv(): NodeJS.ProcessEnv {
@@ -223,9 +239,16 @@ describe('packed packages', () => {
         cwd: PROJECT,
         env: { ...projectEnv(), APILENS_API_KEY: apiKey, APILENS_SERVER_URL: server.url },
       });
+      // Client addresses as a proxy would pass them: the installed collector's bundled GeoIP
+      // database must name their countries.
+      const requests: Array<[path: string, client: string]> = [
+        ['/users/7?tab=orders', '8.8.8.8'],
+        ['/boom', '81.2.69.142'],
+        ['/missing', '2001:4860:4860::8888'],
+      ];
       const sent: Array<[path: string, status: number]> = [];
-      for (const path of ['/users/7?tab=orders', '/boom', '/missing']) {
-        const res = await fetch(app.base + path);
+      for (const [path, client] of requests) {
+        const res = await fetch(app.base + path, { headers: { 'x-forwarded-for': client } });
         await res.arrayBuffer();
         sent.push([path, res.status]);
       }
@@ -238,12 +261,21 @@ describe('packed packages', () => {
       app.child.kill('SIGTERM');
       expect(await app.exit).toBe(0);
       const rows = await server.waitForRows(apiKey, 3);
-      const table = (r: DataRow) => [r.method, r.path, r.route, r.status, r.framework];
+      const country = await countryOf(requests.map(([, client]) => client));
+      const table = (r: DataRow) => [
+        r.method,
+        r.path,
+        r.route,
+        r.status,
+        r.framework,
+        r.ip_address,
+        r.location,
+      ];
       expect(rows.map(table).sort()).toEqual(
         [
-          ['GET', '/users/7', '/users/:id', 200, 'Express'],
-          ['GET', '/boom', '/boom', 500, 'Express'],
-          ['GET', '/missing', null, 404, 'Express'],
+          ['GET', '/users/7', '/users/:id', 200, 'Express', '8.8.8.8', country['8.8.8.8']],
+          ['GET', '/boom', '/boom', 500, 'Express', '81.2.69.142', country['81.2.69.142']],
+          ['GET', '/missing', null, 404, 'Express', '2001:4860:4860::8888', country['2001:4860:4860::8888']],
         ].sort(),
       );
       expect(app.output()).not.toMatch(/apilens:/);
@@ -251,6 +283,18 @@ describe('packed packages', () => {
       await server.stop();
     }
   }, 120_000);
+
+  it('@apilens/server ships its GeoIP database (with the data licence) instead of depending on the package', () => {
+    const server = packed.find((p) => p.name === '@apilens/server')!;
+    expect(server.files).toEqual(
+      expect.arrayContaining([
+        'dist/geoip/geo-whois-asn-country.mmdb',
+        'dist/geoip/NRO_LICENSE',
+        'dist/geoip/README.md',
+      ]),
+    );
+    expect(existsSync(join(PROJECT, 'node_modules/@ip-location-db'))).toBe(false);
+  });
 
   it('@apilens/server: its unpacked size (dependencies not counted) is under 15 MB', async () => {
     const server = packed.find((p) => p.name === '@apilens/server')!;
