@@ -52,7 +52,7 @@ export const builtCli = (): ServerCommand => ({
 });
 
 /**
- * Starts `apilens serve` on a free loopback port with its own database in a temporary
+ * Starts `apilens serve` on a free loopback port with its own DuckDB file in a temporary
  * directory, and resolves once it logged its listen line.
  */
 export async function startApilensServer(cmd: ServerCommand = builtCli()): Promise<RunningServer> {
@@ -67,7 +67,7 @@ export async function startApilensServer(cmd: ServerCommand = builtCli()): Promi
       '--host',
       '127.0.0.1',
       '--db',
-      join(dir, 'apilens.db'),
+      join(dir, 'apilens.duckdb'),
       // info: the listen line is logged at that level.
       '--log-level',
       'info',

@@ -142,13 +142,30 @@ async function inProject(command: string, args: string[], timeout = 120_000): Pr
 beforeAll(async () => {
   await ensureBuilt(published.map(({ dir }) => dir));
   mkdirSync(join(TMP, 'tarballs'));
+  // One pnpm for every package (pnpm's start-up is most of a pack); it writes each tarball with
+  // workspace:^ ranges turned into versions, as `pnpm publish` would.
+  const { stdout } = await run(
+    'pnpm',
+    [
+      '-r',
+      ...published.flatMap(({ dir }) => ['--filter', `./packages/${dir}`]),
+      'pack',
+      '--pack-destination',
+      join(TMP, 'tarballs'),
+      '--json',
+    ],
+    { cwd: repoRoot, timeout: 120_000, maxBuffer: 16 << 20 },
+  );
+  const out = JSON.parse(stdout) as Array<{ name: string; filename: string; files: Array<{ path: string }> }>;
   for (const { dir, manifest } of published) {
-    const { stdout } = await run('pnpm', ['pack', '--pack-destination', join(TMP, 'tarballs'), '--json'], {
-      cwd: packageDir(dir),
-      timeout: 120_000,
+    const tarball = out.find((p) => p.name === manifest.name);
+    if (!tarball) throw new Error(`pnpm pack made no tarball for ${manifest.name}`);
+    packed.push({
+      name: manifest.name,
+      dir,
+      tarball: tarball.filename,
+      files: tarball.files.map((f) => f.path),
     });
-    const out = JSON.parse(stdout) as { filename: string; files: Array<{ path: string }> };
-    packed.push({ name: manifest.name, dir, tarball: out.filename, files: out.files.map((f) => f.path) });
   }
   mkdirSync(PROJECT);
   const dependencies = Object.fromEntries([
@@ -279,6 +296,8 @@ describe('packed packages', () => {
         ].sort(),
       );
       expect(app.output()).not.toMatch(/apilens:/);
+      // The installed collector stored them in DuckDB, through its installed native binding.
+      expect(server.output()).toMatch(/storing in DuckDB \S+apilens\.duckdb/);
     } finally {
       await server.stop();
     }
