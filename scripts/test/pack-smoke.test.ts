@@ -85,7 +85,7 @@ const EXPORTS: Record<string, string[]> = {
     'instrument',
     'nodeAccessors',
   ],
-  '@apilens/core/internal': ['encodeBatch', 'serialise', 'toWire', 'OPTION_NAMES', 'runtime'],
+  '@apilens/core/internal': ['encodeBatch', 'rowsBody', 'RecordBatch', 'OPTION_NAMES', 'runtime'],
   '@apilens/express': ['ApilensError', 'Config', 'expressAnalytics'],
   '@apilens/express/internal': ['recordingMiddleware'],
   '@apilens/fastify': ['ApilensError', 'Config', 'default', 'fastifyAnalytics'],
@@ -298,6 +298,13 @@ describe('packed packages', () => {
       expect(app.output()).not.toMatch(/apilens:/);
       // The installed collector stored them in DuckDB, through its installed native binding.
       expect(server.output()).toMatch(/storing in DuckDB \S+apilens\.duckdb/);
+      // And serves the dashboard web app from the tarball: its page and the scripts it loads.
+      const page = await fetch(`${server.url}/dashboard/demo`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      const assets = [...(await page.text()).matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+      expect(assets.filter((a) => a.endsWith('.js')).length).toBeGreaterThan(0);
+      for (const asset of assets) expect((await fetch(server.url + asset)).status, asset).toBe(200);
     } finally {
       await server.stop();
     }
@@ -313,6 +320,18 @@ describe('packed packages', () => {
       ]),
     );
     expect(existsSync(join(PROJECT, 'node_modules/@ip-location-db'))).toBe(false);
+  });
+
+  it('@apilens/server ships the built dashboard web app', () => {
+    const server = packed.find((p) => p.name === '@apilens/server')!;
+    const app = server.files.filter((f) => f.startsWith('dist/public/'));
+    expect(app).toContain('dist/public/index.html');
+    // The workspace's build, every file of it (precompressed copies included).
+    const dist = join(packageDir('dashboard'), 'dist');
+    const built = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      statSync(join(dist, f)).isFile(),
+    );
+    expect(app.map((f) => f.slice('dist/public/'.length)).sort()).toEqual(built.sort());
   });
 
   it('@apilens/server: its unpacked size (dependencies not counted) is under 15 MB', async () => {

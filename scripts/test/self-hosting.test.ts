@@ -214,7 +214,7 @@ describe('docs/self-hosting.md', () => {
     } finally {
       expect(await collector.stop()).toBe(0);
     }
-  });
+  }, 120_000);
 
   describe.each([
     ['Caddy', '/etc/caddy/Caddyfile'],
@@ -416,7 +416,7 @@ describe('docs/self-hosting.md', () => {
     } finally {
       expect(await restored.stop()).toBe(0);
     }
-  });
+  }, 120_000);
 
   it('PostgreSQL: pg_dump while the collector writes, pg_restore into a new database; every batch whole', async () => {
     const server = new URL(pgServerUrl());
@@ -486,5 +486,5 @@ describe('docs/self-hosting.md', () => {
       expect(await collector.stop()).toBe(0);
       if (restored) expect(await restored.stop()).toBe(0);
     }
-  });
+  }, 120_000);
 });
