@@ -41,6 +41,8 @@ export interface ServerCommand {
   /** Arguments before `serve`, e.g. the built CLI's path. */
   args?: string[];
   cwd?: string;
+  /** The environment to start from. @default this process's */
+  baseEnv?: NodeJS.ProcessEnv;
   /** Extra environment. */
   env?: Record<string, string>;
 }
@@ -75,7 +77,7 @@ export async function startApilensServer(cmd: ServerCommand = builtCli()): Promi
     {
       cwd: cmd.cwd ?? dir,
       // No DATABASE_URL from the environment: this server keeps its rows in its own file.
-      env: { ...process.env, DATABASE_URL: '', PORT: '', HOST: '', ...cmd.env },
+      env: { ...(cmd.baseEnv ?? process.env), DATABASE_URL: '', PORT: '', HOST: '', ...cmd.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -74,3 +74,40 @@ export function publishedPackages(): Array<{ dir: string; manifest: Manifest }> 
     .map((dir) => ({ dir, manifest: readManifest(join(packageDir(dir), 'package.json')) }))
     .filter(({ manifest }) => !manifest.private);
 }
+
+/** A published package packed as `pnpm publish` would pack it. */
+export interface PackedPackage {
+  name: string;
+  /** Folder under packages/. */
+  dir: string;
+  /** Absolute path of the .tgz. */
+  tarball: string;
+  /** Paths inside the tarball, relative to the package root. */
+  files: string[];
+}
+
+/**
+ * Builds (when stale) and packs every published package into `destination` with one
+ * `pnpm -r pack` (pnpm's start-up is most of a pack: one instead of seven). The tarballs have
+ * workspace ranges turned into versions, as `pnpm publish` writes them.
+ */
+export async function packPublished(destination: string): Promise<PackedPackage[]> {
+  const published = publishedPackages();
+  await ensureBuilt(published.map(({ dir }) => dir));
+  const filters = published.flatMap(({ dir }) => ['--filter', `./packages/${dir}`]);
+  const { stdout } = await run(
+    'pnpm',
+    ['-r', ...filters, 'pack', '--pack-destination', destination, '--json'],
+    {
+      cwd: repoRoot,
+      timeout: 120_000,
+      maxBuffer: 16 << 20,
+    },
+  );
+  const out = JSON.parse(stdout) as Array<{ name: string; filename: string; files: Array<{ path: string }> }>;
+  return published.map(({ dir, manifest }) => {
+    const tarball = out.find((p) => p.name === manifest.name);
+    if (!tarball) throw new Error(`pnpm pack made no tarball for ${manifest.name}`);
+    return { name: manifest.name, dir, tarball: tarball.filename, files: tarball.files.map((f) => f.path) };
+  });
+}

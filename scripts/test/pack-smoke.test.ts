@@ -24,8 +24,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataRow, startApilensServer } from '../../test-utils/apilens-server.js';
 import {
-  ensureBuilt,
+  type PackedPackage,
   packageDir,
+  packPublished,
   publishedPackages,
   readManifest,
   repoRoot,
@@ -33,13 +34,6 @@ import {
 import { spawnApp } from '../../test-utils/spawn-app.js';
 
 const run = promisify(execFile);
-
-interface Packed {
-  name: string;
-  dir: string;
-  tarball: string;
-  files: string[];
-}
 
 const published = publishedPackages();
 
@@ -99,7 +93,7 @@ const EXPORTS: Record<string, string[]> = {
 const TMP = mkdtempSync(join(tmpdir(), 'apilens-pack-'));
 const PROJECT = join(TMP, 'project');
 const FIXTURES = join(repoRoot, 'scripts/test/pack-project');
-const packed: Packed[] = [];
+const packed: PackedPackage[] = [];
 
 /**
  * Country of each address, read here from the workspace's copy of the database with maxmind
@@ -116,9 +110,15 @@ async function countryOf(addresses: string[]): Promise<Record<string, string | n
   return Object.fromEntries(addresses.map((ip) => [ip, reader.get(ip)?.country_code ?? null]));
 }
 
-/** The environment of commands run in the project: without pnpm's npm_config_* settings, which would steer npm. */
+/**
+ * The environment of commands run in the project: without pnpm's npm_config_* settings, which
+ * would steer npm, and without the NODE_PATH vitest runs under, through which the installed
+ * packages would find the workspace's (the dashboard app, the GeoIP package) instead of failing.
+ */
 function projectEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm_|pnpm_)/i.test(key)));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^(npm_|pnpm_|NODE_PATH$)/i.test(key)),
+  );
 }
 
 /** Runs a command in the project; fails with everything it printed. */
@@ -140,33 +140,8 @@ async function inProject(command: string, args: string[], timeout = 120_000): Pr
 }
 
 beforeAll(async () => {
-  await ensureBuilt(published.map(({ dir }) => dir));
   mkdirSync(join(TMP, 'tarballs'));
-  // One pnpm for every package (pnpm's start-up is most of a pack); it writes each tarball with
-  // workspace:^ ranges turned into versions, as `pnpm publish` would.
-  const { stdout } = await run(
-    'pnpm',
-    [
-      '-r',
-      ...published.flatMap(({ dir }) => ['--filter', `./packages/${dir}`]),
-      'pack',
-      '--pack-destination',
-      join(TMP, 'tarballs'),
-      '--json',
-    ],
-    { cwd: repoRoot, timeout: 120_000, maxBuffer: 16 << 20 },
-  );
-  const out = JSON.parse(stdout) as Array<{ name: string; filename: string; files: Array<{ path: string }> }>;
-  for (const { dir, manifest } of published) {
-    const tarball = out.find((p) => p.name === manifest.name);
-    if (!tarball) throw new Error(`pnpm pack made no tarball for ${manifest.name}`);
-    packed.push({
-      name: manifest.name,
-      dir,
-      tarball: tarball.filename,
-      files: tarball.files.map((f) => f.path),
-    });
-  }
+  packed.push(...(await packPublished(join(TMP, 'tarballs'))));
   mkdirSync(PROJECT);
   const dependencies = Object.fromEntries([
     ...packed.map((p) => [p.name, `file:${p.tarball}`]),
@@ -286,6 +261,7 @@ describe('packed packages', () => {
     const server = await startApilensServer({
       command: join(PROJECT, 'node_modules/.bin/apilens'),
       cwd: PROJECT,
+      baseEnv: projectEnv(),
     });
     try {
       const apiKey = await server.createKey();
