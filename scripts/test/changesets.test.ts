@@ -36,8 +36,9 @@ function bumps(text: string): Map<string, string> {
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => {
-        const m = /^"([^"]+)":\s*(\w+)$/.exec(line.trim());
-        return m ? [m[1]!, m[2]!] : [line, 'unparsed'];
+        // YAML keys in double or single quotes, or none (changesets reads the frontmatter as YAML).
+        const m = /^(?:"([^"]+)"|'([^']+)'|([^\s:'"]+)):\s*(\w+)$/.exec(line.trim());
+        return m ? [(m[1] ?? m[2] ?? m[3])!, m[4]!] : [line, 'unparsed'];
       }),
   );
 }
