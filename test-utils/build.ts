@@ -2,7 +2,7 @@
 // it is there and current. In CI `pnpm build` has just run, so nothing is rebuilt and no test
 // removes a dist folder (tsup cleans it first) while another test file is reading it.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -52,4 +52,62 @@ export async function ensureBuilt(names: string[]): Promise<void> {
   if (stale.length > 0) {
     await exec('pnpm', stale.flatMap((name) => ['--filter', `@apilens/${name}`]).concat('build'), repoRoot);
   }
+}
+
+/** The fields of a package.json the workspace tests read. */
+export interface Manifest {
+  name: string;
+  version: string;
+  private?: boolean;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  scripts?: Record<string, string>;
+}
+
+/** Reads a package.json. */
+export const readManifest = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+
+/** The packages published to npm: every `packages/*` whose package.json is not private, with its folder name. */
+export function publishedPackages(): Array<{ dir: string; manifest: Manifest }> {
+  return readdirSync(join(repoRoot, 'packages'))
+    .map((dir) => ({ dir, manifest: readManifest(join(packageDir(dir), 'package.json')) }))
+    .filter(({ manifest }) => !manifest.private);
+}
+
+/** A published package packed as `pnpm publish` would pack it. */
+export interface PackedPackage {
+  name: string;
+  /** Folder under packages/. */
+  dir: string;
+  /** Absolute path of the .tgz. */
+  tarball: string;
+  /** Paths inside the tarball, relative to the package root. */
+  files: string[];
+}
+
+/**
+ * Builds (when stale) and packs every published package into `destination` with one
+ * `pnpm -r pack` (pnpm's start-up is most of a pack: one instead of seven). The tarballs have
+ * workspace ranges turned into versions, as `pnpm publish` writes them.
+ */
+export async function packPublished(destination: string): Promise<PackedPackage[]> {
+  const published = publishedPackages();
+  await ensureBuilt(published.map(({ dir }) => dir));
+  const filters = published.flatMap(({ dir }) => ['--filter', `./packages/${dir}`]);
+  const { stdout } = await run(
+    'pnpm',
+    ['-r', ...filters, 'pack', '--pack-destination', destination, '--json'],
+    {
+      cwd: repoRoot,
+      timeout: 120_000,
+      maxBuffer: 16 << 20,
+    },
+  );
+  const out = JSON.parse(stdout) as Array<{ name: string; filename: string; files: Array<{ path: string }> }>;
+  return published.map(({ dir, manifest }) => {
+    const tarball = out.find((p) => p.name === manifest.name);
+    if (!tarball) throw new Error(`pnpm pack made no tarball for ${manifest.name}`);
+    return { name: manifest.name, dir, tarball: tarball.filename, files: tarball.files.map((f) => f.path) };
+  });
 }

@@ -7,9 +7,9 @@ import type { ResolvedConfig } from './internal-types.js';
 import { BatchQueue } from './queue.js';
 import { Recording } from './recording.js';
 import { ApilensError, errorText, Reporter } from './report.js';
+import { runtime } from './runtime.js';
 import { createSender, type DeliveryCounters, type Sender } from './sender.js';
 import { defer, unref } from './timers.js';
-import { createTransport } from './transport.js';
 import type {
   AdapterIdentity,
   AnalyticsStats,
@@ -147,7 +147,7 @@ export class Analytics<Req = any> {
       'user-agent': `apilens-node/${SDK_VERSION} (${this.framework})`,
     };
     if (cfg.compression === 'gzip') headers['content-encoding'] = 'gzip';
-    this.sender = createSender(() => createTransport(cfg.transport, cfg.endpoint, cfg.timeoutMs), {
+    this.sender = createSender(() => runtime.createTransport(cfg.transport, cfg.endpoint, cfg.timeoutMs), {
       endpoint: cfg.endpoint,
       columnsEndpoint: cfg.columnsEndpoint,
       headers,

@@ -1,49 +1,9 @@
 import type { BatchSlice } from './batch.js';
+import { runtime } from './runtime.js';
 import { yieldToLoop } from './timers.js';
 import type { Compression, PrivacyLevel } from './types.js';
 import { envelope, RowWriter, rowsBody } from './wire.js';
 import { assembleColumns, columnParts, columnsBody } from './wire-columns.js';
-
-type Gzip = (body: string) => Promise<Uint8Array>;
-
-let gzipImpl: Promise<Gzip> | undefined;
-
-/**
- * Level 1 costs a third of the default level's CPU for bodies about 15% larger;
- * on the host's own process CPU is the scarcer resource.
- */
-const LEVEL = 1;
-
-async function loadGzip(): Promise<Gzip> {
-  try {
-    // Loaded lazily, off the module top level, so edge runtimes can import the core.
-    const zlib = await import('node:zlib');
-    const os = await import('node:os');
-    // On one core (a small container, or a process pinned with taskset) the thread pool buys
-    // no parallelism, only hand-offs: measured 0.62 µs CPU per record synchronously against
-    // 0.84-0.96 through the pool. With more cores the pool takes gzip off the event loop.
-    const cores =
-      typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-    if (cores <= 1) return async (body) => zlib.gzipSync(body, { level: LEVEL });
-    return (body) =>
-      new Promise((resolve, reject) => {
-        // One chunk for the whole batch: fewer round trips between the pool and the loop.
-        const chunkSize = Math.min(Math.max(body.length >> 2, 16 * 1024), 1024 * 1024);
-        zlib.gzip(body, { level: LEVEL, chunkSize }, (err, out) => (err ? reject(err) : resolve(out)));
-      });
-  } catch {
-    return async (body) => {
-      const stream = new Blob([body]).stream().pipeThrough(new CompressionStream('gzip'));
-      return new Uint8Array(await new Response(stream).arrayBuffer());
-    };
-  }
-}
-
-/** gzip-compresses a body: node:zlib on its thread pool, CompressionStream elsewhere. */
-export function gzip(body: string): Promise<Uint8Array> {
-  gzipImpl ??= loadGzip();
-  return gzipImpl.then((fn) => fn(body));
-}
 
 /** Rows serialised per slice in the row format; the event loop runs other work between slices. */
 export const SERIALISE_SLICE = 250;
@@ -109,5 +69,5 @@ export async function encodeBatch(
     format === 'columns'
       ? await columnsBodySliced(apiKey, framework, privacyLevel, slice)
       : await rowsBodySliced(apiKey, framework, privacyLevel, slice);
-  return compression === 'gzip' ? gzip(json) : json;
+  return compression === 'gzip' ? runtime.gzip(json) : json;
 }

@@ -1,4 +1,5 @@
 import type { ExcludeRules, Exhaustive, MapperName, OptionName, ResolvedConfig } from './internal-types.js';
+import { runtime } from './runtime.js';
 import type { Compression, Options, PrivacyLevel, TransportKind } from './types.js';
 import { COLUMNS_PATH } from './wire-columns.js';
 
@@ -110,9 +111,17 @@ function int(
   return v;
 }
 
-function envServerUrl(): string | undefined {
+function envServerUrl(pkg: string): string | undefined {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const url = env?.APILENS_SERVER_URL;
+  let url: string | undefined;
+  try {
+    url = env?.APILENS_SERVER_URL;
+  } catch (err) {
+    // Deno without --allow-env throws on the read: say which package wants it and the two fixes.
+    throw new TypeError(
+      `${pkg}: could not read the APILENS_SERVER_URL environment variable (${err instanceof Error ? err.message : String(err)}). Allow it (Deno: --allow-env=APILENS_SERVER_URL) or pass config.serverUrl.`,
+    );
+  }
   return url === undefined || url === '' ? undefined : url;
 }
 
@@ -144,7 +153,7 @@ export function resolveConfig<Req>(input: unknown, pkg: string): ResolvedConfig<
     throw invalid(pkg, 'privacyLevel', '0, 1 or 2', privacyLevel);
   }
 
-  const rawUrl = o.serverUrl ?? envServerUrl() ?? DEFAULTS.serverUrl;
+  const rawUrl = o.serverUrl ?? envServerUrl(pkg) ?? DEFAULTS.serverUrl;
   let url: URL;
   try {
     if (typeof rawUrl !== 'string') throw new Error('not a string');
@@ -170,9 +179,17 @@ export function resolveConfig<Req>(input: unknown, pkg: string): ResolvedConfig<
   if (compression !== 'gzip' && compression !== 'none') {
     throw invalid(pkg, 'compression', "'gzip' or 'none'", compression);
   }
-  const transport = o.transport ?? DEFAULTS.transport;
-  if (transport !== 'auto' && transport !== 'undici' && transport !== 'fetch') {
-    throw invalid(pkg, 'transport', "'auto', 'undici' or 'fetch'", transport);
+  const transport = (o.transport ?? DEFAULTS.transport) as TransportKind;
+  if (!runtime.transports.includes(transport)) {
+    // The web build (edge export conditions) has no undici to offer: say which build this is.
+    const allowed = runtime.transports.map((t) => `'${t}'`);
+    const build = runtime.build === 'web' ? ' in the web build of @apilens/core (no undici)' : '';
+    throw invalid(
+      pkg,
+      'transport',
+      `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}${build}`,
+      transport,
+    );
   }
 
   const maxBatchSize = int(pkg, o, 'maxBatchSize', 1, 100_000, DEFAULTS.maxBatchSize);

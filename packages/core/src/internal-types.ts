@@ -1,4 +1,5 @@
-import type { Options } from './types.js';
+import type { Transport } from './transport.js';
+import type { Options, TransportKind } from './types.js';
 
 /** Every option name. */
 export type OptionName = keyof Options;
@@ -47,3 +48,18 @@ export type Exhaustive<Union, List extends readonly unknown[]> = [Exclude<Union,
 ]
   ? unknown
   : { missing: Exclude<Union, List[number]> };
+
+/**
+ * What the core takes from the runtime it runs on: one per build, `runtime.ts` (Node.js) and
+ * `runtime-web.ts` (the web build the edge export conditions select).
+ */
+export interface Runtime {
+  /** `node`: undici and node:zlib. `web`: fetch and CompressionStream. */
+  readonly build: 'node' | 'web';
+  /** The `transport` option values this build accepts. */
+  readonly transports: readonly TransportKind[];
+  /** The HTTP client for `kind`, created on the first delivery. */
+  createTransport(kind: TransportKind, endpoint: string, timeoutMs: number): Promise<Transport>;
+  /** gzip-compresses a batch body. */
+  gzip(body: string): Promise<Uint8Array>;
+}

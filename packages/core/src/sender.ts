@@ -79,8 +79,7 @@ function isUnsupportedStatus(status: number): boolean {
 
 /**
  * Creates the sender of a client. `transport` is called on the first delivery (and
- * again after it failed to load): undici is imported lazily, so that edge runtimes
- * can import the core.
+ * again after it failed to load): the Node.js build loads undici only then.
  *
  * Batches go in the compact format (docs/wire-format.md) unless the collector is known
  * not to read it. A collector that answers the compact endpoint with 404, 405, 415 or 501,
@@ -88,12 +87,14 @@ function isUnsupportedStatus(status: number): boolean {
  * (or an older apilens): the same batch is sent again as rows, and so are later ones.
  *
  * @example
- * const sender = createSender(() => createTransport('auto', endpoint, 10_000), options);
+ * const sender = createSender(() => runtime.createTransport('auto', endpoint, 10_000), options);
  * await sender.deliver(wholeBatch(batch));
  */
 export function createSender(transport: () => Promise<Transport>, options: SenderOptions): Sender {
   const { endpoint, columnsEndpoint, headers, timeoutMs, maxRetries, encode, reporter, counters } = options;
-  const abort = new AbortController();
+  // One controller per attempt, not one per sender: in a Worker an AbortSignal is bound to the
+  // request that created it, and a later request's delivery may not touch it.
+  const attempts = new Set<AbortController>();
   const sleepers = new Set<() => void>();
   let deadline = Number.POSITIVE_INFINITY;
   let halted = false;
@@ -205,10 +206,14 @@ export function createSender(transport: () => Promise<Transport>, options: Sende
       }
       let res: TransportResponse | undefined;
       let failure: unknown;
+      const controller = new AbortController();
+      attempts.add(controller);
       try {
-        res = await http.send({ url, headers, body, signal: abort.signal, timeoutMs });
+        res = await http.send({ url, headers, body, signal: controller.signal, timeoutMs });
       } catch (err) {
         failure = err;
+      } finally {
+        attempts.delete(controller);
       }
       if (res && res.status >= 200 && res.status < 300) return accepted(res, size, format);
       if (res && format === 'columns' && isUnsupportedStatus(res.status)) return false;
@@ -281,7 +286,7 @@ export function createSender(transport: () => Promise<Transport>, options: Sende
     },
     halt() {
       halted = true;
-      abort.abort();
+      for (const controller of attempts) controller.abort();
       for (const wake of [...sleepers]) wake();
     },
     async close() {

@@ -1,4 +1,6 @@
-import type { TransportKind } from './types.js';
+// The HTTP client interface the sender uses, and the one every runtime has: global fetch.
+// undici lives in transport-undici.ts, which only the Node.js build imports (runtime.ts).
+import { unref } from './timers.js';
 
 /** What a delivery attempt got back from the collector. */
 export interface TransportResponse {
@@ -26,85 +28,49 @@ export interface Transport {
 
 const MAX_BODY = 64 * 1024;
 
-function clip(text: string): string {
+/** The part of a collector's answer that is kept: errors are short, anything longer is noise. */
+export function clip(text: string): string {
   return text.length > MAX_BODY ? text.slice(0, MAX_BODY) : text;
 }
 
-type UndiciModule = typeof import('undici');
-
-/** undici with a small keep-alive pool per collector origin. */
-function undiciTransport(undici: UndiciModule, endpoint: string, timeoutMs: number): Transport {
-  const url = new URL(endpoint);
-  const pool = new undici.Pool(url.origin, {
-    connections: 2,
-    pipelining: 1,
-    keepAliveTimeout: 4_000,
-    connect: { timeout: Math.min(timeoutMs, 5_000) },
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-  });
-  return {
-    kind: 'undici',
-    async send(req) {
-      // The pool is per origin; the path is the request's (rows and the compact format differ).
-      const target = req.url === endpoint ? url : new URL(req.url);
-      const res = await pool.request({
-        path: target.pathname + target.search,
-        method: 'POST',
-        headers: req.headers,
-        body: req.body,
-        signal: req.signal,
-      });
-      const retryAfter = res.headers['retry-after'];
-      return {
-        status: res.statusCode,
-        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-        body: clip(await res.body.text()),
-      };
-    },
-    async close() {
-      await pool.close();
-    },
-  };
-}
-
-/** Global fetch, for runtimes without undici (Cloudflare Workers, Deno, Bun, Vercel Edge). */
-function fetchTransport(): Transport {
+/**
+ * Global fetch: what the web build always uses (Cloudflare Workers, Vercel Edge, Deno, Bun,
+ * browsers) and what the Node.js build falls back to where undici cannot load. Each runtime's
+ * fetch keeps its own connection pool, and in a Worker no connection may outlive the request
+ * that opened it, so there is nothing to hold here.
+ */
+export function fetchTransport(): Transport {
   return {
     kind: 'fetch',
     async send(req) {
-      const timeout = AbortSignal.timeout(req.timeoutMs);
-      const signal =
-        typeof AbortSignal.any === 'function' ? AbortSignal.any([req.signal, timeout]) : req.signal;
-      const res = await fetch(req.url, {
-        method: 'POST',
-        headers: req.headers,
-        body: req.body as BodyInit,
-        signal,
-      });
-      return {
-        status: res.status,
-        retryAfter: res.headers.get('retry-after') ?? undefined,
-        body: clip(await res.text()),
-      };
+      // The attempt's signal, or the timeout. Not AbortSignal.any: Node 20 before 20.3 lacks it.
+      const attempt = new AbortController();
+      const halt = () => attempt.abort(req.signal.reason);
+      if (req.signal.aborted) halt();
+      else req.signal.addEventListener('abort', halt, { once: true });
+      const timer = unref(
+        setTimeout(
+          () => attempt.abort(new DOMException(`no answer within ${req.timeoutMs} ms`, 'TimeoutError')),
+          req.timeoutMs,
+        ),
+      );
+      try {
+        const res = await fetch(req.url, {
+          method: 'POST',
+          headers: req.headers,
+          body: req.body as BodyInit,
+          signal: attempt.signal,
+        });
+        return {
+          status: res.status,
+          retryAfter: res.headers.get('retry-after') ?? undefined,
+          body: clip(await res.text()),
+        };
+      } finally {
+        clearTimeout(timer);
+        req.signal.removeEventListener('abort', halt);
+      }
     },
     async close() {},
   };
-}
-
-/** Picks the transport: undici where it can be loaded (Node.js), fetch otherwise. */
-export async function createTransport(
-  kind: TransportKind,
-  endpoint: string,
-  timeoutMs: number,
-): Promise<Transport> {
-  if (kind !== 'fetch') {
-    try {
-      const undici = (await import('undici')) as UndiciModule;
-      if (typeof undici.Pool === 'function') return undiciTransport(undici, endpoint, timeoutMs);
-    } catch (err) {
-      if (kind === 'undici') throw err;
-    }
-  }
-  return fetchTransport();
 }

@@ -16,6 +16,7 @@ const INTERNAL = [
   'isoDate',
   'rowsBody',
   'rowsBodySliced',
+  'runtime',
   'stripQuery',
   'wholeBatch',
 ];

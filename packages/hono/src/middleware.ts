@@ -1,7 +1,7 @@
 import { type Analytics, Config as CoreConfig, instrument } from '@apilens/core';
 import type { Context, Next } from 'hono';
 import type { HonoAnalyticsMiddleware, HonoConfigInput } from './types.js';
-import { ACCESSORS, loadRouteHelper, nodeOutgoing, routeOf, timedBody, waitUntil } from './utils.js';
+import { ACCESSORS, executionContext, loadRouteHelper, nodeOutgoing, routeOf, timedBody } from './utils.js';
 
 /** Who reports, for the collector and for messages. */
 const IDENTITY = { framework: 'Hono', packageName: '@apilens/hono' };
@@ -86,9 +86,13 @@ function honoMiddleware(analytics: Analytics<Context>): (c: Context, next: Next)
     const res = c.res;
     const status = res.status;
     const route = routeOf(c, status);
+    // Workers, Vercel Edge, Netlify: each request hands its delivery to waitUntil, since the
+    // isolate may be frozen once the response is sent. Bun, Deno and app.request() have no
+    // execution context and batch as on Node.js (interval, full batches, beforeExit).
+    const ctx = executionContext(c);
     if (res.body === null || status === 101) {
       record(c, c.req.method, status, route, performance.now() - start);
-      waitUntil(c, analytics.flush(WAIT_UNTIL_FLUSH_MS));
+      ctx?.waitUntil(analytics.flush(WAIT_UNTIL_FLUSH_MS));
       return;
     }
     let settle: () => void = () => {};
@@ -102,9 +106,6 @@ function honoMiddleware(analytics: Analytics<Context>): (c: Context, next: Next)
       }),
       res,
     );
-    waitUntil(
-      c,
-      settled.then(() => analytics.flush(WAIT_UNTIL_FLUSH_MS)),
-    );
+    ctx?.waitUntil(settled.then(() => analytics.flush(WAIT_UNTIL_FLUSH_MS)));
   };
 }

@@ -130,14 +130,20 @@ export function timedBody(
   });
 }
 
-/** `c.executionCtx.waitUntil(promise)` where the runtime has one (Workers, Vercel Edge, Netlify); the getter throws elsewhere. */
-export function waitUntil(c: Context, promise: Promise<unknown>): void {
-  let ctx: { waitUntil(promise: Promise<unknown>): void };
+/** What Hono's `c.executionCtx` gives that the adapter uses. */
+export interface WaitUntil {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/**
+ * `c.executionCtx` where the runtime passes one (Cloudflare Workers, Vercel Edge, Netlify),
+ * else `undefined`: Hono's getter throws when there is none (Node.js, Bun, Deno, `app.request()`).
+ */
+export function executionContext(c: Context): WaitUntil | undefined {
   try {
-    ctx = c.executionCtx;
+    const ctx = c.executionCtx as Partial<WaitUntil> | undefined;
+    return typeof ctx?.waitUntil === 'function' ? (ctx as WaitUntil) : undefined;
   } catch {
-    // No execution context (Node.js, Bun, Deno): the interval timer and beforeExit deliver.
-    return;
+    return undefined;
   }
-  ctx.waitUntil(promise);
 }

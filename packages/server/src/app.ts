@@ -40,6 +40,9 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
     o.requestTimeoutMs > 0 ? Math.min(o.headersTimeoutMs, o.requestTimeoutMs) : o.headersTimeoutMs;
   const app = Fastify({
     logger: o.logger,
+    // request.ip (the per-address limit of POST /api/generate) from X-Forwarded-For only when
+    // the connection comes from a proxy the operator named.
+    trustProxy: o.trustProxy,
     bodyLimit: o.maxBodyBytes,
     // A whole request (headers and body) must arrive in time, or the client gets a 408 and its
     // socket is closed; Node checks pending requests every connectionsCheckingInterval (30 s by

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { buildServer } from './app.js';
 import { hashApiKey, normaliseApiKey } from './keys.js';
-import { DEFAULTS, type ServerOptions } from './options.js';
+import { DEFAULTS, type ServerOptions, trustedProxies } from './options.js';
 import { createApiKey } from './routes/keys.js';
 import { openStore } from './store/index.js';
 import { SERVER_VERSION } from './version.js';
@@ -44,6 +44,9 @@ serve options:
   --max-exports-per-key <n>  whole CSV/NDJSON exports streaming per key at once, 0 = no limit
                            env APILENS_MAX_EXPORTS_PER_KEY  default ${DEFAULTS.maxExportsPerKey}
   --retention-months <n>   delete keys unused for n months, 0 = never  env APILENS_RETENTION_MONTHS  default ${DEFAULTS.retentionMonths}
+  --trust-proxy <proxies>  believe X-Forwarded-For from these proxies: addresses or CIDR ranges,
+                           comma-separated (loopback: a proxy on this host), or true (any hop)
+                           env APILENS_TRUST_PROXY  default: none (the connection's address)
   --log-level <level>      fatal|error|warn|info|debug|silent  env APILENS_LOG_LEVEL  default info
 `;
 
@@ -53,6 +56,17 @@ function int(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got "${value}"`);
   return Number(value);
+}
+
+/** `--trust-proxy`: true, false, or a comma-separated list of proxies. */
+function proxies(value: string | undefined): boolean | string[] | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'true' || value === 'false') return value === 'true';
+  try {
+    return trustedProxies(value, '--trust-proxy');
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^@apilens\/server: /, ''));
+  }
 }
 
 async function serve(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) {
@@ -85,6 +99,7 @@ async function serve(values: Record<string, string | boolean | undefined>, env: 
     maxExportsPerKey: whole('max-exports-per-key'),
     retentionMonths: whole('retention-months'),
     demo: !values['no-demo'] && env.APILENS_DEMO !== '0',
+    trustProxy: proxies(str('trust-proxy', 'APILENS_TRUST_PROXY')),
     logger: { level },
   };
   const app = buildServer(options);
@@ -179,6 +194,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promi
       'shutdown-timeout': { type: 'string' },
       'max-exports-per-key': { type: 'string' },
       'log-level': { type: 'string' },
+      'trust-proxy': { type: 'string' },
       json: { type: 'boolean' },
     },
   });

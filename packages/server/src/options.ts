@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyServerOptions } from 'fastify';
 import type { Store } from './types.js';
@@ -109,6 +110,17 @@ export interface ServerOptions {
    * @default the app bundled in the package (dist/public)
    */
   dashboardDir?: string | false;
+  /**
+   * Which proxies in front of the collector to believe about the client address
+   * (`X-Forwarded-For`), used by the per-address limit of `POST /api/generate`: the proxies'
+   * addresses or CIDR ranges (`'127.0.0.1'`, `['10.0.0.0/8']`; also `'loopback'`, `'linklocal'`,
+   * `'uniquelocal'`), or `true` for every hop (only when nothing but the proxy can reach the
+   * collector: a client can put anything in the header). No hop count: Fastify cannot check
+   * that the connection comes from a proxy then, and ignores the header.
+   * @default false: the address of the connection, which a client cannot forge
+   * @example trustProxy: 'loopback' // Caddy or nginx on the same host
+   */
+  trustProxy?: boolean | string | readonly string[];
   /** Clock, epoch milliseconds; tests inject one. @default Date.now */
   now?: () => number;
   /** Fastify logger option (pino). @default false */
@@ -137,6 +149,7 @@ export interface ResolvedOptions {
   dashboardCacheEntries: number;
   dashboardDir: string | false | undefined;
   demo: boolean;
+  trustProxy: boolean | string[];
   now: () => number;
   logger: FastifyServerOptions['logger'];
 }
@@ -230,7 +243,44 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     ),
     dashboardDir: options.dashboardDir,
     demo: flag('demo', options.demo, false),
+    trustProxy: trustedProxies(options.trustProxy),
     now: options.now ?? Date.now,
     logger: options.logger ?? false,
   };
+}
+
+/** Names proxy-addr (Fastify's `trustProxy`) understands besides addresses and ranges. */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An IPv4 or IPv6 address, optionally with a CIDR prefix or an IPv4 netmask. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address = '', range, ...more] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || more.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(range) === 4;
+}
+
+/**
+ * Validates `trustProxy` (or, named by `label`, the `--trust-proxy` flag): `true`, `false`, or
+ * proxies as a comma-separated string or a list.
+ */
+export function trustedProxies(
+  value: ServerOptions['trustProxy'],
+  label = 'option "trustProxy"',
+): boolean | string[] {
+  if (value === undefined || typeof value === 'boolean') return value ?? false;
+  if (typeof value === 'string' || Array.isArray(value)) {
+    const list = (typeof value === 'string' ? value.split(',') : [...value]).map((s) => String(s).trim());
+    const wrong = list.filter((entry) => !isProxyAddress(entry));
+    if (wrong.length === 0) return list;
+    throw new TypeError(
+      `@apilens/server: ${label} lists ${wrong.map((w) => JSON.stringify(w)).join(', ')}, which is not an IP address, a CIDR range (10.0.0.0/8) or one of loopback, linklocal, uniquelocal`,
+    );
+  }
+  throw new TypeError(
+    `@apilens/server: ${label} must be true, false, or the proxies' addresses / CIDR ranges, got ${JSON.stringify(value)}`,
+  );
 }

@@ -21,8 +21,6 @@ import {
   wireRow,
 } from './harness.js';
 
-/** The stores every fix must hold on (SQLite is on its way out). */
-
 /** Raw bytes to the server, the reply as text (for requests fetch will not send). */
 function rawHttp(url: string, bytes: string): Promise<string> {
   const { hostname, port } = new URL(url);

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import maxmind from 'maxmind';
 import { Lru } from '../lru.js';
 
@@ -13,10 +16,25 @@ interface CountryRecord {
   country?: { iso_code?: string };
 }
 
-/** Path of the bundled database: @ip-location-db/geo-whois-asn-country-mmdb (CC0). */
+const BUNDLED = 'geo-whois-asn-country.mmdb';
+
+/**
+ * Path of the bundled database, @ip-location-db/geo-whois-asn-country-mmdb (CC0; NRO data under
+ * CC BY 4.0): `dist/geoip/` in the published package, where the build copies it
+ * (scripts/copy-geoip.mjs); that development dependency itself when running from the sources.
+ */
 export function bundledGeoipDb(): string {
-  const require = createRequire(import.meta.url);
-  return require.resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
+  const here = dirname(fileURLToPath(import.meta.url));
+  const built = [join(here, 'geoip', BUNDLED), join(here, '..', '..', 'dist', 'geoip', BUNDLED)];
+  const found = built.find((file) => existsSync(file));
+  if (found) return found;
+  try {
+    return createRequire(import.meta.url).resolve(`@ip-location-db/geo-whois-asn-country-mmdb/${BUNDLED}`);
+  } catch {
+    throw new Error(
+      `@apilens/server: the bundled GeoIP database is missing (looked for ${built[0]}); reinstall @apilens/server, or pass --geoip-db <file.mmdb> or --no-geoip`,
+    );
+  }
 }
 
 /**
