@@ -114,6 +114,8 @@ export class Pinger {
   readonly #shutdown = new AbortController();
   readonly #running = new Set<Promise<void>>();
   readonly #deliveries = new Set<Promise<void>>();
+  /** The last delivery per monitor: a monitor's alerts go out in order, each after the previous one. */
+  readonly #lastDelivery = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | null = null;
   #started = false;
@@ -220,13 +222,17 @@ export class Pinger {
       return;
     }
     const payload = alertPayload(monitor, alert.change, alert.since, attempt, alert.downSince);
-    const delivery = deliverWebhook(alert.webhookUrl, payload, {
-      guard: this.#guard,
-      timeoutMs: this.#o.timeoutMs,
-      retries: this.#o.webhookRetries,
-      backoffMs: this.#o.webhookBackoffMs,
-      signal: this.#shutdown.signal,
-    }).then(
+    // A recovery must not overtake the "down" alert still being retried for the same monitor.
+    const previous = this.#lastDelivery.get(monitor.id) ?? Promise.resolve();
+    const send = () =>
+      deliverWebhook(alert.webhookUrl, payload, {
+        guard: this.#guard,
+        timeoutMs: this.#o.timeoutMs,
+        retries: this.#o.webhookRetries,
+        backoffMs: this.#o.webhookBackoffMs,
+        signal: this.#shutdown.signal,
+      });
+    const delivery = previous.then(send).then(
       (r) => {
         if (r.delivered) {
           this.#stats.alertsDelivered++;
@@ -244,8 +250,12 @@ export class Pinger {
         this.#o.log.error({ err, monitor: monitor.id }, 'monitoring: alert delivery failed');
       },
     );
-    const tracked = delivery.finally(() => this.#deliveries.delete(tracked));
+    const tracked = delivery.finally(() => {
+      this.#deliveries.delete(tracked);
+      if (this.#lastDelivery.get(monitor.id) === tracked) this.#lastDelivery.delete(monitor.id);
+    });
     this.#deliveries.add(tracked);
+    this.#lastDelivery.set(monitor.id, tracked);
   }
 
   /** Counters since start. */

@@ -218,6 +218,39 @@ describe('Pinger', () => {
     await pinger.stop();
   });
 
+  it("a recovery alert waits for the monitor's down alert that is being retried", async () => {
+    const plan = [500, 500, 200];
+    let i = 0;
+    const flaky = await target((_req, res) => {
+      res.writeHead(plan[Math.min(i++, plan.length - 1)]!);
+      res.end();
+    });
+    let calls = 0;
+    const hook = await target((_req, res) => {
+      res.writeHead(calls++ === 0 ? 503 : 200);
+      res.end();
+    });
+    const store = new MemoryMonitors();
+    store.webhookUrl = hook.url;
+    store.add({ url: flaky.url });
+    let now = 0;
+    const { log } = recordingLog();
+    const pinger = new Pinger(store, options({ log, now: () => now, webhookBackoffMs: 300 }));
+    for (let step = 0; step < plan.length; step++) {
+      await pinger.tick();
+      // Not idle(): the recovery is probed while the down alert waits for its retry.
+      while (store.attempts.length <= step) await new Promise((r) => setTimeout(r, 5));
+      now += 80_000;
+    }
+    await pinger.idle();
+    expect(hook.requests.map((r) => (JSON.parse(r.body) as AlertPayload).status)).toEqual([
+      'down',
+      'down',
+      'up',
+    ]);
+    await pinger.stop();
+  });
+
   it('survives store failures: logs them (once while they repeat) and carries on', async () => {
     const up = await target(answer(200));
     const store = new MemoryMonitors();
