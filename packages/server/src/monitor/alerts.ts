@@ -58,6 +58,31 @@ export function advanceHealth(prev: MonitorHealth, attempt: Attempt, threshold: 
   return { health: { ...prev, consecutiveFailures, failingSince }, change: null };
 }
 
+/** An alert to send after an attempt changed a monitor's state. */
+export interface PendingAlert {
+  webhookUrl: string;
+  change: 'down' | 'up';
+  /** Start of the new state. */
+  since: number;
+  /** For a recovery: when the monitor went down. */
+  downSince: number | null;
+}
+
+/** The alert a health step calls for, if the key has a webhook; `prev` is the health before the step. */
+export function alertOf(
+  step: HealthStep,
+  prev: MonitorHealth,
+  webhookUrl: string | null,
+): PendingAlert | null {
+  if (!step.change || !webhookUrl) return null;
+  return {
+    webhookUrl,
+    change: step.change,
+    since: step.health.since ?? 0,
+    downSince: step.change === 'up' ? prev.since : null,
+  };
+}
+
 /** What an alert is about. */
 export interface AlertSubject {
   id: string;

@@ -1,4 +1,4 @@
-import { alertPayload } from './alerts.js';
+import { alertPayload, type PendingAlert } from './alerts.js';
 import type { GuardOptions } from './guard.js';
 import { probe } from './probe.js';
 import type { Attempt, MonitorMethod } from './types.js';
@@ -16,14 +16,7 @@ export interface DueMonitor {
 
 /** What storing an attempt did: the alert to send, if the monitor changed state and has a webhook. */
 export interface AttemptOutcome {
-  alert: {
-    webhookUrl: string;
-    change: 'down' | 'up';
-    /** Start of the new state. */
-    since: number;
-    /** For a recovery: when the monitor went down. */
-    downSince: number | null;
-  } | null;
+  alert: PendingAlert | null;
 }
 
 /** The storage the pinger needs; both stores implement it. */
@@ -212,7 +205,7 @@ export class Pinger {
     if (outcome.alert) this.#alert(monitor, attempt, outcome.alert);
   }
 
-  #alert(monitor: DueMonitor, attempt: Attempt, alert: NonNullable<AttemptOutcome['alert']>): void {
+  #alert(monitor: DueMonitor, attempt: Attempt, alert: PendingAlert): void {
     if (this.#deliveries.size >= (this.#o.maxPendingAlerts ?? 100)) {
       this.#stats.alertsDropped++;
       this.#o.log.warn(

@@ -32,8 +32,8 @@ export interface MonitorStore extends PingerStore {
   createMonitor(monitor: NewMonitor, maxPerKey: number): Promise<StoredMonitor | CreateMonitorRefusal>;
   /** A key's monitors, oldest first. */
   listMonitors(keyId: number): Promise<StoredMonitor[]>;
-  /** Deletes a key's monitor and its attempts; `false` when the key has no such monitor. */
-  deleteMonitor(keyId: number, monitorId: string): Promise<boolean>;
+  /** Deletes a key's monitor and its attempts; `monitors` is 0 when the key has no such monitor. */
+  deleteMonitor(keyId: number, monitorId: string): Promise<{ monitors: number; pings: number }>;
   /**
    * A key's attempts in `[from, to)` summed per monitor and per `slotMs` slot (slots start at
    * multiples of `slotMs` since the epoch).

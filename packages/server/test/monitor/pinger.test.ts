@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { advanceHealth, INITIAL_HEALTH, type MonitorHealth } from '../../src/monitor/alerts.js';
+import { advanceHealth, alertOf, INITIAL_HEALTH, type MonitorHealth } from '../../src/monitor/alerts.js';
 import {
   type AttemptOutcome,
   type DueMonitor,
@@ -59,15 +59,7 @@ class MemoryMonitors implements PingerStore {
     const prev = row.health;
     const step = advanceHealth(prev, attempt, this.threshold);
     row.health = step.health;
-    if (!step.change || !this.webhookUrl) return { alert: null };
-    return {
-      alert: {
-        webhookUrl: this.webhookUrl,
-        change: step.change,
-        since: step.health.since!,
-        downSince: step.change === 'up' ? prev.since : null,
-      },
-    };
+    return { alert: alertOf(step, prev, this.webhookUrl) };
   }
 }
 

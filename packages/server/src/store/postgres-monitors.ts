@@ -1,0 +1,132 @@
+import type pg from 'pg';
+import { advanceHealth, alertOf } from '../monitor/alerts.js';
+import { MONITOR_DEFAULTS } from '../monitor/options.js';
+import { nextDueAt } from '../monitor/pinger.js';
+import * as q from '../monitor/sql.js';
+import type { MonitorStore } from '../monitor/store-types.js';
+import { UnknownKeyError } from '../types.js';
+
+/** Runs a function in a transaction on one pooled client. */
+export type PgTransaction = <T>(fn: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
+
+/** The monitoring tables (migration of the PostgreSQL store). */
+export const POSTGRES_MONITOR_TABLES = `
+CREATE TABLE monitors (
+  id TEXT PRIMARY KEY,
+  key_id BIGINT NOT NULL,
+  url TEXT NOT NULL,
+  method TEXT NOT NULL,
+  interval_seconds INTEGER NOT NULL,
+  expect_status SMALLINT,
+  created_at BIGINT NOT NULL,
+  next_due_at BIGINT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'unknown',
+  state_since BIGINT,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  failing_since BIGINT,
+  last_at BIGINT,
+  last_response_ms INTEGER,
+  last_status SMALLINT,
+  last_failure TEXT,
+  last_detail TEXT,
+  UNIQUE (key_id, method, url)
+);
+CREATE INDEX monitors_due ON monitors (next_due_at);
+CREATE TABLE monitor_attempts (
+  monitor_id TEXT NOT NULL,
+  key_id BIGINT NOT NULL,
+  attempted_at BIGINT NOT NULL,
+  response_ms INTEGER NOT NULL,
+  status SMALLINT,
+  failure TEXT,
+  detail TEXT
+);
+CREATE INDEX monitor_attempts_key_time ON monitor_attempts (key_id, attempted_at);
+CREATE INDEX monitor_attempts_time ON monitor_attempts (attempted_at);
+CREATE TABLE alert_settings (
+  key_id BIGINT PRIMARY KEY,
+  webhook_url TEXT,
+  threshold INTEGER NOT NULL
+);
+`;
+
+/**
+ * The monitoring methods of the PostgreSQL store. Due monitors are claimed with
+ * `FOR UPDATE SKIP LOCKED` and rescheduled in the same transaction, so collector processes
+ * sharing the database never claim the same monitor for the same interval.
+ */
+export function postgresMonitors(pool: pg.Pool, tx: PgTransaction): MonitorStore {
+  const rows = async (c: pg.Pool | pg.PoolClient, text: string, values: unknown[]) =>
+    (await c.query<unknown[]>({ text, values, rowMode: 'array' })).rows;
+  const threshold = MONITOR_DEFAULTS.alertThreshold;
+
+  return {
+    async createMonitor(m, maxPerKey) {
+      return tx(async (c) => {
+        // The key's row lock serialises creations for one key: the count cannot go stale.
+        const key = await c.query('SELECT 1 FROM keys WHERE id = $1 FOR UPDATE', [m.keyId]);
+        if (key.rowCount === 0) throw new UnknownKeyError();
+        const existing = (await rows(c, q.FIND_MONITOR_BY_TARGET, [m.keyId, m.method, m.url]))[0];
+        if (existing) return { refused: 'duplicate', existing: q.monitorFromRow(existing) };
+        const count = Number((await rows(c, q.COUNT_MONITORS, [m.keyId]))[0]?.[0] ?? 0);
+        if (count >= maxPerKey) return { refused: 'limit', count };
+        await c.query(q.INSERT_MONITOR, q.monitorParams(m));
+        return q.monitorFromRow((await rows(c, q.FIND_MONITOR_BY_TARGET, [m.keyId, m.method, m.url]))[0]!);
+      });
+    },
+
+    async listMonitors(keyId) {
+      return (await rows(pool, q.LIST_MONITORS, [keyId])).map(q.monitorFromRow);
+    },
+
+    async deleteMonitor(keyId, monitorId) {
+      return tx(async (c) => {
+        const pings = (await c.query(q.DELETE_MONITOR_ATTEMPTS, [keyId, monitorId])).rowCount ?? 0;
+        const monitors = (await c.query(q.DELETE_MONITOR, [keyId, monitorId])).rowCount ?? 0;
+        return { monitors, pings };
+      });
+    },
+
+    async claimDueMonitors(now, limit) {
+      return tx(async (c) => {
+        const due = (await rows(c, `${q.SELECT_DUE} FOR UPDATE SKIP LOCKED`, [now, limit])).map(q.dueFromRow);
+        for (const d of due) {
+          await c.query(q.SET_NEXT_DUE, [
+            d.monitor.id,
+            nextDueAt(d.dueAt, now, d.monitor.intervalSeconds * 1000),
+          ]);
+        }
+        return due.map((d) => d.monitor);
+      });
+    },
+
+    async recordAttempt(monitor, attempt) {
+      return tx(async (c) => {
+        const row = (await rows(c, `${q.SELECT_HEALTH} FOR UPDATE OF m`, [monitor.id]))[0];
+        // Deleted while the attempt was running: nothing to record.
+        if (!row) return { alert: null };
+        const { health: prev, webhookUrl, threshold: t } = q.healthFromRow(row, threshold);
+        const step = advanceHealth(prev, attempt, t);
+        await c.query(q.INSERT_ATTEMPT, q.attemptParams(monitor, attempt));
+        await c.query(q.UPDATE_HEALTH, q.healthParams(monitor.id, step.health, attempt));
+        return { alert: alertOf(step, prev, webhookUrl) };
+      });
+    },
+
+    async monitorSlots(keyId, from, to, slotMs) {
+      return q.slotsFromRows(await rows(pool, q.MONITOR_SLOTS, [keyId, from, slotMs, to]));
+    },
+
+    async getAlertSettings(keyId) {
+      return q.alertsFromRow((await rows(pool, q.SELECT_ALERTS, [keyId]))[0], threshold);
+    },
+
+    async putAlertSettings(keyId, settings) {
+      await pool.query(q.UPSERT_ALERTS, [keyId, settings.webhookUrl, settings.threshold]);
+    },
+
+    async deleteAttemptsBefore(cutoff) {
+      return (await pool.query(q.DELETE_ATTEMPTS_BEFORE, [cutoff])).rowCount ?? 0;
+    },
+  };
+}
