@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import { HttpError } from '../errors.js';
+import { parseAlertInput, parseMonitorInput } from '../monitor/input.js';
+import type { ResolvedMonitorOptions } from '../monitor/options.js';
+import { firstDueAt } from '../monitor/pinger.js';
+import { buildReport, reportStart } from '../monitor/report.js';
+import type { StoredMonitor } from '../monitor/store-types.js';
+import type { MonitoringPeriod, MonitorInfo } from '../monitor/types.js';
+import { BASE_SLOT_MS, PERIOD_NAMES } from '../monitor/uptime.js';
+import { definePlugin } from '../plugins/define.js';
+
+/** Options of the monitoring routes. */
+export interface MonitorRoutesOptions {
+  monitor: ResolvedMonitorOptions;
+  now: () => number;
+}
+
+/** What the API shows of a monitor (its health is on the monitoring page). */
+function info(m: StoredMonitor): MonitorInfo {
+  return {
+    id: m.id,
+    url: m.url,
+    method: m.method,
+    intervalSeconds: m.intervalSeconds,
+    expectStatus: m.expectStatus,
+    createdAt: m.createdAt,
+  };
+}
+
+/** Monitor ids: 12 random URL-safe characters, not guessable from one another. */
+const newMonitorId = () => randomBytes(9).toString('base64url');
+
+/**
+ * `POST/GET /api/monitors`, `DELETE /api/monitors/<id>`, `PUT/GET /api/alerts` (all with the API
+ * key) and `GET /api/monitoring/<dashboard_id>` (the read-only page data).
+ */
+const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (app, o) => {
+  const auth = app.apilensAuth;
+  const m = o.monitor;
+  const withKey = { config: { rateLimit: auth.rateLimit('header') } };
+  const keyOf = (request: Parameters<typeof auth.apiKey>[0]) => auth.authenticate(auth.apiKey(request, 'header'));
+
+  app.post('/api/monitors', {
+    ...withKey,
+    handler: async (request, reply) => {
+      const key = await keyOf(request);
+      const input = parseMonitorInput(request.body, m);
+      const now = o.now();
+      const created = await app.apilens.store.createMonitor(
+        {
+          id: newMonitorId(),
+          keyId: key.id,
+          ...input,
+          createdAt: now,
+          nextDueAt: firstDueAt(now, input.intervalSeconds * 1000),
+        },
+        m.maxMonitors,
+      );
+      if ('refused' in created) {
+        if (created.refused === 'limit') {
+          throw new HttpError(
+            409,
+            `this key has ${created.count} monitors, the most this collector allows (--max-monitors ${m.maxMonitors}); remove one first`,
+          );
+        }
+        throw new HttpError(
+          409,
+          `this key already monitors ${input.method} ${input.url} (monitor ${created.existing.id})`,
+        );
+      }
+      return reply.code(201).send(info(created));
+    },
+  });
+
+  app.get('/api/monitors', {
+    ...withKey,
+    handler: async (request) => {
+      const key = await keyOf(request);
+      const monitors = await app.apilens.store.listMonitors(key.id);
+      return { monitors: monitors.map(info), limit: m.maxMonitors };
+    },
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/monitors/:id', {
+    ...withKey,
+    handler: async (request) => {
+      const key = await keyOf(request);
+      const deleted = await app.apilens.store.deleteMonitor(key.id, request.params.id);
+      if (deleted.monitors === 0) {
+        throw new HttpError(404, `this key has no monitor "${request.params.id.slice(0, 50)}"; GET /api/monitors lists them`);
+      }
+      return { deleted };
+    },
+  });
+
+  app.put('/api/alerts', {
+    ...withKey,
+    handler: async (request) => {
+      const key = await keyOf(request);
+      const settings = parseAlertInput(request.body, m);
+      await app.apilens.store.putAlertSettings(key.id, settings);
+      return settings;
+    },
+  });
+
+  app.get('/api/alerts', {
+    ...withKey,
+    handler: async (request) => app.apilens.store.getAlertSettings((await keyOf(request)).id),
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { period?: string } }>('/api/monitoring/:id', {
+    handler: async (request) => {
+      const period = (request.query.period ?? '24h') as MonitoringPeriod;
+      if (!PERIOD_NAMES.includes(period)) {
+        throw new HttpError(400, `"period" must be one of ${PERIOD_NAMES.join(', ')}`);
+      }
+      const key = await app.apilens.store.findKeyByDashboardId(request.params.id);
+      if (!key) throw new HttpError(404, 'no dashboard with this id; check the link, or get it with GET /api/dashboard-id');
+      const now = o.now();
+      const [monitors, slots] = await Promise.all([
+        app.apilens.store.listMonitors(key.id),
+        app.apilens.store.monitorSlots(key.id, reportStart(now), now + 1, BASE_SLOT_MS),
+      ]);
+      return buildReport(period, now, monitors, slots, m.timeoutMs);
+    },
+  });
+};
+
+export default definePlugin(monitorRoutes, { name: 'apilens-monitors', uses: ['apilens', 'apilensAuth'] });
