@@ -9,47 +9,6 @@ import { UnknownKeyError } from '../types.js';
 /** Runs a function in a transaction on one pooled client. */
 export type PgTransaction = <T>(fn: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
 
-/** The monitoring tables (migration of the PostgreSQL store). */
-export const POSTGRES_MONITOR_TABLES = `
-CREATE TABLE monitors (
-  id TEXT PRIMARY KEY,
-  key_id BIGINT NOT NULL,
-  url TEXT NOT NULL,
-  method TEXT NOT NULL,
-  interval_seconds INTEGER NOT NULL,
-  expect_status SMALLINT,
-  created_at BIGINT NOT NULL,
-  next_due_at BIGINT NOT NULL,
-  state TEXT NOT NULL DEFAULT 'unknown',
-  state_since BIGINT,
-  consecutive_failures INTEGER NOT NULL DEFAULT 0,
-  failing_since BIGINT,
-  last_at BIGINT,
-  last_response_ms INTEGER,
-  last_status SMALLINT,
-  last_failure TEXT,
-  last_detail TEXT,
-  UNIQUE (key_id, method, url)
-);
-CREATE INDEX monitors_due ON monitors (next_due_at);
-CREATE TABLE monitor_attempts (
-  monitor_id TEXT NOT NULL,
-  key_id BIGINT NOT NULL,
-  attempted_at BIGINT NOT NULL,
-  response_ms INTEGER NOT NULL,
-  status SMALLINT,
-  failure TEXT,
-  detail TEXT
-);
-CREATE INDEX monitor_attempts_key_time ON monitor_attempts (key_id, attempted_at);
-CREATE INDEX monitor_attempts_time ON monitor_attempts (attempted_at);
-CREATE TABLE alert_settings (
-  key_id BIGINT PRIMARY KEY,
-  webhook_url TEXT,
-  threshold INTEGER NOT NULL
-);
-`;
-
 /**
  * The monitoring methods of the PostgreSQL store. Due monitors are claimed with
  * `FOR UPDATE SKIP LOCKED` and rescheduled in the same transaction, so collector processes
@@ -81,8 +40,10 @@ export function postgresMonitors(pool: pg.Pool, tx: PgTransaction): MonitorStore
 
     async deleteMonitor(keyId, monitorId) {
       return tx(async (c) => {
-        const pings = (await c.query(q.DELETE_MONITOR_ATTEMPTS, [keyId, monitorId])).rowCount ?? 0;
+        // The monitor first: its row lock waits for an attempt being recorded (which locks it),
+        // and the attempts are deleted after, by a statement that sees that attempt committed.
         const monitors = (await c.query(q.DELETE_MONITOR, [keyId, monitorId])).rowCount ?? 0;
+        const pings = (await c.query(q.DELETE_MONITOR_ATTEMPTS, [keyId, monitorId])).rowCount ?? 0;
         return { monitors, pings };
       });
     },
@@ -122,11 +83,31 @@ export function postgresMonitors(pool: pg.Pool, tx: PgTransaction): MonitorStore
     },
 
     async putAlertSettings(keyId, settings) {
-      await pool.query(q.UPSERT_ALERTS, [keyId, settings.webhookUrl, settings.threshold]);
+      await tx(async (c) => {
+        // FOR SHARE: a concurrent key deletion waits, then deletes these settings too.
+        const key = await c.query('SELECT 1 FROM keys WHERE id = $1 FOR SHARE', [keyId]);
+        if (key.rowCount === 0) throw new UnknownKeyError();
+        await c.query(q.UPSERT_ALERTS, [keyId, settings.webhookUrl, settings.threshold]);
+      });
     },
 
     async deleteAttemptsBefore(cutoff) {
       return (await pool.query(q.DELETE_ATTEMPTS_BEFORE, [cutoff])).rowCount ?? 0;
     },
   };
+}
+
+/**
+ * Deletes a key's monitors, attempts and alert settings, inside the key deletion's transaction
+ * (after the key row, whose lock keeps new monitors out). Monitors before attempts, as in
+ * `deleteMonitor`.
+ */
+export async function deletePostgresKeyMonitoring(
+  c: pg.PoolClient,
+  keyId: number,
+): Promise<{ monitors: number; pings: number }> {
+  const monitors = (await c.query(q.DELETE_KEY_MONITORS, [keyId])).rowCount ?? 0;
+  const pings = (await c.query(q.DELETE_KEY_ATTEMPTS, [keyId])).rowCount ?? 0;
+  await c.query(q.DELETE_KEY_ALERTS, [keyId]);
+  return { monitors, pings };
 }

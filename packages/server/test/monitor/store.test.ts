@@ -1,50 +1,47 @@
-import pg from 'pg';
-import { openPostgresStore } from '../../src/index.js';
-import { POSTGRES_MONITOR_TABLES, postgresMonitors } from '../../src/store/postgres-monitors.js';
-import { createTestDatabase } from '../helpers.js';
+// The monitor store conformance suite on both stores with monitoring: DuckDB (one process per
+// file) and PostgreSQL (a second store on the same database plays a second collector process).
+import { join } from 'node:path';
+import { openDuckDbStore, openPostgresStore, type Store } from '../../src/index.js';
+import type { MonitorStore } from '../../src/monitor/store-types.js';
+import { createTestDatabase, tempDir } from '../helpers.js';
 import { describeMonitorStore } from './store-conformance.js';
 
-// TEMPORARY (phase 1): the monitoring methods beside the store until the stores include them.
-async function pgMonitors(url: string) {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: 5,
-    types: {
-      getTypeParser: (oid: number, f?: any) => (oid === 20 ? Number : pg.types.getTypeParser(oid, f)),
-    },
-  });
-  const tx = async <T>(fn: (c: pg.PoolClient) => Promise<T>) => {
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
-      const r = await fn(c);
-      await c.query('COMMIT');
-      return r;
-    } catch (e) {
-      await c.query('ROLLBACK');
-      throw e;
-    } finally {
-      c.release();
-    }
-  };
-  return { pool, monitors: postgresMonitors(pool, tx) };
-}
+const withMonitors = (s: Store) => s as Store & MonitorStore;
 
-describeMonitorStore('PostgreSQL', async () => {
-  const db = await createTestDatabase();
-  const base = openPostgresStore(db.url);
-  await base.migrate();
-  const a = await pgMonitors(db.url);
-  await a.pool.query(POSTGRES_MONITOR_TABLES);
-  const b = await pgMonitors(db.url);
-  return {
-    store: Object.assign(Object.create(base), base, a.monitors),
-    second: Object.assign(Object.create(base), base, b.monitors),
-    async cleanup() {
-      await a.pool.end();
-      await b.pool.end();
-      await base.close();
-      await db.drop();
-    },
-  };
-});
+describeMonitorStore(
+  'DuckDB',
+  async () => {
+    const tmp = tempDir();
+    const store = openDuckDbStore(join(tmp.dir, 'monitors.duckdb'));
+    await store.migrate();
+    return {
+      store: withMonitors(store),
+      async cleanup() {
+        await store.close();
+        tmp.remove();
+      },
+    };
+  },
+  { shared: false },
+);
+
+describeMonitorStore(
+  'PostgreSQL',
+  async () => {
+    const db = await createTestDatabase();
+    const store = openPostgresStore(db.url);
+    await store.migrate();
+    const second = openPostgresStore(db.url);
+    await second.migrate();
+    return {
+      store: withMonitors(store),
+      second: withMonitors(second),
+      async cleanup() {
+        await second.close();
+        await store.close();
+        await db.drop();
+      },
+    };
+  },
+  { shared: true },
+);

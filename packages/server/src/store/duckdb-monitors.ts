@@ -1,0 +1,119 @@
+import { advanceHealth, alertOf } from '../monitor/alerts.js';
+import { MONITOR_DEFAULTS } from '../monitor/options.js';
+import { nextDueAt } from '../monitor/pinger.js';
+import * as q from '../monitor/sql.js';
+import type { MonitorStore } from '../monitor/store-types.js';
+import { UnknownKeyError } from '../types.js';
+import type { Conn } from './duckdb-connection.js';
+
+/** What the DuckDB store lends its monitoring methods. */
+export interface DuckDbAccess {
+  /** Runs `fn` on the writer connection, after every write queued before it. */
+  write<T>(fn: (w: Conn) => Promise<T>): Promise<T>;
+  /** Runs `fn` on a reader connection. */
+  read<T>(fn: (c: Conn) => Promise<T>): Promise<T>;
+  /** Runs `fn` in a transaction on the writer connection (call inside `write`). */
+  tx<T>(w: Conn, fn: () => Promise<T>): Promise<T>;
+  /** Whether the key exists (the store's exact in-memory index). */
+  keyExists(keyId: number): boolean;
+}
+
+/**
+ * The monitoring methods of the DuckDB store, on the SQL shared with PostgreSQL. One process
+ * owns the file, so claiming due monitors needs no row lock: the claim and the rescheduling are
+ * one transaction on the writer, which runs one write at a time.
+ */
+export function duckDbMonitors(db: DuckDbAccess): MonitorStore {
+  const threshold = MONITOR_DEFAULTS.alertThreshold;
+  const { write, read, tx } = db;
+
+  return {
+    async createMonitor(m, maxPerKey) {
+      return write((w) =>
+        tx(w, async () => {
+          if (!db.keyExists(m.keyId)) throw new UnknownKeyError();
+          const existing = (await w.select(q.FIND_MONITOR_BY_TARGET, [m.keyId, m.method, m.url]))[0];
+          if (existing) return { refused: 'duplicate' as const, existing: q.monitorFromRow(existing) };
+          const count = Number((await w.select(q.COUNT_MONITORS, [m.keyId]))[0]?.[0] ?? 0);
+          if (count >= maxPerKey) return { refused: 'limit' as const, count };
+          await w.changes(q.INSERT_MONITOR, q.monitorParams(m));
+          return q.monitorFromRow((await w.select(q.FIND_MONITOR_BY_TARGET, [m.keyId, m.method, m.url]))[0]!);
+        }),
+      );
+    },
+
+    async listMonitors(keyId) {
+      return (await read((c) => c.select(q.LIST_MONITORS, [keyId]))).map(q.monitorFromRow);
+    },
+
+    async deleteMonitor(keyId, monitorId) {
+      return write((w) =>
+        tx(w, async () => {
+          const monitors = await w.changes(q.DELETE_MONITOR, [keyId, monitorId]);
+          const pings = await w.changes(q.DELETE_MONITOR_ATTEMPTS, [keyId, monitorId]);
+          return { monitors, pings };
+        }),
+      );
+    },
+
+    async claimDueMonitors(now, limit) {
+      return write((w) =>
+        tx(w, async () => {
+          const due = (await w.select(q.SELECT_DUE, [now, limit])).map(q.dueFromRow);
+          for (const d of due) {
+            await w.changes(q.SET_NEXT_DUE, [
+              d.monitor.id,
+              nextDueAt(d.dueAt, now, d.monitor.intervalSeconds * 1000),
+            ]);
+          }
+          return due.map((d) => d.monitor);
+        }),
+      );
+    },
+
+    async recordAttempt(monitor, attempt) {
+      return write((w) =>
+        tx(w, async () => {
+          const row = (await w.select(q.SELECT_HEALTH, [monitor.id]))[0];
+          // Deleted while the attempt was running: nothing to record.
+          if (!row) return { alert: null };
+          const { health: prev, webhookUrl, threshold: t } = q.healthFromRow(row, threshold);
+          const step = advanceHealth(prev, attempt, t);
+          await w.changes(q.INSERT_ATTEMPT, q.attemptParams(monitor, attempt));
+          await w.changes(q.UPDATE_HEALTH, q.healthParams(monitor.id, step.health, attempt));
+          return { alert: alertOf(step, prev, webhookUrl) };
+        }),
+      );
+    },
+
+    async monitorSlots(keyId, from, to, slotMs) {
+      return q.slotsFromRows(await read((c) => c.select(q.MONITOR_SLOTS, [keyId, from, slotMs, to])));
+    },
+
+    async getAlertSettings(keyId) {
+      return q.alertsFromRow((await read((c) => c.select(q.SELECT_ALERTS, [keyId])))[0], threshold);
+    },
+
+    async putAlertSettings(keyId, settings) {
+      await write(async (w) => {
+        if (!db.keyExists(keyId)) throw new UnknownKeyError();
+        await w.changes(q.UPSERT_ALERTS, [keyId, settings.webhookUrl, settings.threshold]);
+      });
+    },
+
+    async deleteAttemptsBefore(cutoff) {
+      return write((w) => w.changes(q.DELETE_ATTEMPTS_BEFORE, [cutoff]));
+    },
+  };
+}
+
+/** Deletes a key's monitors, attempts and alert settings (inside the key deletion's transaction). */
+export async function deleteDuckDbKeyMonitoring(
+  w: Conn,
+  keyId: number,
+): Promise<{ monitors: number; pings: number }> {
+  const monitors = await w.changes(q.DELETE_KEY_MONITORS, [keyId]);
+  const pings = await w.changes(q.DELETE_KEY_ATTEMPTS, [keyId]);
+  await w.changes(q.DELETE_KEY_ALERTS, [keyId]);
+  return { monitors, pings };
+}
