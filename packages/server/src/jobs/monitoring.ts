@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { MONITOR_DEFAULTS, type ResolvedMonitorOptions } from '../monitor/options.js';
 import { Pinger, type PingerStats } from '../monitor/pinger.js';
+import { monitorStoreOf } from '../monitor/store-types.js';
 import { definePlugin } from '../plugins/define.js';
 
 /** What the monitoring job decorates the server with, as `app.apilensMonitoring`. */
@@ -47,7 +48,10 @@ const monitoringJob: FastifyPluginAsync<MonitoringJobOptions> = async (app, o) =
   let pinger: Pinger | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  const prune = () => app.apilens.store.deleteAttemptsBefore(o.now() - MONITOR_DEFAULTS.retentionDays * DAY);
+  const prune = async () =>
+    (await monitorStoreOf(app.apilens.store)?.deleteAttemptsBefore(
+      o.now() - MONITOR_DEFAULTS.retentionDays * DAY,
+    )) ?? 0;
   const pruneLogged = () =>
     prune().then(
       (n) => {
@@ -64,8 +68,15 @@ const monitoringJob: FastifyPluginAsync<MonitoringJobOptions> = async (app, o) =
 
   app.addHook('onReady', async () => {
     const m = o.monitor;
+    const store = monitorStoreOf(app.apilens.store);
+    if (!store) {
+      app.log.info(
+        `monitoring: off, ${app.apilens.store.description} has no monitoring (use DuckDB or PostgreSQL)`,
+      );
+      return;
+    }
     if (m.monitoring) {
-      pinger = new Pinger(app.apilens.store, {
+      pinger = new Pinger(store, {
         concurrency: m.concurrency,
         timeoutMs: m.timeoutMs,
         tickMs: m.tickMs,

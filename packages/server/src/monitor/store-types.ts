@@ -1,3 +1,4 @@
+import type { Store } from '../types.js';
 import type { MonitorHealth } from './alerts.js';
 import type { PingerStore } from './pinger.js';
 import type { AlertSettings, Attempt, MonitorInfo } from './types.js';
@@ -49,4 +50,12 @@ export interface MonitorStore extends PingerStore {
   putAlertSettings(keyId: number, settings: AlertSettings): Promise<void>;
   /** Deletes attempts older than `cutoff`; returns how many. */
   deleteAttemptsBefore(cutoff: number): Promise<number>;
+}
+
+/**
+ * The store's monitoring methods, or `null` for a store without them (SQLite): the routes answer
+ * 501 and the pinger does not start.
+ */
+export function monitorStoreOf(store: Store): (Store & MonitorStore) | null {
+  return typeof store.createMonitor === 'function' ? (store as Store & MonitorStore) : null;
 }

@@ -5,8 +5,8 @@ import { parseAlertInput, parseMonitorInput } from '../monitor/input.js';
 import type { ResolvedMonitorOptions } from '../monitor/options.js';
 import { firstDueAt } from '../monitor/pinger.js';
 import { buildReport, reportStart } from '../monitor/report.js';
-import type { StoredMonitor } from '../monitor/store-types.js';
-import type { MonitoringPeriod, MonitorInfo } from '../monitor/types.js';
+import { monitorStoreOf, type StoredMonitor } from '../monitor/store-types.js';
+import type { MonitorInfo, MonitoringPeriod } from '../monitor/types.js';
 import { BASE_SLOT_MS, PERIOD_NAMES } from '../monitor/uptime.js';
 import { definePlugin } from '../plugins/define.js';
 
@@ -39,7 +39,18 @@ const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (app, o) =
   const auth = app.apilensAuth;
   const m = o.monitor;
   const withKey = { config: { rateLimit: auth.rateLimit('header') } };
-  const keyOf = (request: Parameters<typeof auth.apiKey>[0]) => auth.authenticate(auth.apiKey(request, 'header'));
+  const keyOf = (request: Parameters<typeof auth.apiKey>[0]) =>
+    auth.authenticate(auth.apiKey(request, 'header'));
+  const monitorStore = () => {
+    const store = monitorStoreOf(app.apilens.store);
+    if (!store) {
+      throw new HttpError(
+        501,
+        `this collector stores in ${app.apilens.store.description}, which has no monitoring; run it on DuckDB (--db <file>.duckdb) or PostgreSQL (--database-url)`,
+      );
+    }
+    return store;
+  };
 
   app.post('/api/monitors', {
     ...withKey,
@@ -47,7 +58,7 @@ const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (app, o) =
       const key = await keyOf(request);
       const input = parseMonitorInput(request.body, m);
       const now = o.now();
-      const created = await app.apilens.store.createMonitor(
+      const created = await monitorStore().createMonitor(
         {
           id: newMonitorId(),
           keyId: key.id,
@@ -77,7 +88,7 @@ const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (app, o) =
     ...withKey,
     handler: async (request) => {
       const key = await keyOf(request);
-      const monitors = await app.apilens.store.listMonitors(key.id);
+      const monitors = await monitorStore().listMonitors(key.id);
       return { monitors: monitors.map(info), limit: m.maxMonitors };
     },
   });
@@ -86,9 +97,12 @@ const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (app, o) =
     ...withKey,
     handler: async (request) => {
       const key = await keyOf(request);
-      const deleted = await app.apilens.store.deleteMonitor(key.id, request.params.id);
+      const deleted = await monitorStore().deleteMonitor(key.id, request.params.id);
       if (deleted.monitors === 0) {
-        throw new HttpError(404, `this key has no monitor "${request.params.id.slice(0, 50)}"; GET /api/monitors lists them`);
+        throw new HttpError(
+          404,
+          `this key has no monitor "${request.params.id.slice(0, 50)}"; GET /api/monitors lists them`,
+        );
       }
       return { deleted };
     },
@@ -99,28 +113,37 @@ const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (app, o) =
     handler: async (request) => {
       const key = await keyOf(request);
       const settings = parseAlertInput(request.body, m);
-      await app.apilens.store.putAlertSettings(key.id, settings);
+      await monitorStore().putAlertSettings(key.id, settings);
       return settings;
     },
   });
 
   app.get('/api/alerts', {
     ...withKey,
-    handler: async (request) => app.apilens.store.getAlertSettings((await keyOf(request)).id),
+    handler: async (request) => monitorStore().getAlertSettings((await keyOf(request)).id),
   });
 
   app.get<{ Params: { id: string }; Querystring: { period?: string } }>('/api/monitoring/:id', {
+    config: { rateLimit: auth.rateLimit('header') },
     handler: async (request) => {
       const period = (request.query.period ?? '24h') as MonitoringPeriod;
       if (!PERIOD_NAMES.includes(period)) {
-        throw new HttpError(400, `"period" must be one of ${PERIOD_NAMES.join(', ')}`);
+        throw new HttpError(
+          400,
+          `"period" must be one of ${PERIOD_NAMES.join(', ')}, got ${JSON.stringify(String(period).slice(0, 50))}`,
+        );
       }
       const key = await app.apilens.store.findKeyByDashboardId(request.params.id);
-      if (!key) throw new HttpError(404, 'no dashboard with this id; check the link, or get it with GET /api/dashboard-id');
+      if (!key)
+        throw new HttpError(
+          404,
+          'no dashboard with this id; check the link, or get it with GET /api/dashboard-id',
+        );
+      await auth.touch(key.id);
       const now = o.now();
       const [monitors, slots] = await Promise.all([
-        app.apilens.store.listMonitors(key.id),
-        app.apilens.store.monitorSlots(key.id, reportStart(now), now + 1, BASE_SLOT_MS),
+        monitorStore().listMonitors(key.id),
+        monitorStore().monitorSlots(key.id, reportStart(now), now + 1, BASE_SLOT_MS),
       ]);
       return buildReport(period, now, monitors, slots, m.timeoutMs);
     },

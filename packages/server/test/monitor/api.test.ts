@@ -3,7 +3,7 @@
 // what the targets saw and answered, not from the code under test.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertPayload, MonitoringResponse, MonitorReport } from '../../src/monitor/types.js';
-import { freshStore, generateKey, STORES, startServer, type TestServer } from '../harness.js';
+import { freshStore, generateKey, type StoreName, startServer, type TestServer } from '../harness.js';
 import { answer, hang, refusingUrl, startTarget, type Target } from './targets.js';
 
 const FAST = {
@@ -33,7 +33,11 @@ async function send(
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -50,6 +54,9 @@ const report = async (server: TestServer, dashboardId: string, period = '24h') =
 };
 
 const attemptsOf = (m: MonitorReport) => m.slots.reduce((n, s) => n + s.attempts, 0);
+
+/** The stores with monitoring. */
+const STORES: StoreName[] = ['DuckDB', 'PostgreSQL'];
 
 describe.each(STORES)('monitoring API on %s', (storeName) => {
   let fixture: Awaited<ReturnType<typeof freshStore>>;
@@ -84,7 +91,10 @@ describe.each(STORES)('monitoring API on %s', (storeName) => {
       ['DELETE', '/api/monitors/abc'],
       ['PUT', '/api/alerts'],
     ] as const) {
-      const r = await send(server.url, method, path, { key: key.dashboard_id, body: method === 'POST' || method === 'PUT' ? body : undefined });
+      const r = await send(server.url, method, path, {
+        key: key.dashboard_id,
+        body: method === 'POST' || method === 'PUT' ? body : undefined,
+      });
       expect([path, r.status, r.json.error]).toEqual([path, 401, expect.stringMatching(/unknown API key/)]);
     }
     // And the API key is no dashboard id.
@@ -94,10 +104,24 @@ describe.each(STORES)('monitoring API on %s', (storeName) => {
   it('refuses bad bodies with a 4xx naming the problem, duplicates and monitors over the limit', async () => {
     const key = (await generateKey(server.url)).api_key;
     const post = (body: unknown) => send(server.url, 'POST', '/api/monitors', { key, body });
-    expect(await post({ url: 'ftp://a.example/', method: 'GET' })).toMatchObject({ status: 400, json: { error: '"url" must use http or https, not ftp' } });
-    expect(await post({ url: 'https://a.example/', method: 'PATCH' })).toMatchObject({ status: 400, json: { error: expect.stringMatching(/"method" must be "GET" or "HEAD"/) } });
-    expect(await post({ url: 'https://a.example/', method: 'GET', intervalSeconds: 0 })).toMatchObject({ status: 400, json: { error: expect.stringMatching(/"intervalSeconds" must be a whole number of seconds from 1 to 600/) } });
-    expect(await post({ url: 'http://169.254.169.254/', method: 'GET' })).toMatchObject({ status: 400, json: { error: expect.stringMatching(/cloud metadata/) } });
+    expect(await post({ url: 'ftp://a.example/', method: 'GET' })).toMatchObject({
+      status: 400,
+      json: { error: '"url" must use http or https, not ftp' },
+    });
+    expect(await post({ url: 'https://a.example/', method: 'PATCH' })).toMatchObject({
+      status: 400,
+      json: { error: expect.stringMatching(/"method" must be "GET" or "HEAD"/) },
+    });
+    expect(await post({ url: 'https://a.example/', method: 'GET', intervalSeconds: 0 })).toMatchObject({
+      status: 400,
+      json: {
+        error: expect.stringMatching(/"intervalSeconds" must be a whole number of seconds from 1 to 600/),
+      },
+    });
+    expect(await post({ url: 'http://169.254.169.254/', method: 'GET' })).toMatchObject({
+      status: 400,
+      json: { error: expect.stringMatching(/cloud metadata/) },
+    });
     const first = await post({ url: 'https://a.example/x', method: 'GET', intervalSeconds: 600 });
     expect(first.status).toBe(201);
     expect(first.json).toEqual({
@@ -108,14 +132,34 @@ describe.each(STORES)('monitoring API on %s', (storeName) => {
       expectStatus: null,
       createdAt: expect.any(Number),
     });
-    expect(await post({ url: 'https://a.example/x', method: 'GET' })).toMatchObject({ status: 409, json: { error: `this key already monitors GET https://a.example/x (monitor ${first.json.id})` } });
-    for (let i = 1; i < 6; i++) expect((await post({ url: `https://a.example/${i}`, method: 'HEAD', intervalSeconds: 600 })).status).toBe(201);
-    expect(await post({ url: 'https://a.example/7', method: 'GET' })).toMatchObject({ status: 409, json: { error: expect.stringMatching(/has 6 monitors, the most this collector allows \(--max-monitors 6\)/) } });
+    expect(await post({ url: 'https://a.example/x', method: 'GET' })).toMatchObject({
+      status: 409,
+      json: { error: `this key already monitors GET https://a.example/x (monitor ${first.json.id})` },
+    });
+    for (let i = 1; i < 6; i++)
+      expect(
+        (await post({ url: `https://a.example/${i}`, method: 'HEAD', intervalSeconds: 600 })).status,
+      ).toBe(201);
+    expect(await post({ url: 'https://a.example/7', method: 'GET' })).toMatchObject({
+      status: 409,
+      json: {
+        error: expect.stringMatching(/has 6 monitors, the most this collector allows \(--max-monitors 6\)/),
+      },
+    });
     const list = await send(server.url, 'GET', '/api/monitors', { key });
     expect(list.json.limit).toBe(6);
-    expect(list.json.monitors.map((m: { url: string }) => m.url)).toEqual(['https://a.example/x', ...[1, 2, 3, 4, 5].map((i) => `https://a.example/${i}`)]);
-    expect(await send(server.url, 'DELETE', `/api/monitors/${first.json.id}`, { key })).toEqual({ status: 200, json: { deleted: { monitors: 1, pings: 0 } } });
-    expect(await send(server.url, 'DELETE', `/api/monitors/${first.json.id}`, { key })).toMatchObject({ status: 404, json: { error: expect.stringMatching(/no monitor/) } });
+    expect(list.json.monitors.map((m: { url: string }) => m.url)).toEqual([
+      'https://a.example/x',
+      ...[1, 2, 3, 4, 5].map((i) => `https://a.example/${i}`),
+    ]);
+    expect(await send(server.url, 'DELETE', `/api/monitors/${first.json.id}`, { key })).toEqual({
+      status: 200,
+      json: { deleted: { monitors: 1, pings: 0 } },
+    });
+    expect(await send(server.url, 'DELETE', `/api/monitors/${first.json.id}`, { key })).toMatchObject({
+      status: 404,
+      json: { error: expect.stringMatching(/no monitor/) },
+    });
   });
 
   it('pings real targets: up, 500, hanging, refusing and redirecting; failures are stored, redirects not followed', async () => {
@@ -130,7 +174,10 @@ describe.each(STORES)('monitoring API on %s', (storeName) => {
     };
     const ids: Record<string, string> = {};
     for (const [name, url] of Object.entries(urls)) {
-      const r = await send(server.url, 'POST', '/api/monitors', { key: key.api_key, body: { url, method: 'GET', intervalSeconds: 1 } });
+      const r = await send(server.url, 'POST', '/api/monitors', {
+        key: key.api_key,
+        body: { url, method: 'GET', intervalSeconds: 1 },
+      });
       expect(r.status).toBe(201);
       ids[name] = r.json.id;
     }
@@ -140,16 +187,25 @@ describe.each(STORES)('monitoring API on %s', (storeName) => {
     });
     const by = (name: string) => data.monitors.find((m) => m.id === ids[name])!;
     expect(by('up')).toMatchObject({ state: 'up', lastAttempt: { status: 200, failure: null } });
-    expect(by('error')).toMatchObject({ state: 'down', lastAttempt: { status: 500, failure: 'unexpected_status' } });
+    expect(by('error')).toMatchObject({
+      state: 'down',
+      lastAttempt: { status: 500, failure: 'unexpected_status' },
+    });
     expect(by('hang')).toMatchObject({ state: 'down', lastAttempt: { status: null, failure: 'timeout' } });
     expect(by('hang').lastAttempt!.responseMs).toBeGreaterThanOrEqual(390);
-    expect(by('refused')).toMatchObject({ state: 'down', lastAttempt: { status: null, failure: 'connection_refused' } });
+    expect(by('refused')).toMatchObject({
+      state: 'down',
+      lastAttempt: { status: null, failure: 'connection_refused' },
+    });
     expect(by('redirect')).toMatchObject({ state: 'up', lastAttempt: { status: 302, failure: null } });
     expect(elsewhere.connections).toBe(0);
     for (const name of ['up', 'redirect']) expect(by(name).uptime['24h']).toBe(1);
     for (const name of ['error', 'hang', 'refused']) {
       expect(by(name).uptime).toMatchObject({ '24h': 0, '7d': 0, '30d': 0, '60d': 0 });
-      expect(by(name).slots.at(-1)).toMatchObject({ state: 'down', worst: { failure: by(name).lastAttempt!.failure } });
+      expect(by(name).slots.at(-1)).toMatchObject({
+        state: 'down',
+        worst: { failure: by(name).lastAttempt!.failure },
+      });
     }
     expect(data.monitors.every((m) => m.slots.length === 96)).toBe(true);
     expect(data.slotMs).toBe(15 * 60_000);
@@ -157,8 +213,11 @@ describe.each(STORES)('monitoring API on %s', (storeName) => {
     const week = await report(server, key.dashboard_id, '7d');
     expect(week.monitors[0]!.slots).toHaveLength(84);
     expect(week.monitors[0]!.slots.slice(0, -2).every((s) => s.state === 'unknown')).toBe(true);
-    expect((await send(server.url, 'GET', `/api/monitoring/${key.dashboard_id}?period=1y`)).json.error).toMatch(/"period" must be one of 24h, 7d, 30d, 60d/);
-    for (const id of Object.values(ids)) await send(server.url, 'DELETE', `/api/monitors/${id}`, { key: key.api_key });
+    expect(
+      (await send(server.url, 'GET', `/api/monitoring/${key.dashboard_id}?period=1y`)).json.error,
+    ).toMatch(/"period" must be one of 24h, 7d, 30d, 60d/);
+    for (const id of Object.values(ids))
+      await send(server.url, 'DELETE', `/api/monitors/${id}`, { key: key.api_key });
   });
 
   it('uptime agrees with what a flapping target answered', async () => {
@@ -170,7 +229,10 @@ describe.each(STORES)('monitoring API on %s', (storeName) => {
       res.writeHead(status);
       res.end();
     });
-    const r = await send(server.url, 'POST', '/api/monitors', { key: key.api_key, body: { url: flapping.url, method: 'HEAD', intervalSeconds: 1 } });
+    const r = await send(server.url, 'POST', '/api/monitors', {
+      key: key.api_key,
+      body: { url: flapping.url, method: 'HEAD', intervalSeconds: 1 },
+    });
     const data = await until('6 attempts', async () => {
       const d = await report(server, key.dashboard_id);
       return attemptsOf(d.monitors[0]!) >= 6 && d;
@@ -205,12 +267,23 @@ describe.each(STORES)('monitoring API on %s', (storeName) => {
       res.end();
     });
     const hook = await target(answer(204));
-    expect(await send(server.url, 'PUT', '/api/alerts', { key: key.api_key, body: { webhookUrl: `${hook.url}/slack`, threshold: 2 } })).toEqual({
+    expect(
+      await send(server.url, 'PUT', '/api/alerts', {
+        key: key.api_key,
+        body: { webhookUrl: `${hook.url}/slack`, threshold: 2 },
+      }),
+    ).toEqual({
       status: 200,
       json: { webhookUrl: `${hook.url}/slack`, threshold: 2 },
     });
-    expect((await send(server.url, 'GET', '/api/alerts', { key: key.api_key })).json).toEqual({ webhookUrl: `${hook.url}/slack`, threshold: 2 });
-    const m = await send(server.url, 'POST', '/api/monitors', { key: key.api_key, body: { url: `${flaky.url}/status`, method: 'GET', intervalSeconds: 1 } });
+    expect((await send(server.url, 'GET', '/api/alerts', { key: key.api_key })).json).toEqual({
+      webhookUrl: `${hook.url}/slack`,
+      threshold: 2,
+    });
+    const m = await send(server.url, 'POST', '/api/monitors', {
+      key: key.api_key,
+      body: { url: `${flaky.url}/status`, method: 'GET', intervalSeconds: 1 },
+    });
     await until('two good attempts', async () => hits >= 2);
     status = 500;
     await until('the down alert', async () => hook.requests.length >= 1);
@@ -226,7 +299,9 @@ describe.each(STORES)('monitoring API on %s', (storeName) => {
     expect(alerts.map((a) => a.status)).toEqual(['down', 'up']);
     expect(alerts[0]).toMatchObject({
       monitor: { id: m.json.id, url: `${flaky.url}/status`, method: 'GET' },
-      text: expect.stringMatching(/^DOWN: GET http:\/\/127\.0\.0\.1:\d+\/status is failing since .* \(unexpected status: answered 500, expected 2xx or 3xx\)$/),
+      text: expect.stringMatching(
+        /^DOWN: GET http:\/\/127\.0\.0\.1:\d+\/status is failing since .* \(unexpected status: answered 500, expected 2xx or 3xx\)$/,
+      ),
     });
     expect(Date.parse(alerts[1]!.since)).toBeGreaterThan(Date.parse(alerts[0]!.since));
     expect(hook.requests[0]!.url).toBe('/slack');
@@ -236,7 +311,10 @@ describe.each(STORES)('monitoring API on %s', (storeName) => {
     const key = await generateKey(server.url);
     const t = await target(answer(200));
     await send(server.url, 'PUT', '/api/alerts', { key: key.api_key, body: { webhookUrl: null } });
-    await send(server.url, 'POST', '/api/monitors', { key: key.api_key, body: { url: t.url, method: 'GET', intervalSeconds: 1 } });
+    await send(server.url, 'POST', '/api/monitors', {
+      key: key.api_key,
+      body: { url: t.url, method: 'GET', intervalSeconds: 1 },
+    });
     await until('2 attempts', async () => t.requests.length >= 2);
     await server.app.apilensMonitoring.idle();
     const stored = attemptsOf((await report(server, key.dashboard_id)).monitors[0]!);
@@ -249,38 +327,87 @@ describe.each(STORES)('monitoring API on %s', (storeName) => {
   });
 });
 
-describe.each(STORES)('SSRF guard in the running collector on %s (private targets not allowed)', (storeName) => {
-  let fixture: Awaited<ReturnType<typeof freshStore>>;
-  let server: TestServer;
-  let listener: Target;
-  beforeAll(async () => {
-    fixture = await freshStore(storeName);
-    server = await startServer(fixture.store, { ...FAST, monitorAllowPrivate: false });
-    listener = await startTarget(answer(200));
-  });
-  afterAll(async () => {
-    await server?.close();
-    await listener?.close();
-    await fixture?.cleanup();
-  });
+describe.each(STORES)(
+  'SSRF guard in the running collector on %s (private targets not allowed)',
+  (storeName) => {
+    let fixture: Awaited<ReturnType<typeof freshStore>>;
+    let server: TestServer;
+    let listener: Target;
+    beforeAll(async () => {
+      fixture = await freshStore(storeName);
+      server = await startServer(fixture.store, { ...FAST, monitorAllowPrivate: false });
+      listener = await startTarget(answer(200));
+    });
+    afterAll(async () => {
+      await server?.close();
+      await listener?.close();
+      await fixture?.cleanup();
+    });
 
-  it('refuses IP literals when the monitor is added, and names resolving to loopback at every attempt, connecting nowhere', async () => {
-    const key = await generateKey(server.url);
-    for (const url of [`http://127.0.0.1:${listener.port}/`, `http://[::1]:${listener.port}/`, `http://[::ffff:127.0.0.1]:${listener.port}/`, 'http://10.0.0.1/', 'http://169.254.169.254/']) {
-      const r = await send(server.url, 'POST', '/api/monitors', { key: key.api_key, body: { url, method: 'GET' } });
-      expect([url, r.status, r.json.error]).toEqual([url, 400, expect.stringMatching(/is refused: /)]);
+    it('refuses IP literals when the monitor is added, and names resolving to loopback at every attempt, connecting nowhere', async () => {
+      const key = await generateKey(server.url);
+      for (const url of [
+        `http://127.0.0.1:${listener.port}/`,
+        `http://[::1]:${listener.port}/`,
+        `http://[::ffff:127.0.0.1]:${listener.port}/`,
+        'http://10.0.0.1/',
+        'http://169.254.169.254/',
+      ]) {
+        const r = await send(server.url, 'POST', '/api/monitors', {
+          key: key.api_key,
+          body: { url, method: 'GET' },
+        });
+        expect([url, r.status, r.json.error]).toEqual([url, 400, expect.stringMatching(/is refused: /)]);
+      }
+      expect(
+        (
+          await send(server.url, 'PUT', '/api/alerts', {
+            key: key.api_key,
+            body: { webhookUrl: `http://127.0.0.1:${listener.port}/` },
+          })
+        ).status,
+      ).toBe(400);
+      const r = await send(server.url, 'POST', '/api/monitors', {
+        key: key.api_key,
+        body: { url: `http://localhost:${listener.port}/`, method: 'GET', intervalSeconds: 1 },
+      });
+      expect(r.status).toBe(201);
+      const data = await until('2 attempts', async () => {
+        const d = await report(server, key.dashboard_id);
+        return attemptsOf(d.monitors[0]!) >= 2 && d;
+      });
+      expect(data.monitors[0]).toMatchObject({
+        state: 'down',
+        lastAttempt: {
+          status: null,
+          failure: 'blocked',
+          detail: expect.stringMatching(/^localhost \(127\.0\.0\.1\) is refused: loopback/),
+        },
+      });
+      expect(listener.connections).toBe(0);
+    });
+  },
+);
+
+describe('a collector on SQLite (no monitoring)', () => {
+  it('answers the monitoring routes with 501 naming the stores that have it, and runs no pinger', async () => {
+    const fixture = await freshStore('SQLite');
+    const server = await startServer(fixture.store, FAST);
+    try {
+      const key = await generateKey(server.url);
+      const r = await send(server.url, 'POST', '/api/monitors', {
+        key: key.api_key,
+        body: { url: 'https://api.example.com/', method: 'GET' },
+      });
+      expect(r).toMatchObject({
+        status: 501,
+        json: { error: expect.stringMatching(/no monitoring; run it on DuckDB .* or PostgreSQL/) },
+      });
+      expect((await send(server.url, 'GET', `/api/monitoring/${key.dashboard_id}`)).status).toBe(501);
+      expect(server.app.apilensMonitoring.stats().attempts).toBe(0);
+    } finally {
+      await server.close();
+      await fixture.cleanup();
     }
-    expect((await send(server.url, 'PUT', '/api/alerts', { key: key.api_key, body: { webhookUrl: `http://127.0.0.1:${listener.port}/` } })).status).toBe(400);
-    const r = await send(server.url, 'POST', '/api/monitors', { key: key.api_key, body: { url: `http://localhost:${listener.port}/`, method: 'GET', intervalSeconds: 1 } });
-    expect(r.status).toBe(201);
-    const data = await until('2 attempts', async () => {
-      const d = await report(server, key.dashboard_id);
-      return attemptsOf(d.monitors[0]!) >= 2 && d;
-    });
-    expect(data.monitors[0]).toMatchObject({
-      state: 'down',
-      lastAttempt: { status: null, failure: 'blocked', detail: expect.stringMatching(/^localhost \(127\.0\.0\.1\) is refused: loopback/) },
-    });
-    expect(listener.connections).toBe(0);
   });
 });

@@ -25,7 +25,17 @@ describe('two collector processes on one PostgreSQL', () => {
   });
 
   it('ping each monitor once per interval', async () => {
-    const flags = ['serve', '--port', '0', '--monitor-min-interval', '1', '--monitor-allow-private', '--log-level', 'warn'];
+    const flags = [
+      'serve',
+      '--port',
+      '0',
+      '--monitor-min-interval',
+      '1',
+      '--monitor-allow-private',
+      // info: the harness reads the address from the "listening" line.
+      '--log-level',
+      'info',
+    ];
     for (let i = 0; i < 2; i++) procs.push(runCli(flags, { DATABASE_URL: db.url }));
     const [a, b] = await Promise.all(procs.map((p) => p.url));
     const key = await generateKey(a!);
@@ -47,6 +57,11 @@ describe('two collector processes on one PostgreSQL', () => {
     // each make at least floor(18 / 4.3) = 4: 8 or more.
     expect(pings).toBeGreaterThanOrEqual(3);
     expect(pings).toBeLessThanOrEqual(Math.floor(elapsed / (INTERVAL_S * 1000 * 0.9)) + 1);
+    // And no two pings closer than the interval minus the jitter (less half a second for the
+    // time between a claim and its request): two pingers would land pings seconds apart or less.
+    const times = target.requests.map((r) => r.at);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(INTERVAL_S * 1000 * 0.9 - 500);
     // Both processes read the same attempts.
     for (const url of [a, b]) {
       const r = await fetch(`${url}/api/monitoring/${key.dashboard_id}`);
@@ -54,5 +69,5 @@ describe('two collector processes on one PostgreSQL', () => {
       const stored = body.monitors[0]!.slots.reduce((n, s) => n + s.attempts, 0);
       expect(stored).toBeGreaterThanOrEqual(before + pings - 1);
     }
-  });
+  }, 90_000);
 });

@@ -7,7 +7,8 @@ export interface Target {
   url: string;
   port: number;
   connections: number;
-  requests: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[];
+  /** Every request, with when it arrived (epoch ms). */
+  requests: { method: string; url: string; headers: IncomingMessage['headers']; body: string; at: number }[];
   close(): Promise<void>;
 }
 
@@ -22,8 +23,9 @@ export async function startTarget(
     req.on('data', (c: string) => {
       body += c;
     });
+    const at = Date.now();
     req.on('end', () => {
-      target.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      target.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, at });
       handler(req, res, body);
     });
   });
