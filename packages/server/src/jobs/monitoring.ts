@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { MONITOR_DEFAULTS, type ResolvedMonitorOptions } from '../monitor/options.js';
-import { Pinger, type PingerStats } from '../monitor/pinger.js';
+import { noStats, Pinger, type PingerStats } from '../monitor/pinger.js';
 import { monitorStoreOf } from '../monitor/store-types.js';
 import { definePlugin } from '../plugins/define.js';
 
@@ -29,14 +29,6 @@ export interface MonitoringJobOptions {
 }
 
 const DAY = 86_400_000;
-const NO_STATS: PingerStats = {
-  running: 0,
-  attempts: 0,
-  failures: 0,
-  alertsDelivered: 0,
-  alertsFailed: 0,
-  alertsDropped: 0,
-};
 
 /**
  * Runs the pinger (`monitor/pinger.ts`) once the server is ready, and the daily deletion of
@@ -61,7 +53,7 @@ const monitoringJob: FastifyPluginAsync<MonitoringJobOptions> = async (app, o) =
     );
 
   app.decorate('apilensMonitoring', {
-    stats: () => pinger?.stats() ?? { ...NO_STATS },
+    stats: () => pinger?.stats() ?? noStats(),
     idle: async () => pinger?.idle(),
     pruneAttempts: prune,
   } satisfies MonitoringDecoration);

@@ -87,6 +87,11 @@ export interface PingerStats {
   alertsDropped: number;
 }
 
+/** Counters of a pinger that has done nothing (or does not run). */
+export function noStats(): PingerStats {
+  return { running: 0, attempts: 0, failures: 0, alertsDelivered: 0, alertsFailed: 0, alertsDropped: 0 };
+}
+
 /**
  * Probes due monitors in the background: every `tickMs` it claims as many due monitors as it has
  * free slots (at most `concurrency` attempts in flight), probes each through the SSRF guard,
@@ -114,14 +119,7 @@ export class Pinger {
   #started = false;
   #stopped = false;
   #lastClaimError = { message: '', at: 0 };
-  readonly #stats: PingerStats = {
-    running: 0,
-    attempts: 0,
-    failures: 0,
-    alertsDelivered: 0,
-    alertsFailed: 0,
-    alertsDropped: 0,
-  };
+  readonly #stats: PingerStats = noStats();
 
   constructor(store: PingerStore, options: PingerOptions) {
     this.#store = store;

@@ -1,6 +1,24 @@
 import type { StoredMonitor } from './store-types.js';
-import type { MonitoringPeriod, MonitoringResponse, MonitorReport, MonitorState } from './types.js';
+import type {
+  MonitorInfo,
+  MonitoringPeriod,
+  MonitoringResponse,
+  MonitorReport,
+  MonitorState,
+} from './types.js';
 import { buildSlots, PERIOD_NAMES, PERIODS, periodLayout, type SlotAggregate, uptimeOf } from './uptime.js';
+
+/** What the API shows of a monitor: its settings, without its health. */
+export function monitorInfo(m: StoredMonitor): MonitorInfo {
+  return {
+    id: m.id,
+    url: m.url,
+    method: m.method,
+    intervalSeconds: m.intervalSeconds,
+    expectStatus: m.expectStatus,
+    createdAt: m.createdAt,
+  };
+}
 
 /**
  * A monitor's state for the page: the alerting state, except `unknown` when the last attempt is
@@ -44,12 +62,7 @@ export function buildReport(
     }
     const { state, since } = currentState(m, now, timeoutMs);
     return {
-      id: m.id,
-      url: m.url,
-      method: m.method,
-      intervalSeconds: m.intervalSeconds,
-      expectStatus: m.expectStatus,
-      createdAt: m.createdAt,
+      ...monitorInfo(m),
       state,
       stateSince: since,
       lastAttempt: m.lastAttempt,

@@ -82,9 +82,21 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
+/** The attempt in five columns from `i` (time, response ms, status, failure, detail); `null` without a time. */
+function attemptAt(r: readonly unknown[], i: number): Attempt | null {
+  const at = numOrNull(r[i]);
+  if (at === null) return null;
+  return {
+    at,
+    responseMs: num(r[i + 1]),
+    status: numOrNull(r[i + 2]),
+    failure: strOrNull(r[i + 3]) as FailureKind | null,
+    detail: strOrNull(r[i + 4]),
+  };
+}
+
 /** A monitor row ({@link MONITOR_COLUMNS}, as an array) as a {@link StoredMonitor}. */
 export function monitorFromRow(r: readonly unknown[]): StoredMonitor {
-  const lastAt = numOrNull(r[11]);
   const health: MonitorHealth = {
     state: r[7] as MonitorState,
     since: numOrNull(r[8]),
@@ -100,16 +112,7 @@ export function monitorFromRow(r: readonly unknown[]): StoredMonitor {
     expectStatus: numOrNull(r[5]),
     createdAt: num(r[6]),
     health,
-    lastAttempt:
-      lastAt === null
-        ? null
-        : {
-            at: lastAt,
-            responseMs: num(r[12]),
-            status: numOrNull(r[13]),
-            failure: strOrNull(r[14]) as FailureKind | null,
-            detail: strOrNull(r[15]),
-          },
+    lastAttempt: attemptAt(r, 11),
   };
 }
 
@@ -192,7 +195,6 @@ export function slotsFromRows(rows: readonly (readonly unknown[])[]): Map<string
   const byMonitor = new Map<string, SlotAggregate[]>();
   for (const r of rows) {
     const id = String(r[0]);
-    const wAt = numOrNull(r[7]);
     const aggregate: SlotAggregate = {
       t: num(r[1]),
       attempts: num(r[2]),
@@ -200,16 +202,7 @@ export function slotsFromRows(rows: readonly (readonly unknown[])[]): Map<string
       answered: num(r[4]),
       sumResponseMs: num(r[5]),
       maxResponseMs: numOrNull(r[6]),
-      worst:
-        wAt === null
-          ? null
-          : {
-              at: wAt,
-              responseMs: num(r[8]),
-              status: numOrNull(r[9]),
-              failure: strOrNull(r[10]) as FailureKind | null,
-              detail: strOrNull(r[11]),
-            },
+      worst: attemptAt(r, 7),
     };
     const list = byMonitor.get(id);
     if (list) list.push(aggregate);

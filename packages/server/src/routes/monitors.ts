@@ -4,9 +4,9 @@ import { HttpError } from '../errors.js';
 import { parseAlertInput, parseMonitorInput } from '../monitor/input.js';
 import type { ResolvedMonitorOptions } from '../monitor/options.js';
 import { firstDueAt } from '../monitor/pinger.js';
-import { buildReport, reportStart } from '../monitor/report.js';
-import { monitorStoreOf, type StoredMonitor } from '../monitor/store-types.js';
-import type { MonitorInfo, MonitoringPeriod } from '../monitor/types.js';
+import { buildReport, monitorInfo, reportStart } from '../monitor/report.js';
+import { monitorStoreOf } from '../monitor/store-types.js';
+import type { MonitoringPeriod } from '../monitor/types.js';
 import { BASE_SLOT_MS, PERIOD_NAMES } from '../monitor/uptime.js';
 import { definePlugin } from '../plugins/define.js';
 
@@ -14,18 +14,6 @@ import { definePlugin } from '../plugins/define.js';
 export interface MonitorRoutesOptions {
   monitor: ResolvedMonitorOptions;
   now: () => number;
-}
-
-/** What the API shows of a monitor (its health is on the monitoring page). */
-function info(m: StoredMonitor): MonitorInfo {
-  return {
-    id: m.id,
-    url: m.url,
-    method: m.method,
-    intervalSeconds: m.intervalSeconds,
-    expectStatus: m.expectStatus,
-    createdAt: m.createdAt,
-  };
 }
 
 /** Monitor ids: 12 random URL-safe characters, not guessable from one another. */
@@ -80,7 +68,7 @@ const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (app, o) =
           `this key already monitors ${input.method} ${input.url} (monitor ${created.existing.id})`,
         );
       }
-      return reply.code(201).send(info(created));
+      return reply.code(201).send(monitorInfo(created));
     },
   });
 
@@ -89,7 +77,7 @@ const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (app, o) =
     handler: async (request) => {
       const key = await keyOf(request);
       const monitors = await monitorStore().listMonitors(key.id);
-      return { monitors: monitors.map(info), limit: m.maxMonitors };
+      return { monitors: monitors.map(monitorInfo), limit: m.maxMonitors };
     },
   });
 

@@ -1,10 +1,24 @@
-import { advanceHealth, alertOf } from '../monitor/alerts.js';
 import { MONITOR_DEFAULTS } from '../monitor/options.js';
-import { nextDueAt } from '../monitor/pinger.js';
 import * as q from '../monitor/sql.js';
 import type { MonitorStore } from '../monitor/store-types.js';
+import {
+  claimDueIn,
+  createMonitorIn,
+  type RowLocks,
+  type RunSql,
+  recordAttemptIn,
+} from '../monitor/transactions.js';
 import { UnknownKeyError } from '../types.js';
 import type { Conn } from './duckdb-connection.js';
+
+/** One writer, one transaction at a time: nothing to lock. */
+const NO_LOCKS: RowLocks = { due: '', health: '' };
+
+/** Statements on the writer: reads with plain JS values, writes' rows (none) likewise. */
+const runOn =
+  (w: Conn): RunSql =>
+  (sql, params) =>
+    w.select(sql, params);
 
 /** What the DuckDB store lends its monitoring methods. */
 export interface DuckDbAccess {
@@ -32,12 +46,7 @@ export function duckDbMonitors(db: DuckDbAccess): MonitorStore {
       return write((w) =>
         tx(w, async () => {
           if (!db.keyExists(m.keyId)) throw new UnknownKeyError();
-          const existing = (await w.select(q.FIND_MONITOR_BY_TARGET, [m.keyId, m.method, m.url]))[0];
-          if (existing) return { refused: 'duplicate' as const, existing: q.monitorFromRow(existing) };
-          const count = Number((await w.select(q.COUNT_MONITORS, [m.keyId]))[0]?.[0] ?? 0);
-          if (count >= maxPerKey) return { refused: 'limit' as const, count };
-          await w.changes(q.INSERT_MONITOR, q.monitorParams(m));
-          return q.monitorFromRow((await w.select(q.FIND_MONITOR_BY_TARGET, [m.keyId, m.method, m.url]))[0]!);
+          return createMonitorIn(runOn(w), m, maxPerKey);
         }),
       );
     },
@@ -57,33 +66,11 @@ export function duckDbMonitors(db: DuckDbAccess): MonitorStore {
     },
 
     async claimDueMonitors(now, limit) {
-      return write((w) =>
-        tx(w, async () => {
-          const due = (await w.select(q.SELECT_DUE, [now, limit])).map(q.dueFromRow);
-          for (const d of due) {
-            await w.changes(q.SET_NEXT_DUE, [
-              d.monitor.id,
-              nextDueAt(d.dueAt, now, d.monitor.intervalSeconds * 1000),
-            ]);
-          }
-          return due.map((d) => d.monitor);
-        }),
-      );
+      return write((w) => tx(w, () => claimDueIn(runOn(w), now, limit, NO_LOCKS)));
     },
 
     async recordAttempt(monitor, attempt) {
-      return write((w) =>
-        tx(w, async () => {
-          const row = (await w.select(q.SELECT_HEALTH, [monitor.id]))[0];
-          // Deleted while the attempt was running: nothing to record.
-          if (!row) return { alert: null };
-          const { health: prev, webhookUrl, threshold: t } = q.healthFromRow(row, threshold);
-          const step = advanceHealth(prev, attempt, t);
-          await w.changes(q.INSERT_ATTEMPT, q.attemptParams(monitor, attempt));
-          await w.changes(q.UPDATE_HEALTH, q.healthParams(monitor.id, step.health, attempt));
-          return { alert: alertOf(step, prev, webhookUrl) };
-        }),
-      );
+      return write((w) => tx(w, () => recordAttemptIn(runOn(w), monitor, attempt, NO_LOCKS)));
     },
 
     async monitorSlots(keyId, from, to, slotMs) {

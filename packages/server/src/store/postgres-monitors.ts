@@ -1,13 +1,32 @@
 import type pg from 'pg';
-import { advanceHealth, alertOf } from '../monitor/alerts.js';
 import { MONITOR_DEFAULTS } from '../monitor/options.js';
-import { nextDueAt } from '../monitor/pinger.js';
 import * as q from '../monitor/sql.js';
 import type { MonitorStore } from '../monitor/store-types.js';
+import {
+  claimDueIn,
+  createMonitorIn,
+  type RowLocks,
+  type RunSql,
+  recordAttemptIn,
+} from '../monitor/transactions.js';
 import { UnknownKeyError } from '../types.js';
 
 /** Runs a function in a transaction on one pooled client. */
 export type PgTransaction = <T>(fn: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
+
+/**
+ * Claims skip rows another process has locked (its claim in progress); the health read locks the
+ * monitor so two attempts of it (and its deletion) take turns.
+ */
+const LOCKS: RowLocks = { due: ' FOR UPDATE SKIP LOCKED', health: ' FOR UPDATE OF m' };
+
+const rows = async (c: pg.Pool | pg.PoolClient, text: string, values: unknown[]) =>
+  (await c.query<unknown[]>({ text, values, rowMode: 'array' })).rows;
+
+const runOn =
+  (c: pg.PoolClient): RunSql =>
+  (sql, params) =>
+    rows(c, sql, params);
 
 /**
  * The monitoring methods of the PostgreSQL store. Due monitors are claimed with
@@ -15,8 +34,6 @@ export type PgTransaction = <T>(fn: (client: pg.PoolClient) => Promise<T>) => Pr
  * sharing the database never claim the same monitor for the same interval.
  */
 export function postgresMonitors(pool: pg.Pool, tx: PgTransaction): MonitorStore {
-  const rows = async (c: pg.Pool | pg.PoolClient, text: string, values: unknown[]) =>
-    (await c.query<unknown[]>({ text, values, rowMode: 'array' })).rows;
   const threshold = MONITOR_DEFAULTS.alertThreshold;
 
   return {
@@ -25,12 +42,7 @@ export function postgresMonitors(pool: pg.Pool, tx: PgTransaction): MonitorStore
         // The key's row lock serialises creations for one key: the count cannot go stale.
         const key = await c.query('SELECT 1 FROM keys WHERE id = $1 FOR UPDATE', [m.keyId]);
         if (key.rowCount === 0) throw new UnknownKeyError();
-        const existing = (await rows(c, q.FIND_MONITOR_BY_TARGET, [m.keyId, m.method, m.url]))[0];
-        if (existing) return { refused: 'duplicate', existing: q.monitorFromRow(existing) };
-        const count = Number((await rows(c, q.COUNT_MONITORS, [m.keyId]))[0]?.[0] ?? 0);
-        if (count >= maxPerKey) return { refused: 'limit', count };
-        await c.query(q.INSERT_MONITOR, q.monitorParams(m));
-        return q.monitorFromRow((await rows(c, q.FIND_MONITOR_BY_TARGET, [m.keyId, m.method, m.url]))[0]!);
+        return createMonitorIn(runOn(c), m, maxPerKey);
       });
     },
 
@@ -49,29 +61,11 @@ export function postgresMonitors(pool: pg.Pool, tx: PgTransaction): MonitorStore
     },
 
     async claimDueMonitors(now, limit) {
-      return tx(async (c) => {
-        const due = (await rows(c, `${q.SELECT_DUE} FOR UPDATE SKIP LOCKED`, [now, limit])).map(q.dueFromRow);
-        for (const d of due) {
-          await c.query(q.SET_NEXT_DUE, [
-            d.monitor.id,
-            nextDueAt(d.dueAt, now, d.monitor.intervalSeconds * 1000),
-          ]);
-        }
-        return due.map((d) => d.monitor);
-      });
+      return tx((c) => claimDueIn(runOn(c), now, limit, LOCKS));
     },
 
     async recordAttempt(monitor, attempt) {
-      return tx(async (c) => {
-        const row = (await rows(c, `${q.SELECT_HEALTH} FOR UPDATE OF m`, [monitor.id]))[0];
-        // Deleted while the attempt was running: nothing to record.
-        if (!row) return { alert: null };
-        const { health: prev, webhookUrl, threshold: t } = q.healthFromRow(row, threshold);
-        const step = advanceHealth(prev, attempt, t);
-        await c.query(q.INSERT_ATTEMPT, q.attemptParams(monitor, attempt));
-        await c.query(q.UPDATE_HEALTH, q.healthParams(monitor.id, step.health, attempt));
-        return { alert: alertOf(step, prev, webhookUrl) };
-      });
+      return tx((c) => recordAttemptIn(runOn(c), monitor, attempt, LOCKS));
     },
 
     async monitorSlots(keyId, from, to, slotMs) {

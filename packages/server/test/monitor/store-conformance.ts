@@ -1,6 +1,6 @@
 // The monitoring part of the storage conformance suite: the same expectations for every store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JITTER } from '../../src/monitor/pinger.js';
+import { type DueMonitor, JITTER } from '../../src/monitor/pinger.js';
 import type { MonitorStore, NewMonitor, StoredMonitor } from '../../src/monitor/store-types.js';
 import type { Attempt } from '../../src/monitor/types.js';
 import { BASE_SLOT_MS } from '../../src/monitor/uptime.js';
@@ -40,6 +40,16 @@ function monitor(key: KeyRecord, over: Partial<NewMonitor> = {}): NewMonitor {
     ...over,
   };
 }
+
+/** A stored monitor as the pinger claims it. */
+const dueOf = (m: StoredMonitor): DueMonitor => ({
+  id: m.id,
+  keyId: m.keyId,
+  url: m.url,
+  method: m.method,
+  expectStatus: m.expectStatus,
+  intervalSeconds: m.intervalSeconds,
+});
 
 function created(r: StoredMonitor | { refused: string }): StoredMonitor {
   if ('refused' in r) throw new Error(`monitor refused: ${r.refused}`);
@@ -167,14 +177,7 @@ export function describeMonitorStore(
     it('records attempts and advances health; alerts only when the key has a webhook', async () => {
       const key = await newKey(store);
       const m = created(await store.createMonitor(monitor(key), 10));
-      const due = {
-        id: m.id,
-        keyId: key.id,
-        url: m.url,
-        method: m.method,
-        expectStatus: null,
-        intervalSeconds: 60,
-      };
+      const due = dueOf(m);
       expect(await store.recordAttempt(due, ok(T0))).toEqual({ alert: null });
       expect(await store.recordAttempt(due, failed(T0 + MIN))).toEqual({ alert: null });
       expect(await store.recordAttempt(due, failed(T0 + 2 * MIN))).toEqual({ alert: null });
@@ -256,10 +259,7 @@ export function describeMonitorStore(
                   }
                 : { at: t, responseMs: Math.floor(r() * 500), status: 200, failure: null, detail: null };
           sent.push({ id: m.id, a });
-          await store.recordAttempt(
-            { id: m.id, keyId: key.id, url: m.url, method: 'GET', expectStatus: null, intervalSeconds: 60 },
-            a,
-          );
+          await store.recordAttempt(dueOf(m), a);
           t += 60_000 + Math.floor(r() * 240_000);
         }
       }
@@ -301,16 +301,8 @@ export function describeMonitorStore(
         created(await store.createMonitor(monitor(key), 10)),
       ];
       const theirs = created(await store.createMonitor(monitor(other), 10));
-      const due = (m: StoredMonitor) => ({
-        id: m.id,
-        keyId: m.keyId,
-        url: m.url,
-        method: m.method,
-        expectStatus: null,
-        intervalSeconds: 60,
-      });
       for (let i = 0; i < 3; i++) {
-        for (const m of [...mine, theirs]) await store.recordAttempt(due(m), ok(T0 + i * MIN));
+        for (const m of [...mine, theirs]) await store.recordAttempt(dueOf(m), ok(T0 + i * MIN));
       }
       await store.putAlertSettings(key.id, { webhookUrl: 'https://hooks.example.com/k', threshold: 4 });
       await store.putAlertSettings(other.id, { webhookUrl: 'https://hooks.example.com/o', threshold: 5 });
@@ -334,14 +326,7 @@ export function describeMonitorStore(
     it('deletes attempts older than a cutoff', async () => {
       const key = await newKey(store);
       const m = created(await store.createMonitor(monitor(key), 10));
-      const due = {
-        id: m.id,
-        keyId: key.id,
-        url: m.url,
-        method: m.method,
-        expectStatus: null,
-        intervalSeconds: 60,
-      };
+      const due = dueOf(m);
       for (let i = 0; i < 5; i++) await store.recordAttempt(due, ok(T0 - 100 * 86_400_000 + i * MIN));
       await store.recordAttempt(due, ok(T0));
       expect(await store.deleteAttemptsBefore(T0 - 60 * 86_400_000)).toBeGreaterThanOrEqual(5);
