@@ -27,6 +27,9 @@ export const DELETE_MONITOR = 'DELETE FROM monitors WHERE key_id = $1 AND id = $
 export const SELECT_DUE =
   'SELECT id, key_id, url, method, expect_status, interval_seconds, next_due_at FROM monitors WHERE next_due_at <= $1 ORDER BY next_due_at LIMIT $2';
 
+/** Whether any monitor is due (a cheap read before a claim's write transaction). */
+export const ANY_DUE = 'SELECT 1 FROM monitors WHERE next_due_at <= $1 LIMIT 1';
+
 export const SET_NEXT_DUE = 'UPDATE monitors SET next_due_at = $2 WHERE id = $1';
 
 /** The monitor's health and its key's alert settings. PostgreSQL appends `FOR UPDATE OF m`. */
