@@ -88,7 +88,9 @@ const monitoringJob: FastifyPluginAsync<MonitoringJobOptions> = async (app, o) =
 
   app.addHook('preClose', async () => {
     if (timer) clearInterval(timer);
-    await pinger?.stop(o.monitor.timeoutMs + 2000);
+    // Attempts in flight get to finish and be stored, within Fastify's 10 s limit for close
+    // hooks (a longer wait would fail the close); one still hanging after 8 s is dropped.
+    await pinger?.stop(Math.min(o.monitor.timeoutMs + 2000, 8000));
   });
 };
 
