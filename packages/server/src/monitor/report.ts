@@ -22,7 +22,8 @@ export function monitorInfo(m: StoredMonitor): MonitorInfo {
 
 /**
  * A monitor's state for the page: the alerting state, except `unknown` when the last attempt is
- * older than two intervals plus the timeout (no pinger is running, so nothing is known now).
+ * older than two intervals plus the timeout, and at least a minute (no pinger is running, so
+ * nothing is known now).
  */
 export function currentState(
   m: StoredMonitor,
@@ -30,7 +31,8 @@ export function currentState(
   timeoutMs: number,
 ): { state: MonitorState; since: number | null } {
   const last = m.lastAttempt;
-  if (!last || now - last.at > 2 * m.intervalSeconds * 1000 + timeoutMs)
+  // At least a minute: with the short intervals tests use, a busy machine must not read as stale.
+  if (!last || now - last.at > Math.max(2 * m.intervalSeconds * 1000 + timeoutMs, 60_000))
     return { state: 'unknown', since: null };
   return { state: m.health.state, since: m.health.since };
 }
