@@ -388,26 +388,3 @@ describe.each(STORES)(
     });
   },
 );
-
-describe('a collector on SQLite (no monitoring)', () => {
-  it('answers the monitoring routes with 501 naming the stores that have it, and runs no pinger', async () => {
-    const fixture = await freshStore('SQLite');
-    const server = await startServer(fixture.store, FAST);
-    try {
-      const key = await generateKey(server.url);
-      const r = await send(server.url, 'POST', '/api/monitors', {
-        key: key.api_key,
-        body: { url: 'https://api.example.com/', method: 'GET' },
-      });
-      expect(r).toMatchObject({
-        status: 501,
-        json: { error: expect.stringMatching(/no monitoring; run it on DuckDB .* or PostgreSQL/) },
-      });
-      expect((await send(server.url, 'GET', `/api/monitoring/${key.dashboard_id}`)).status).toBe(501);
-      expect(server.app.apilensMonitoring.stats().attempts).toBe(0);
-    } finally {
-      await server.close();
-      await fixture.cleanup();
-    }
-  });
-});
