@@ -69,8 +69,8 @@ export interface DeleteCounts {
  */
 export interface Store extends Partial<MonitorStore> {
   // The monitoring methods (`createMonitor`, `claimDueMonitors`, …; see MonitorStore) are
-  // optional: DuckDB and PostgreSQL have them, SQLite does not, and a collector on it answers
-  // the monitoring routes with 501 and runs no pinger.
+  // optional: DuckDB and PostgreSQL have them; a custom store without them gets 501 from the
+  // monitoring routes and no pinger.
   readonly kind: StoreKind;
   /** Human-readable location for logs, without credentials, e.g. `DuckDB ./apilens.duckdb`. */
   readonly description: string;

@@ -53,7 +53,7 @@ export interface MonitorStore extends PingerStore {
 }
 
 /**
- * The store's monitoring methods, or `null` for a store without them (SQLite): the routes answer
+ * The store's monitoring methods, or `null` for a custom store without them: the routes answer
  * 501 and the pinger does not start.
  */
 export function monitorStoreOf(store: Store): (Store & MonitorStore) | null {
