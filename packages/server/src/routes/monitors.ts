@@ -26,9 +26,9 @@ const newMonitorId = () => randomBytes(9).toString('base64url');
 const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (app, o) => {
   const auth = app.apilensAuth;
   const m = o.monitor;
-  const withKey = { config: { rateLimit: auth.rateLimit('header') } };
+  // Managing monitors counts in the key's `keys` bucket (with key management, not ingest).
   const keyOf = (request: Parameters<typeof auth.apiKey>[0]) =>
-    auth.authenticate(auth.apiKey(request, 'header'));
+    auth.authenticate(request, auth.apiKey(request, 'header'), 'keys');
   const monitorStore = () => {
     const store = monitorStoreOf(app.apilens.store);
     if (!store) {
@@ -41,7 +41,6 @@ const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (app, o) =
   };
 
   app.post('/api/monitors', {
-    ...withKey,
     handler: async (request, reply) => {
       const key = await keyOf(request);
       const input = parseMonitorInput(request.body, m);
@@ -73,7 +72,6 @@ const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (app, o) =
   });
 
   app.get('/api/monitors', {
-    ...withKey,
     handler: async (request) => {
       const key = await keyOf(request);
       const monitors = await monitorStore().listMonitors(key.id);
@@ -82,7 +80,6 @@ const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (app, o) =
   });
 
   app.delete<{ Params: { id: string } }>('/api/monitors/:id', {
-    ...withKey,
     handler: async (request) => {
       const key = await keyOf(request);
       const deleted = await monitorStore().deleteMonitor(key.id, request.params.id);
@@ -97,7 +94,6 @@ const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (app, o) =
   });
 
   app.put('/api/alerts', {
-    ...withKey,
     handler: async (request) => {
       const key = await keyOf(request);
       const settings = parseAlertInput(request.body, m);
@@ -107,12 +103,10 @@ const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (app, o) =
   });
 
   app.get('/api/alerts', {
-    ...withKey,
     handler: async (request) => monitorStore().getAlertSettings((await keyOf(request)).id),
   });
 
   app.get<{ Params: { id: string }; Querystring: { period?: string } }>('/api/monitoring/:id', {
-    config: { rateLimit: auth.rateLimit('header') },
     handler: async (request) => {
       const period = (request.query.period ?? '24h') as MonitoringPeriod;
       if (!PERIOD_NAMES.includes(period)) {
@@ -121,12 +115,17 @@ const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (app, o) =
           `"period" must be one of ${PERIOD_NAMES.join(', ')}, got ${JSON.stringify(String(period).slice(0, 50))}`,
         );
       }
+      // A dashboard id is a credential: unknown ones count against the address, like unknown keys.
+      auth.checkAddress(request);
       const key = await app.apilens.store.findKeyByDashboardId(request.params.id);
-      if (!key)
+      if (!key) {
+        auth.failed(request);
         throw new HttpError(
           404,
           'no dashboard with this id; check the link, or get it with GET /api/dashboard-id',
         );
+      }
+      auth.admit(key, 'dashboard');
       await auth.touch(key.id);
       const now = o.now();
       const [monitors, slots] = await Promise.all([
