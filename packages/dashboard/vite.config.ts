@@ -13,7 +13,10 @@ export default defineConfig(
     plugins: [
       svelte(),
       worldMap(),
-      assetBudget(/\/src\/pages\/dashboard-page\.svelte$/),
+      assetBudget({
+        dashboard: /\/src\/pages\/dashboard-page\.svelte$/,
+        monitoring: /\/src\/pages\/monitoring-page\.svelte$/,
+      }),
       ...(command === 'serve' && process.env.APILENS_FAKE
         ? [(await import('./dev/fake-api.js')).fakeApi()]
         : []),

@@ -5,7 +5,7 @@ import { extname, join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { Plugin } from 'vite';
 
-/** What the dashboard page may load, JS + CSS, gzipped. */
+/** What the dashboard page (and the monitoring page) may load, JS + CSS, gzipped. */
 export const BUDGET_BYTES = 150 * 1024;
 const COMPRESSIBLE = new Set(['.js', '.css', '.html', '.svg', '.json', '.txt']);
 
@@ -48,10 +48,13 @@ function walk(dir: string): string[] {
 
 const kB = (n: number) => `${(n / 1024).toFixed(1)} kB`;
 
-/** Vite plugin: prints the dashboard page's gzipped JS + CSS, fails over budget, precompresses. */
-export function assetBudget(pageModule: RegExp): Plugin {
+/**
+ * Vite plugin: prints each page's gzipped JS + CSS (the pages named in `pages`, each by its
+ * module), fails when one is over budget, precompresses.
+ */
+export function assetBudget(pages: Record<string, RegExp>): Plugin {
   let outDir = 'dist';
-  let pageFiles: string[] = [];
+  let pageFiles: Array<[string, string[]]> = [];
   return {
     name: 'apilens-asset-budget',
     apply: 'build',
@@ -59,24 +62,29 @@ export function assetBudget(pageModule: RegExp): Plugin {
       outDir = config.build.outDir;
     },
     generateBundle(_options, bundle) {
-      pageFiles = dashboardPageFiles(bundle as unknown as Record<string, ChunkLike>, pageModule);
+      pageFiles = Object.entries(pages).map(([name, module]) => [
+        name,
+        dashboardPageFiles(bundle as unknown as Record<string, ChunkLike>, module),
+      ]);
     },
     closeBundle() {
-      let total = 0;
-      const rows: string[] = [];
-      for (const file of pageFiles) {
-        const size = gzipSync(readFileSync(join(outDir, file)), { level: 9 }).length;
-        total += size;
-        rows.push(`  ${kB(size).padStart(9)}  ${file}`);
-      }
-      const verdict = total <= BUDGET_BYTES ? 'within' : 'OVER';
-      console.log(
-        `\ndashboard page: ${kB(total)} gzipped JS + CSS (${verdict} the ${kB(BUDGET_BYTES)} budget)\n${rows.join('\n')}`,
-      );
-      if (total > BUDGET_BYTES) {
-        throw new Error(
-          `@apilens/dashboard: the dashboard page loads ${kB(total)} gzipped, over its ${kB(BUDGET_BYTES)} budget; trim a dependency or lazy-load it`,
+      for (const [name, files] of pageFiles) {
+        let total = 0;
+        const rows: string[] = [];
+        for (const file of files) {
+          const size = gzipSync(readFileSync(join(outDir, file)), { level: 9 }).length;
+          total += size;
+          rows.push(`  ${kB(size).padStart(9)}  ${file}`);
+        }
+        const verdict = total <= BUDGET_BYTES ? 'within' : 'OVER';
+        console.log(
+          `\n${name} page: ${kB(total)} gzipped JS + CSS (${verdict} the ${kB(BUDGET_BYTES)} budget)\n${rows.join('\n')}`,
         );
+        if (total > BUDGET_BYTES) {
+          throw new Error(
+            `@apilens/dashboard: the ${name} page loads ${kB(total)} gzipped, over its ${kB(BUDGET_BYTES)} budget; trim a dependency or lazy-load it`,
+          );
+        }
       }
       for (const file of walk(outDir)) {
         if (!COMPRESSIBLE.has(extname(file))) continue;

@@ -4,6 +4,7 @@ import { installBodyParsing } from './body.js';
 import { capConnectionsPerAddress } from './connections.js';
 import { clientErrorHandler, installErrorHandlers } from './errors.js';
 import demoJob from './jobs/demo.js';
+import monitoringJob from './jobs/monitoring.js';
 import retentionJob from './jobs/retention.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import authPlugin from './plugins/auth.js';
@@ -16,6 +17,7 @@ import { ExportSlots } from './routes/data/stream.js';
 import healthRoutes from './routes/health.js';
 import ingestRoutes from './routes/ingest.js';
 import keysRoutes from './routes/keys.js';
+import monitorRoutes from './routes/monitors.js';
 import pagesRoutes from './routes/pages.js';
 import { bundledDashboardDir } from './web-assets.js';
 
@@ -23,9 +25,9 @@ export type { DemoDecoration } from './jobs/demo.js';
 export type { ApilensDecoration } from './plugins/store.js';
 
 /**
- * Builds the collector as a Fastify instance: ingest, data API, dashboard API, keys, deletion
- * and health routes, and the dashboard web app's pages. The store (and GeoIP database) are
- * opened on `ready()`/`listen()` and closed on
+ * Builds the collector as a Fastify instance: ingest, data API, dashboard API, keys, deletion,
+ * monitoring and health routes, the dashboard web app's pages, and the background jobs (retention,
+ * the uptime pinger). The store (and GeoIP database) are opened on `ready()`/`listen()` and closed on
  * `close()`, which first lets in-flight batches finish. More routes can be registered on the
  * returned instance before it is started.
  *
@@ -96,9 +98,11 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
   app.register(dataRoutes, { exports });
   app.register(dashboardRoutes, { cacheEntries: o.dashboardCacheEntries, exports, now: o.now });
   app.register(keysRoutes, { generatePerHour: o.generatePerHour, now: o.now });
+  app.register(monitorRoutes, { monitor: o.monitor, now: o.now });
   app.register(healthRoutes);
   if (o.dashboardDir !== false) app.register(pagesRoutes, { dir: o.dashboardDir ?? bundledDashboardDir() });
   app.register(retentionJob, { retentionMonths: o.retentionMonths, intervalMs: o.retentionIntervalMs });
   app.register(demoJob, { enabled: o.demo, now: o.now });
+  app.register(monitoringJob, { monitor: o.monitor, now: o.now, pruneIntervalMs: o.retentionIntervalMs });
   return app;
 }

@@ -2,17 +2,18 @@
 import { parseArgs } from 'node:util';
 import { buildServer } from './app.js';
 import { hashApiKey, normaliseApiKey } from './keys.js';
+import { MONITOR_DEFAULTS } from './monitor/options.js';
 import { DEFAULTS, type ServerOptions, trustedProxies } from './options.js';
 import { createApiKey } from './routes/keys.js';
 import { openStore } from './store/index.js';
 import { SERVER_VERSION } from './version.js';
 
-const HELP = `apilens ${SERVER_VERSION}: the apilens collector (ingest, storage, data API)
+const HELP = `apilens ${SERVER_VERSION}: the apilens collector (ingest, storage, data API, uptime monitoring)
 
 Usage:
   apilens serve [options]          run the collector
   apilens keys create [--json]     create an API key; prints the key and its dashboard id
-  apilens keys delete <api-key>    delete a key and every request stored under it
+  apilens keys delete <api-key>    delete a key and every request and monitor stored under it
   apilens --help | --version
 
 Storage (every command):
@@ -48,6 +49,16 @@ serve options:
                            comma-separated (loopback: a proxy on this host), or true (any hop)
                            env APILENS_TRUST_PROXY  default: none (the connection's address)
   --log-level <level>      fatal|error|warn|info|debug|silent  env APILENS_LOG_LEVEL  default info
+
+Uptime monitoring (serve; DuckDB or PostgreSQL store):
+  --max-monitors <n>       monitors per API key             env APILENS_MAX_MONITORS  default ${MONITOR_DEFAULTS.maxMonitors}
+  --monitor-min-interval <s>  shortest interval a monitor may ask for, in seconds (below 60 for tests)
+                           env APILENS_MONITOR_MIN_INTERVAL  default ${MONITOR_DEFAULTS.minIntervalSeconds}
+  --monitor-timeout <ms>   limit of one attempt (DNS, connect, TLS, headers)  env APILENS_MONITOR_TIMEOUT  default ${MONITOR_DEFAULTS.timeoutMs}
+  --monitor-concurrency <n>  attempts in flight at once in this process  env APILENS_MONITOR_CONCURRENCY  default ${MONITOR_DEFAULTS.concurrency}
+  --monitor-allow-private  allow monitor and webhook targets on loopback, private, link-local and
+                           CGNAT addresses (cloud metadata stays refused)  env APILENS_MONITOR_ALLOW_PRIVATE=1
+  --no-monitoring          run no pinger in this process (it still serves the monitoring API)
 `;
 
 class UsageError extends Error {}
@@ -67,6 +78,13 @@ function proxies(value: string | undefined): boolean | string[] | undefined {
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/^@apilens\/server: /, ''));
   }
+}
+
+/** A boolean environment variable: 1/true or 0/false. */
+function flag(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === '' || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true') return true;
+  throw new UsageError(`${name} must be 1 or 0 (true or false), got "${value}"`);
 }
 
 async function serve(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) {
@@ -101,6 +119,14 @@ async function serve(values: Record<string, string | boolean | undefined>, env: 
     demo: !values['no-demo'] && env.APILENS_DEMO !== '0',
     trustProxy: proxies(str('trust-proxy', 'APILENS_TRUST_PROXY')),
     logger: { level },
+    maxMonitors: whole('max-monitors'),
+    monitorMinIntervalSeconds: whole('monitor-min-interval'),
+    monitorTimeoutMs: whole('monitor-timeout'),
+    monitorConcurrency: whole('monitor-concurrency'),
+    monitorAllowPrivate:
+      values['monitor-allow-private'] === true ||
+      flag(env.APILENS_MONITOR_ALLOW_PRIVATE, 'APILENS_MONITOR_ALLOW_PRIVATE'),
+    monitoring: values['no-monitoring'] !== true,
   };
   const app = buildServer(options);
   await app.listen({
@@ -156,7 +182,9 @@ async function keys(
         return 1;
       }
       const d = await store.deleteKey(key.id);
-      process.stdout.write(`Deleted ${d.keys} key and ${d.requests} requests.\n`);
+      const monitoring =
+        d.monitors === undefined ? '' : `, ${d.monitors} monitors and ${d.pings} monitor attempts`;
+      process.stdout.write(`Deleted ${d.keys} key and ${d.requests} requests${monitoring}.\n`);
       return 0;
     }
     throw new UsageError(
@@ -195,6 +223,12 @@ async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promi
       'max-exports-per-key': { type: 'string' },
       'log-level': { type: 'string' },
       'trust-proxy': { type: 'string' },
+      'max-monitors': { type: 'string' },
+      'monitor-min-interval': { type: 'string' },
+      'monitor-timeout': { type: 'string' },
+      'monitor-concurrency': { type: 'string' },
+      'monitor-allow-private': { type: 'boolean' },
+      'no-monitoring': { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });

@@ -2,6 +2,11 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyServerOptions } from 'fastify';
+import {
+  type MonitorOptions,
+  type ResolvedMonitorOptions,
+  resolveMonitorOptions,
+} from './monitor/options.js';
 import type { Store } from './types.js';
 
 /** Defaults of every server option, in one place. */
@@ -28,8 +33,12 @@ export const DEFAULTS = {
   touchIntervalMs: 60 * 60 * 1000,
 } as const;
 
-/** Options of {@link buildServer}. Every field is optional. */
-export interface ServerOptions {
+/**
+ * Options of {@link buildServer}. Every field is optional. The monitoring options
+ * ({@link MonitorOptions}: `maxMonitors`, `monitorMinIntervalSeconds`, `monitorAllowPrivate`, …)
+ * are documented with their type.
+ */
+export interface ServerOptions extends MonitorOptions {
   /**
    * A store to use instead of opening one from `db`/`databaseUrl`. The server does not close a
    * store it was given.
@@ -152,6 +161,7 @@ export interface ResolvedOptions {
   trustProxy: boolean | string[];
   now: () => number;
   logger: FastifyServerOptions['logger'];
+  monitor: ResolvedMonitorOptions;
 }
 
 function count(name: string, value: unknown, fallback: number, min: number): number {
@@ -246,6 +256,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     trustProxy: trustedProxies(options.trustProxy),
     now: options.now ?? Date.now,
     logger: options.logger ?? false,
+    monitor: resolveMonitorOptions(options),
   };
 }
 

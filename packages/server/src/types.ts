@@ -1,4 +1,5 @@
 import type { NewRequestRow, StoredRow } from './columns.js';
+import type { MonitorStore } from './monitor/store-types.js';
 
 export type { NewRequestRow, StoredRow } from './columns.js';
 
@@ -56,6 +57,9 @@ export interface RowQuery extends RowFilter {
 export interface DeleteCounts {
   keys: number;
   requests: number;
+  /** Monitors and their stored attempts (stores with monitoring). */
+  monitors?: number;
+  pings?: number;
 }
 
 /**
@@ -63,7 +67,10 @@ export interface DeleteCounts {
  * (embedded, the default) and {@link openPostgresStore}; both pass the same conformance suite.
  * All methods are async so a network database fits the same shape.
  */
-export interface Store {
+export interface Store extends Partial<MonitorStore> {
+  // The monitoring methods (`createMonitor`, `claimDueMonitors`, …; see MonitorStore) are
+  // optional: DuckDB and PostgreSQL have them; a custom store without them gets 501 from the
+  // monitoring routes and no pinger.
   readonly kind: StoreKind;
   /** Human-readable location for logs, without credentials, e.g. `DuckDB ./apilens.duckdb`. */
   readonly description: string;
@@ -94,7 +101,7 @@ export interface Store {
   queryRequests(keyId: number, query: RowQuery): Promise<StoredRow[]>;
   /** Number of rows stored under a key (all keys when omitted). */
   countRequests(keyId?: number): Promise<number>;
-  /** Deletes a key and every row stored under it, in one transaction. */
+  /** Deletes a key and every row stored under it (monitors and their attempts too), in one transaction. */
   deleteKey(keyId: number): Promise<DeleteCounts>;
   /** Ids of keys whose `last_used_at` is before `cutoff` (epoch ms). */
   findInactiveKeys(cutoff: number): Promise<number[]>;

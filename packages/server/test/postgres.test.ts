@@ -81,11 +81,11 @@ describe('PostgreSQL: servers starting together against one database', () => {
       for (const url of urls) {
         expect((await call(url, 'GET', '/api/health')).json).toMatchObject({
           status: 'ok',
-          schema_version: 1,
+          schema_version: 2,
         });
       }
       const applied = await admin.query('SELECT version FROM schema_migrations ORDER BY version');
-      expect(applied.rows).toEqual([{ version: 1 }]);
+      expect(applied.rows).toEqual([{ version: 1 }, { version: 2 }]);
       for (const s of servers) expect(await stop(s)).toEqual({ code: 0, signal: null });
     } finally {
       await admin.query('ROLLBACK').catch(() => {});
@@ -151,7 +151,7 @@ describe('PostgreSQL: deleting a key while a batch for it is in flight', () => {
     }
     const [i, d] = await Promise.all([ingested!, deleted!]);
     expect([i.status, i.json]).toEqual([200, { accepted: 2, rejected: [] }]);
-    expect([d.status, d.json]).toEqual([200, { deleted: { keys: 1, requests: 5 } }]);
+    expect([d.status, d.json]).toEqual([200, { deleted: { keys: 1, requests: 5, monitors: 0, pings: 0 } }]);
     expect(await store.countRequests(id)).toBe(0);
   });
 
@@ -168,7 +168,7 @@ describe('PostgreSQL: deleting a key while a batch for it is in flight', () => {
       });
       await waitForLockWaiters(admin, databaseOf(databaseUrl), 1);
       const d = await call(server.url, 'DELETE', '/api/delete', { 'x-auth-token': apiKey });
-      expect(d.json).toEqual({ deleted: { keys: 1, requests: 2 } });
+      expect(d.json).toEqual({ deleted: { keys: 1, requests: 2, monitors: 0, pings: 0 } });
     } finally {
       await admin.query('COMMIT');
     }

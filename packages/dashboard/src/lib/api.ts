@@ -55,6 +55,13 @@ export function explain(
   return err.failure.kind === 'unauthorized' ? unknownKey : err.message;
 }
 
+/** What went wrong in a failed call, for the pages' error states. */
+export function failureOf(err: unknown): ApiFailure {
+  return err instanceof ApiError
+    ? err.failure
+    : { kind: 'collector', message: 'the collector did not answer; check that it is running' };
+}
+
 /** `fetch` to the collector; network failures and non-2xx answers become {@link ApiError}s. */
 export async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
   let res: Response;

@@ -19,7 +19,7 @@ export function tooltip(
     hooks: {
       init: (u) => {
         tip = document.createElement('div');
-        tip.className = 'chart-tip';
+        tip.className = 'chart-tip tooltip-box';
         tip.hidden = true;
         u.over.append(tip);
         u.over.addEventListener('mouseleave', () => {

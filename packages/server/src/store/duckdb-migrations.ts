@@ -66,4 +66,47 @@ CREATE TABLE requests (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'monitors, monitor attempts, alert settings',
+    // The PostgreSQL tables minus the UNIQUE (key_id, method, url) constraint and the indexes:
+    // every write goes through the store's one writer connection, so checking for a duplicate
+    // and inserting cannot interleave with another creation, and attempts are read by time
+    // range, which the zone maps serve.
+    sql: `
+CREATE TABLE monitors (
+  id VARCHAR PRIMARY KEY,
+  key_id BIGINT NOT NULL,
+  url VARCHAR NOT NULL,
+  method VARCHAR NOT NULL,
+  interval_seconds INTEGER NOT NULL,
+  expect_status SMALLINT,
+  created_at BIGINT NOT NULL,
+  next_due_at BIGINT NOT NULL,
+  state VARCHAR NOT NULL DEFAULT 'unknown',
+  state_since BIGINT,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  failing_since BIGINT,
+  last_at BIGINT,
+  last_response_ms INTEGER,
+  last_status SMALLINT,
+  last_failure VARCHAR,
+  last_detail VARCHAR
+);
+CREATE TABLE monitor_attempts (
+  monitor_id VARCHAR NOT NULL,
+  key_id BIGINT NOT NULL,
+  attempted_at BIGINT NOT NULL,
+  response_ms INTEGER NOT NULL,
+  status SMALLINT,
+  failure VARCHAR,
+  detail VARCHAR
+);
+CREATE TABLE alert_settings (
+  key_id BIGINT PRIMARY KEY,
+  webhook_url VARCHAR,
+  threshold INTEGER NOT NULL
+);
+`,
+  },
 ];

@@ -10,6 +10,7 @@ import {
 } from '../types.js';
 import { Conn, ConnectionPool } from './duckdb-connection.js';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.js';
+import { deleteDuckDbKeyMonitoring, duckDbMonitors } from './duckdb-monitors.js';
 import { ROWS_FUNCTION, STAGED_COLUMNS, STAGED_SELECT, STAGED_TYPES, StagedRows } from './duckdb-rows.js';
 import { readRows } from './sql.js';
 
@@ -453,8 +454,9 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       return write(async (w) => {
         const counts = await tx(w, async () => {
           const requests = await w.changes('DELETE FROM requests WHERE key_id = $1', [keyId]);
+          const monitoring = await deleteDuckDbKeyMonitoring(w, keyId);
           const keys = await w.changes('DELETE FROM keys WHERE id = $1', [keyId]);
-          return { keys, requests };
+          return { keys, requests, ...monitoring };
         });
         keys.delete(keyId);
         changed(keyId);
@@ -497,6 +499,8 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     dataVersion(keyId) {
       return versions.get(keyId) ?? 0;
     },
+
+    ...duckDbMonitors({ write, read, tx, keyExists: (keyId) => keys.byId.has(keyId) }),
   };
 }
 

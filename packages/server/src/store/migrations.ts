@@ -53,4 +53,49 @@ CREATE INDEX requests_key_time ON requests (key_id, created_at, id);
 CREATE INDEX requests_key_status_time ON requests (key_id, status, created_at, id);
 `,
   },
+  {
+    version: 2,
+    name: 'monitors, monitor attempts, alert settings',
+    // No foreign keys to keys(id): a key's deletion removes these rows itself, in the order that
+    // keeps an attempt being recorded meanwhile from surviving it (postgres-monitors.ts).
+    sql: `
+CREATE TABLE monitors (
+  id TEXT PRIMARY KEY,
+  key_id BIGINT NOT NULL,
+  url TEXT NOT NULL,
+  method TEXT NOT NULL,
+  interval_seconds INTEGER NOT NULL,
+  expect_status SMALLINT,
+  created_at BIGINT NOT NULL,
+  next_due_at BIGINT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'unknown',
+  state_since BIGINT,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  failing_since BIGINT,
+  last_at BIGINT,
+  last_response_ms INTEGER,
+  last_status SMALLINT,
+  last_failure TEXT,
+  last_detail TEXT,
+  UNIQUE (key_id, method, url)
+);
+CREATE INDEX monitors_due ON monitors (next_due_at);
+CREATE TABLE monitor_attempts (
+  monitor_id TEXT NOT NULL,
+  key_id BIGINT NOT NULL,
+  attempted_at BIGINT NOT NULL,
+  response_ms INTEGER NOT NULL,
+  status SMALLINT,
+  failure TEXT,
+  detail TEXT
+);
+CREATE INDEX monitor_attempts_key_time ON monitor_attempts (key_id, attempted_at);
+CREATE INDEX monitor_attempts_time ON monitor_attempts (attempted_at);
+CREATE TABLE alert_settings (
+  key_id BIGINT PRIMARY KEY,
+  webhook_url TEXT,
+  threshold INTEGER NOT NULL
+);
+`,
+  },
 ];

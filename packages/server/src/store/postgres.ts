@@ -3,6 +3,7 @@ import type { NewRequestRow } from '../columns.js';
 import { Lru } from '../lru.js';
 import { type Store, UnknownKeyError, type UserAgentInfo } from '../types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { deletePostgresKeyMonitoring, postgresMonitors } from './postgres-monitors.js';
 import { fillInsertColumns, INSERT_COLUMNS, INSERT_INTO, type KeyRow, readRows, toKey } from './sql.js';
 
 /** Options of {@link openPostgresStore}. */
@@ -214,7 +215,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         // Key first: its row lock waits for in-flight batches (FOR SHARE) and blocks new ones.
         const keys = (await c.query('DELETE FROM keys WHERE id = $1', [keyId])).rowCount ?? 0;
         const requests = (await c.query('DELETE FROM requests WHERE key_id = $1', [keyId])).rowCount ?? 0;
-        return { keys, requests };
+        return { keys, requests, ...(await deletePostgresKeyMonitoring(c, keyId)) };
       });
     },
 
@@ -228,5 +229,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
     async select(sql, params) {
       return (await pool.query<unknown[]>({ text: sql, values: params as unknown[], rowMode: 'array' })).rows;
     },
+
+    ...postgresMonitors(pool, tx),
   };
 }
