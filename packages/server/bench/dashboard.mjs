@@ -13,11 +13,12 @@
 // Environment: BENCH_MAIN_ROWS, BENCH_OTHER_ROWS, BENCH_DAYS (see seed.mjs), BENCH_RUNS (20),
 // BENCH_PG_RUNS (5: PostgreSQL takes seconds a run, it has no target yet), BENCH_ONLY (duckdb |
 // postgres), DATABASE_URL (else scripts/pg.sh starts a PostgreSQL).
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { memory, serve } from './collector.mjs';
 import { seed } from './seed.mjs';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
@@ -42,52 +43,6 @@ const CASES = [
   ['30 days, 2 filters', 'period=30d&endpoint=%2Fv1%2Fproducts%2F%3Asku&statusClass=2xx'],
   ['30 days, 3 filters', 'period=30d&endpoint=%2Fv1%2Fproducts%2F%3Asku&statusClass=2xx&country=US'],
 ];
-
-/** Peak and current RSS of a process, from /proc (kB). */
-function memory(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const get = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { peak: get('VmHWM'), rss: get('VmRSS') };
-}
-
-async function serve(args) {
-  const proc = spawn(
-    process.execPath,
-    [
-      join(pkg, 'dist/cli.cjs'),
-      'serve',
-      '--port',
-      '0',
-      '--rate-limit',
-      '0',
-      '--no-demo',
-      '--log-level',
-      'info',
-      ...args,
-    ],
-    // DATABASE_URL may name the benchmark's PostgreSQL: the store is chosen by the arguments only.
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATABASE_URL: '' } },
-  );
-  let out = '';
-  const url = await new Promise((resolve, reject) => {
-    const on = (c) => {
-      out += c;
-      const m = /apilens listening on (http:\/\/[^\s,"]+)/.exec(out);
-      if (m) resolve(m[1]);
-    };
-    proc.stdout.on('data', on);
-    proc.stderr.on('data', on);
-    proc.on('exit', () => reject(new Error(`server exited:\n${out}`)));
-  });
-  return {
-    url,
-    proc,
-    async stop() {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.on('exit', r));
-    },
-  };
-}
 
 const quantile = (sorted, q) =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];

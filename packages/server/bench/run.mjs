@@ -11,13 +11,14 @@
 //
 // Environment: BENCH_ROWS (default 5 000 000), BENCH_PG_ROWS (default = BENCH_ROWS),
 // BENCH_INGEST_SECONDS (10), BENCH_CLIENTS (4), DATABASE_URL (else scripts/pg.sh starts one).
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Pool } from 'undici';
+import { memory, serve } from './collector.mjs';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const repo = join(pkg, '..', '..');
@@ -69,53 +70,6 @@ function wireRow(i, t) {
     user_id: i % 3 === 0 ? `user-${i % 500}` : null,
     created_at: new Date(t).toISOString(),
     route,
-  };
-}
-
-/** Peak and current RSS of a process, from /proc (kB). */
-function memory(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const get = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { peak: get('VmHWM'), rss: get('VmRSS') };
-}
-
-/** Starts the built CLI; resolves with { url, proc, stop() }. */
-async function serve(args) {
-  const proc = spawn(
-    process.execPath,
-    [
-      join(pkg, 'dist/cli.cjs'),
-      'serve',
-      '--port',
-      '0',
-      '--rate-limit',
-      '0',
-      '--no-demo',
-      '--log-level',
-      'info',
-      ...args,
-    ],
-    // DATABASE_URL may name the benchmark's PostgreSQL: the store is chosen by the arguments only.
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATABASE_URL: '' } },
-  );
-  let out = '';
-  const url = await new Promise((resolve, reject) => {
-    const on = (c) => {
-      out += c;
-      const m = /apilens listening on (http:\/\/[^\s,"]+)/.exec(out);
-      if (m) resolve(m[1]);
-    };
-    proc.stdout.on('data', on);
-    proc.stderr.on('data', on);
-    proc.on('exit', () => reject(new Error(`server exited:\n${out}`)));
-  });
-  return {
-    url,
-    proc,
-    async stop() {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.on('exit', r));
-    },
   };
 }
 

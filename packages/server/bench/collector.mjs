@@ -1,0 +1,55 @@
+// The built collector for the benchmarks: started as a user would (`apilens serve`), without the
+// demo dashboard or rate limits, and its memory read from /proc.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const pkg = fileURLToPath(new URL('..', import.meta.url));
+
+/** Peak and current RSS of a process, from /proc (kB). */
+export function memory(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const get = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { peak: get('VmHWM'), rss: get('VmRSS') };
+}
+
+/** Starts the built CLI; resolves with { url, proc, stop() }. */
+export async function serve(args) {
+  const proc = spawn(
+    process.execPath,
+    [
+      join(pkg, 'dist/cli.cjs'),
+      'serve',
+      '--port',
+      '0',
+      '--rate-limit',
+      '0',
+      '--no-demo',
+      '--log-level',
+      'info',
+      ...args,
+    ],
+    // DATABASE_URL may name the benchmark's PostgreSQL: the store is chosen by the arguments only.
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATABASE_URL: '' } },
+  );
+  let out = '';
+  const url = await new Promise((resolve, reject) => {
+    const on = (c) => {
+      out += c;
+      const m = /apilens listening on (http:\/\/[^\s,"]+)/.exec(out);
+      if (m) resolve(m[1]);
+    };
+    proc.stdout.on('data', on);
+    proc.stderr.on('data', on);
+    proc.on('exit', () => reject(new Error(`server exited:\n${out}`)));
+  });
+  return {
+    url,
+    proc,
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.on('exit', r));
+    },
+  };
+}
