@@ -82,7 +82,8 @@ describe('apilens command', () => {
       .filter((l) => l.includes('listening'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`storing in DuckDB ${fresh}`);
-    expect((await call(url, 'GET', '/api/health')).json).toMatchObject({ status: 'ok', schema_version: 1 });
+    // Migration 1 (requests, keys) and 2 (monitoring) on a fresh file.
+    expect((await call(url, 'GET', '/api/health')).json).toMatchObject({ status: 'ok', schema_version: 2 });
     serve.proc.kill('SIGINT');
     expect((await serve.exit).code).toBe(0);
     const store = openDuckDbStore(fresh);
