@@ -112,11 +112,6 @@ export interface Store extends Partial<MonitorStore> {
    */
   select?(sql: string, params: readonly unknown[]): Promise<unknown[][]>;
   /**
-   * Runs `fn` with one connection of its own, for statements that must share it (a temporary
-   * table, then reads of it). Only stores where that pays leave it defined.
-   */
-  session?<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
-  /**
    * A number that changes whenever the key's rows change (ingest, deletion), for caches of
    * computed figures. Only a store that sees every write (one process per database) has it.
    */
@@ -135,14 +130,6 @@ export type SqlDialect = StoreKind;
 export interface SqlReader {
   readonly dialect: SqlDialect;
   select(sql: string, params: readonly unknown[]): Promise<unknown[][]>;
-  /** See {@link Store.session}. */
-  session?<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
-}
-
-/** One connection, for statements that must share it: reads, and statements without a result. */
-export interface SqlSession {
-  select(sql: string, params: readonly unknown[]): Promise<unknown[][]>;
-  exec(sql: string, params: readonly unknown[]): Promise<void>;
 }
 
 /** Thrown by {@link Store.insertRequests} when the key was deleted meanwhile. */

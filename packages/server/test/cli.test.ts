@@ -87,7 +87,7 @@ describe('apilens command', () => {
     serve.proc.kill('SIGINT');
     expect((await serve.exit).code).toBe(0);
     const store = openDuckDbStore(fresh);
-    expect(await store.schemaVersion()).toBe(1);
+    expect(await store.schemaVersion()).toBe(2);
     await store.close();
   });
 

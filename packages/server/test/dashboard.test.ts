@@ -272,7 +272,6 @@ const CASES: Case[] = [
 const reader = (store: Store): SqlReader => ({
   dialect: store.kind as SqlReader['dialect'],
   select: (sql, params) => store.select!(sql, params),
-  session: store.session ? (fn) => store.session!(fn) : undefined,
 });
 
 const stores: Array<{ name: string; store: Store; keyId: number; cleanup(): Promise<void> }> = [];

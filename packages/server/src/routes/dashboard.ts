@@ -32,7 +32,6 @@ function readerOf(store: Store): SqlReader {
   return {
     dialect: store.kind,
     select: (sql, params) => store.select!(sql, params),
-    session: store.session ? (fn) => store.session!(fn) : undefined,
   };
 }
 

@@ -475,17 +475,6 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       return read((c) => c.select(sql, params));
     },
 
-    session(fn) {
-      return read((c) =>
-        fn({
-          select: (sql, params) => c.select(sql, params),
-          exec: async (sql, params) => {
-            await c.changes(sql, params);
-          },
-        }),
-      );
-    },
-
     async importCsv(path) {
       const columns = STAGED_COLUMNS.map((c, i) => `'${c}': '${STAGED_TYPES[i]}'`).join(', ');
       return write(async (w) => {
