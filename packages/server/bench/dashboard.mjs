@@ -13,7 +13,7 @@
 // Environment: BENCH_MAIN_ROWS, BENCH_OTHER_ROWS, BENCH_DAYS (see seed.mjs), BENCH_RUNS (20),
 // BENCH_PG_RUNS (5: PostgreSQL takes seconds a run, it has no target yet), BENCH_ONLY (duckdb |
 // postgres), DATABASE_URL (else scripts/pg.sh starts a PostgreSQL).
-import { execFileSync, } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -11,7 +11,7 @@
 //
 // Environment: BENCH_ROWS (default 5 000 000), BENCH_PG_ROWS (default = BENCH_ROWS),
 // BENCH_INGEST_SECONDS (10), BENCH_CLIENTS (4), DATABASE_URL (else scripts/pg.sh starts one).
-import { execFileSync, } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
