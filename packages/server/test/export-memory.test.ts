@@ -15,8 +15,13 @@ const ROWS = 100_000;
 const BATCH = 5_000;
 /** About 350 bytes of CSV a row. */
 const PATH_TAIL = 'p'.repeat(220);
-/** What the export may add to the process's resident memory at its peak (MB). */
-const GROWTH_MB = 32;
+/**
+ * What the export may add to the process's resident memory at its peak (MB): less than the 35 MB of
+ * CSV it streams (whole, as text and row objects, it would be several times that, past the 64 MB old
+ * generation). DuckDB reads the rows into its own buffer pool in the process, which grew it by
+ * 34 MB in one CI run (22-27 MB in others): its bound leaves room for that.
+ */
+const GROWTH_MB = { DuckDB: 48, PostgreSQL: 32 };
 /**
  * The process's peak (MB), near the README's figures for a 5M-row export: DuckDB's cache is
  * bounded by its 256 MB `memory_limit` (252 MB measured at 5M rows), PostgreSQL's is in the
@@ -98,7 +103,7 @@ describe.each(STORES)('export memory (%s)', (storeName) => {
       expect(bytes).toBeGreaterThan(30 * 2 ** 20);
       const growth = after.peak - before.rss;
       expect(growth, `peak RSS ${after.peak.toFixed(0)} MB, ${before.rss.toFixed(0)} MB before`).toBeLessThan(
-        GROWTH_MB,
+        GROWTH_MB[storeName],
       );
       expect(after.peak).toBeLessThan(PEAK_MB[storeName]);
       expect((await call(url, 'GET', '/api/health')).status).toBe(200);
