@@ -116,6 +116,11 @@ export interface Store extends Partial<MonitorStore> {
    * computed figures. Only a store that sees every write (one process per database) has it.
    */
   dataVersion?(keyId: number): number;
+  /**
+   * The key's first and last request times (`null`s without rows), where the store can keep them
+   * without a query (one process sees every write); the dashboard engine reads them otherwise.
+   */
+  keyBounds?(keyId: number): Promise<[number | null, number | null]>;
 }
 
 /** SQL dialects the dashboard engine writes: one per store. */
@@ -130,6 +135,8 @@ export type SqlDialect = StoreKind;
 export interface SqlReader {
   readonly dialect: SqlDialect;
   select(sql: string, params: readonly unknown[]): Promise<unknown[][]>;
+  /** See {@link Store.keyBounds}. */
+  keyBounds?(keyId: number): Promise<[number | null, number | null]>;
 }
 
 /** Thrown by {@link Store.insertRequests} when the key was deleted meanwhile. */

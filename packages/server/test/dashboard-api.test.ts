@@ -197,4 +197,33 @@ describe('dashboard response cache (DuckDB)', () => {
       await s.cleanup();
     }
   });
+
+  it('keeps each key’s first and last request times up to date from its batches', async () => {
+    // The store reads them once and then extends them with every committed batch (keyBounds).
+    const s = await freshStore('DuckDB');
+    const server = await startServer(s.store, { now: () => T0 + 30 * DAY, rateLimitPerMinute: 0 });
+    try {
+      const key = await generateKey(server.url);
+      const meta = async () => {
+        const r = await fetch(`${server.url}/api/dashboard/${key.dashboard_id}?period=all`);
+        return ((await r.json()) as DashboardResponse).meta;
+      };
+      const at = (t: number) => wireRow({ created_at: new Date(t).toISOString() });
+      const send = async (times: number[]) => {
+        const r = await ingest(server.url, { api_key: key.api_key, requests: times.map(at) });
+        expect(r.json.accepted).toBe(times.length);
+      };
+      await send([T0 + DAY, T0 + 2 * DAY]);
+      expect(await meta()).toMatchObject({ firstSeen: T0 + DAY, lastSeen: T0 + 2 * DAY });
+      // Batches earlier and later than everything so far, and one in between.
+      await send([T0 + 3 * DAY]);
+      await send([T0 - 5 * DAY, T0 + 1.5 * DAY]);
+      expect(await meta()).toMatchObject({ firstSeen: T0 - 5 * DAY, lastSeen: T0 + 3 * DAY });
+      await send([T0 + 9 * DAY]);
+      expect(await meta()).toMatchObject({ firstSeen: T0 - 5 * DAY, lastSeen: T0 + 9 * DAY });
+    } finally {
+      await server.close();
+      await s.cleanup();
+    }
+  });
 });

@@ -77,6 +77,7 @@ const usersOrNull = (n: number): number | null => (n === 0 ? null : n);
 
 /** The key's first and last request times (`null` without data), whatever the filters. */
 export async function keyBounds(reader: SqlReader, keyId: number): Promise<[number | null, number | null]> {
+  if (reader.keyBounds) return reader.keyBounds(keyId);
   const b = new SqlBuilder(reader.dialect);
   const rows = await reader.select(
     `SELECT min(created_at), max(created_at) FROM requests WHERE key_id = ${b.p(keyId, 'BIGINT')}`,
@@ -137,11 +138,37 @@ async function figures(
   const rows = (b: SqlBuilder, range = current) => source.rows(b, range);
   const width = bucketWidth(period.bucket);
 
+  // Distinct users per group. DuckDB counts distinct (group, identity) pairs in a query of their
+  // own: 1.6-2.3× faster than count(DISTINCT) per group beside the other aggregates (the
+  // timeline, countries and totals of 30 days at 5 M rows), so there the figure queries leave a
+  // 0 in its place and `withUsers` fills it in. PostgreSQL counts in the figure query.
+  const splitUsers = dialect === 'duckdb';
+  const usersColumn = (b: SqlBuilder) => (splitUsers ? '0' : b.users());
+  const distinctUsersQuery = (group: (b: SqlBuilder) => string, range = current) => {
+    if (!splitUsers) return Promise.resolve([] as unknown[][]);
+    const b = new SqlBuilder(dialect);
+    return run(
+      b,
+      `SELECT g, count(*) FROM (
+        SELECT DISTINCT ${group(b)} AS g, r.identity FROM ${rows(b, range)} AND r.identity IS NOT NULL
+      ) GROUP BY g`,
+    );
+  };
+  /** Puts each group's users (from distinctUsersQuery) at index 2 of the figure rows (group at 0). */
+  const withUsers = (figureRows: unknown[][], userRows: unknown[][]) => {
+    if (!splitUsers) return figureRows;
+    const users = new Map(userRows.map((r) => [r[0], r[1]]));
+    for (const r of figureRows) r[2] = users.get(r[0]) ?? 0;
+    return figureRows;
+  };
+  const timelineBucket = (b: SqlBuilder) =>
+    b.idiv(b.localTime(offsetPieces(tz, period.from, period.to)), b.p(width, 'BIGINT'));
+
   const totalsQuery = () => {
     const b = new SqlBuilder(dialect);
     return run(
       b,
-      `SELECT r.created_at >= ${b.p(period.from, 'BIGINT')}, count(*), ${b.users()},
+      `SELECT r.created_at >= ${b.p(period.from, 'BIGINT')}, count(*), ${usersColumn(b)},
         count(*) FILTER (WHERE r.status < 400)
       FROM ${rows(b, withPrevious)} GROUP BY 1`,
     );
@@ -160,10 +187,9 @@ async function figures(
 
   const timelineQuery = () => {
     const b = new SqlBuilder(dialect);
-    const local = b.localTime(offsetPieces(tz, period.from, period.to));
     return run(
       b,
-      `SELECT ${b.idiv(local, b.p(width, 'BIGINT'))}, count(*), ${b.users()},
+      `SELECT ${timelineBucket(b)}, count(*), ${usersColumn(b)},
         count(*) FILTER (WHERE r.status < 400),
         percentile_disc(${MEDIAN_P95}) WITHIN GROUP (ORDER BY r.response_time)
       FROM ${rows(b)} GROUP BY 1`,
@@ -257,7 +283,7 @@ async function figures(
 
   const countriesQuery = () => {
     const b = new SqlBuilder(dialect);
-    return run(b, `SELECT r.location, count(*), ${b.users()} FROM ${rows(b)} GROUP BY 1`);
+    return run(b, `SELECT r.location, count(*), ${usersColumn(b)} FROM ${rows(b)} GROUP BY 1`);
   };
 
   // Top users: [user id, IP (for users known by IP only), requests, last seen, latest IP, latest country].
@@ -290,9 +316,9 @@ async function figures(
   };
 
   const [
-    totalsRows,
+    totalsFigures,
     responseTimeRows,
-    timelineRows,
+    timelineFigures,
     endpointTimeRows,
     statusRows,
     statusCountRows,
@@ -300,8 +326,11 @@ async function figures(
     versionRows,
     heatmapRows,
     agentRows,
-    countryRows,
+    countryFigures,
     userRows,
+    totalsUsers,
+    timelineUsers,
+    countryUsers,
   ] = await Promise.all([
     totalsQuery(),
     responseTimesQuery(),
@@ -315,7 +344,13 @@ async function figures(
     agentsQuery(),
     countriesQuery(),
     usersQuery(),
+    distinctUsersQuery((b) => `r.created_at >= ${b.p(period.from, 'BIGINT')}`, withPrevious),
+    distinctUsersQuery(timelineBucket),
+    distinctUsersQuery(() => 'r.location'),
   ]);
+  const totalsRows = withUsers(totalsFigures, totalsUsers);
+  const timelineRows = withUsers(timelineFigures, timelineUsers);
+  const countryRows = withUsers(countryFigures, countryUsers);
 
   // Response times of each period, ascending, for nearest-rank percentiles.
   const times = { current: [] as [number, number][], previous: [] as [number, number][] };

@@ -32,6 +32,7 @@ function readerOf(store: Store): SqlReader {
   return {
     dialect: store.kind,
     select: (sql, params) => store.select!(sql, params),
+    ...(store.keyBounds && { keyBounds: (keyId: number) => store.keyBounds!(keyId) }),
   };
 }
 

@@ -158,7 +158,28 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
   const keys = new KeyIndex();
   /** Per key, bumped after every committed write of its rows (see `dataVersion`). */
   const versions = new Map<number, number>();
-  const changed = (keyId: number) => versions.set(keyId, (versions.get(keyId) ?? 0) + 1);
+  /**
+   * Per key, its first and last request time once read (see `keyBounds`): extended by every
+   * committed batch, dropped by any other write of the key's rows. Saves the dashboard a scan of
+   * the key's whole history before each computation (60 ms at 5 M rows on a loaded machine).
+   */
+  const bounds = new Map<number, [number | null, number | null]>();
+  const changed = (keyId: number) => {
+    versions.set(keyId, (versions.get(keyId) ?? 0) + 1);
+    bounds.delete(keyId);
+  };
+  /** After a batch of the key committed: its version bumped, its known bounds extended. */
+  const inserted = (keyId: number, rows: readonly NewRequestRow[]) => {
+    const known = bounds.get(keyId);
+    changed(keyId);
+    if (!known || rows.length === 0) return;
+    let [min, max] = known;
+    for (const r of rows) {
+      if (min === null || r.createdAt < min) min = r.createdAt;
+      if (max === null || r.createdAt > max) max = r.createdAt;
+    }
+    bounds.set(keyId, [min, max]);
+  };
 
   // Every write goes through this chain, one at a time, on the writer connection.
   let writeChain: Promise<unknown> = Promise.resolve();
@@ -294,7 +315,7 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     })
       .then(
         (accepted) => {
-          for (const p of accepted) changed(p.keyId);
+          for (const p of accepted) inserted(p.keyId, p.rows);
           for (const p of group) {
             if (accepted.includes(p)) p.resolve(p.rows.length);
             else p.reject(new UnknownKeyError());
@@ -487,6 +508,19 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
 
     dataVersion(keyId) {
       return versions.get(keyId) ?? 0;
+    },
+
+    async keyBounds(keyId) {
+      const known = bounds.get(keyId);
+      if (known) return known;
+      const version = versions.get(keyId) ?? 0;
+      const [row] = await read((c) =>
+        c.select('SELECT min(created_at), max(created_at) FROM requests WHERE key_id = $1', [keyId]),
+      );
+      const found = row as [number | null, number | null];
+      // Kept only if no write of the key committed while it was read (the read may predate it).
+      if ((versions.get(keyId) ?? 0) === version) bounds.set(keyId, found);
+      return found;
     },
 
     ...duckDbMonitors({ write, read, tx, keyExists: (keyId) => keys.byId.has(keyId) }),
