@@ -19,6 +19,8 @@ export async function serve(args) {
   const proc = spawn(
     process.execPath,
     [
+      // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the collector, written when it exits.
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
       join(pkg, 'dist/cli.cjs'),
       'serve',
       '--port',

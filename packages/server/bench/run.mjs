@@ -1,7 +1,9 @@
 // Collector benchmark: `pnpm bench:server` (root) or `pnpm --filter @apilens/server bench`.
 //
 //   1. HTTP ingest rows/s: gzip batches of 1 000 rows from several concurrent clients (undici),
-//      into DuckDB and into PostgreSQL, against the built `apilens serve` in a child process.
+//      into DuckDB and into PostgreSQL, against the built `apilens serve` in a child process;
+//      once in the upstream row format (what upstream clients send) and once in the compact
+//      format (what apilens SDKs send).
 //   2. Data API over a 5M-row key (bulk-loaded through the store, not over HTTP): page 1,
 //      a deep page and filtered pages, timed to the last byte.
 //   3. CSV export of all 5M rows, with the server process's peak RSS (VmHWM).
@@ -10,7 +12,8 @@
 //      and max latency.
 //
 // Environment: BENCH_ROWS (default 5 000 000), BENCH_PG_ROWS (default = BENCH_ROWS),
-// BENCH_INGEST_SECONDS (10), BENCH_CLIENTS (4), DATABASE_URL (else scripts/pg.sh starts one).
+// BENCH_INGEST_SECONDS (10), BENCH_CLIENTS (4), DATABASE_URL (else scripts/pg.sh starts one),
+// BENCH_CPU_PROF (a directory: V8 CPU profiles of the collector processes).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,23 +76,56 @@ function wireRow(i, t) {
   };
 }
 
-async function ingestBench(label, storeArgs, apiKey) {
+/** A batch in the compact format of apilens SDKs (docs/wire-format.md): strings once, columns of indexes. */
+function compactBody(apiKey, rows, base) {
+  const strings = [null];
+  const index = new Map([[null, 0]]);
+  const ref = (v) => {
+    let i = index.get(v);
+    if (i === undefined) {
+      i = strings.push(v) - 1;
+      index.set(v, i);
+    }
+    return i;
+  };
+  const columns = {};
+  for (const f of ['hostname', 'ip_address', 'path', 'user_agent', 'method', 'user_id', 'route']) {
+    columns[f] = rows.map((r) => ref(r[f]));
+  }
+  columns.status = rows.map((r) => r.status);
+  columns.response_time = rows.map((r) => r.response_time);
+  columns.created_at = rows.map((r) => Date.parse(r.created_at) - base);
+  return {
+    v: 1,
+    api_key: apiKey,
+    framework: 'Express',
+    privacy_level: 0,
+    count: rows.length,
+    created_at_base: base,
+    strings,
+    columns,
+  };
+}
+
+/**
+ * `format`: `rows` (the upstream row format, POST /api/log-request, what upstream clients send)
+ * or `columns` (the compact format, POST /api/log-columns, what apilens SDKs send).
+ */
+async function ingestBench(label, storeArgs, apiKey, format = 'rows') {
   const server = await serve(storeArgs);
   // Pre-built gzip bodies, so the load generator does not steal the server's CPU (2 cores).
   // Times increase from batch to batch, as they do from a live API (replaying one batch over and
   // over would make every insert land in the middle of the time index).
   const base = Date.now();
-  const bodies = Array.from({ length: BODIES }, (_, b) =>
-    gzipSync(
-      JSON.stringify({
-        api_key: apiKey,
-        framework: 'Express',
-        privacy_level: 0,
-        requests: Array.from({ length: BATCH }, (_, i) => wireRow(b * BATCH + i, base + b * BATCH + i)),
-      }),
-      { level: 1 },
-    ),
-  );
+  const bodies = Array.from({ length: BODIES }, (_, b) => {
+    const rows = Array.from({ length: BATCH }, (_, i) => wireRow(b * BATCH + i, base + b * BATCH + i));
+    const body =
+      format === 'columns'
+        ? compactBody(apiKey, rows, base + b * BATCH)
+        : { api_key: apiKey, framework: 'Express', privacy_level: 0, requests: rows };
+    return gzipSync(JSON.stringify(body), { level: 1 });
+  });
+  const path = format === 'columns' ? '/api/log-columns' : '/api/log-request';
   const pool = new Pool(server.url, { connections: CLIENTS, pipelining: 1 });
   let rows = 0;
   let failed = 0;
@@ -99,7 +135,7 @@ async function ingestBench(label, storeArgs, apiKey) {
     Array.from({ length: CLIENTS }, async (_, c) => {
       for (let n = c; performance.now() < deadline; n += CLIENTS) {
         const res = await pool.request({
-          path: '/api/log-request',
+          path,
           method: 'POST',
           headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
           body: bodies[n % bodies.length],
@@ -116,7 +152,7 @@ async function ingestBench(label, storeArgs, apiKey) {
   await server.stop();
   const rate = rows / seconds;
   console.log(
-    `ingest ${label}: ${fmt(rate)} rows/s (${fmt(rows)} rows in ${seconds.toFixed(1)} s, ${CLIENTS} clients, gzip batches of ${BATCH}, ${failed} failed, server peak RSS ${mb(mem.peak)})`,
+    `ingest ${label}, ${format}: ${fmt(rate)} rows/s (${fmt(rows)} rows in ${seconds.toFixed(1)} s, ${CLIENTS} clients, gzip batches of ${BATCH}, ${failed} failed, server peak RSS ${mb(mem.peak)})`,
   );
   return rate;
 }
@@ -293,6 +329,7 @@ try {
     const { api_key } = await createApiKey(store, Date.now());
     await store.close();
     await ingestBench('DuckDB', ['--db', db], api_key);
+    await ingestBench('DuckDB', ['--db', db], api_key, 'columns');
   }
   if (ONLY !== 'ingest') {
     const db = join(tmp, 'data.duckdb');
@@ -331,6 +368,7 @@ try {
     if (name === 'ingest' && (ONLY === '' || ONLY === 'ingest')) {
       const { api_key } = await createApiKey(store, Date.now());
       await ingestBench('PostgreSQL', ['--database-url', u.toString()], api_key);
+      await ingestBench('PostgreSQL', ['--database-url', u.toString()], api_key, 'columns');
     } else if (name === 'data' && rows > 0 && ONLY !== 'ingest') {
       // Statistics and the visibility map, as autovacuum would leave them shortly after a bulk load.
       await dataBench('PostgreSQL', ['--database-url', u.toString()], store, rows, async () => {
