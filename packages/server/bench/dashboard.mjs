@@ -12,9 +12,10 @@
 // Reports median and p95 per case, and the collector's peak RSS over the whole run (VmHWM).
 // Environment: BENCH_MAIN_ROWS, BENCH_OTHER_ROWS, BENCH_DAYS (see seed.mjs), BENCH_RUNS (20),
 // BENCH_PG_RUNS (5: PostgreSQL takes seconds a run, it has no target yet), BENCH_ONLY (duckdb |
-// postgres), DATABASE_URL (else scripts/pg.sh starts a PostgreSQL).
+// postgres), DATABASE_URL (else scripts/pg.sh starts a PostgreSQL), BENCH_DUCKDB_FILE (a DuckDB
+// file seeded once and kept).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,9 +113,20 @@ async function timeCases(label, server, key, { warm, runs }) {
   return results;
 }
 
-async function run(label, kind, target, serverArgs) {
-  const { keys, rows, seconds } = await seed({ store: kind, target, log: () => {} });
-  console.log(`${label}: seeded ${rows.toLocaleString('en-US')} rows in ${seconds.toFixed(0)} s`);
+async function run(label, kind, target, serverArgs, keep = false) {
+  const keysFile = `${target}.keys.json`;
+  let keys;
+  if (keep && existsSync(target) && existsSync(keysFile)) {
+    keys = JSON.parse(readFileSync(keysFile, 'utf8'));
+    console.log(`${label}: using ${target}, seeded earlier`);
+  } else {
+    const seeded = await seed({ store: kind, target, log: () => {} });
+    keys = seeded.keys;
+    if (keep) writeFileSync(keysFile, JSON.stringify(keys));
+    console.log(
+      `${label}: seeded ${seeded.rows.toLocaleString('en-US')} rows in ${seeded.seconds.toFixed(0)} s`,
+    );
+  }
   const server = await serve(serverArgs);
   let peak = 0;
   const sampler = setInterval(() => {
@@ -142,8 +154,11 @@ try {
     `apilens dashboard benchmark (Node ${process.version}, ${(await import('node:os')).cpus().length} cores, ${RUNS} runs per case, ${PG_RUNS} on PostgreSQL)`,
   );
   if (ONLY !== 'postgres') {
-    const file = join(tmp, 'bench.duckdb');
-    all.duckdb = await run('DuckDB', 'duckdb', file, ['--db', file]);
+    // BENCH_DUCKDB_FILE: seed that file once and keep it (with its keys in <file>.keys.json) for
+    // later runs and for bench/dashboard-page.mjs.
+    const kept = process.env.BENCH_DUCKDB_FILE;
+    const file = kept || join(tmp, 'bench.duckdb');
+    all.duckdb = await run('DuckDB', 'duckdb', file, ['--db', file], Boolean(kept));
   }
   if (ONLY !== 'duckdb') {
     let url = process.env.DATABASE_URL;
