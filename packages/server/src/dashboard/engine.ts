@@ -154,23 +154,35 @@ async function figures(
       ) GROUP BY g`,
     );
   };
-  /** Puts each group's users (from distinctUsersQuery) at index 2 of the figure rows (group at 0). */
-  const withUsers = (figureRows: unknown[][], userRows: unknown[][]) => {
+  /**
+   * The figure rows (group at index 0, users at 2) with each group's users from
+   * distinctUsersQuery, both queries run side by side.
+   */
+  const withUsers = async (
+    figureRows: Promise<unknown[][]>,
+    group: (b: SqlBuilder) => string,
+    range = current,
+  ): Promise<unknown[][]> => {
     if (!splitUsers) return figureRows;
+    const [figures, userRows] = await Promise.all([figureRows, distinctUsersQuery(group, range)]);
     const users = new Map(userRows.map((r) => [r[0], r[1]]));
-    for (const r of figureRows) r[2] = users.get(r[0]) ?? 0;
-    return figureRows;
+    for (const r of figures) r[2] = users.get(r[0]) ?? 0;
+    return figures;
   };
   const timelineBucket = (b: SqlBuilder) =>
     b.idiv(b.localTime(offsetPieces(tz, period.from, period.to)), b.p(width, 'BIGINT'));
 
+  const isCurrent = (b: SqlBuilder) => `r.created_at >= ${b.p(period.from, 'BIGINT')}`;
   const totalsQuery = () => {
     const b = new SqlBuilder(dialect);
-    return run(
-      b,
-      `SELECT r.created_at >= ${b.p(period.from, 'BIGINT')}, count(*), ${usersColumn(b)},
-        count(*) FILTER (WHERE r.status < 400)
-      FROM ${rows(b, withPrevious)} GROUP BY 1`,
+    return withUsers(
+      run(
+        b,
+        `SELECT ${isCurrent(b)}, count(*), ${usersColumn(b)}, count(*) FILTER (WHERE r.status < 400)
+        FROM ${rows(b, withPrevious)} GROUP BY 1`,
+      ),
+      isCurrent,
+      withPrevious,
     );
   };
 
@@ -187,12 +199,15 @@ async function figures(
 
   const timelineQuery = () => {
     const b = new SqlBuilder(dialect);
-    return run(
-      b,
-      `SELECT ${timelineBucket(b)}, count(*), ${usersColumn(b)},
-        count(*) FILTER (WHERE r.status < 400),
-        percentile_disc(${MEDIAN_P95}) WITHIN GROUP (ORDER BY r.response_time)
-      FROM ${rows(b)} GROUP BY 1`,
+    return withUsers(
+      run(
+        b,
+        `SELECT ${timelineBucket(b)}, count(*), ${usersColumn(b)},
+          count(*) FILTER (WHERE r.status < 400),
+          percentile_disc(${MEDIAN_P95}) WITHIN GROUP (ORDER BY r.response_time)
+        FROM ${rows(b)} GROUP BY 1`,
+      ),
+      timelineBucket,
     );
   };
 
@@ -283,7 +298,10 @@ async function figures(
 
   const countriesQuery = () => {
     const b = new SqlBuilder(dialect);
-    return run(b, `SELECT r.location, count(*), ${usersColumn(b)} FROM ${rows(b)} GROUP BY 1`);
+    return withUsers(
+      run(b, `SELECT r.location, count(*), ${usersColumn(b)} FROM ${rows(b)} GROUP BY 1`),
+      () => 'r.location',
+    );
   };
 
   // Top users: [user id, IP (for users known by IP only), requests, last seen, latest IP, latest country].
@@ -316,9 +334,9 @@ async function figures(
   };
 
   const [
-    totalsFigures,
+    totalsRows,
     responseTimeRows,
-    timelineFigures,
+    timelineRows,
     endpointTimeRows,
     statusRows,
     statusCountRows,
@@ -326,11 +344,8 @@ async function figures(
     versionRows,
     heatmapRows,
     agentRows,
-    countryFigures,
+    countryRows,
     userRows,
-    totalsUsers,
-    timelineUsers,
-    countryUsers,
   ] = await Promise.all([
     totalsQuery(),
     responseTimesQuery(),
@@ -344,13 +359,7 @@ async function figures(
     agentsQuery(),
     countriesQuery(),
     usersQuery(),
-    distinctUsersQuery((b) => `r.created_at >= ${b.p(period.from, 'BIGINT')}`, withPrevious),
-    distinctUsersQuery(timelineBucket),
-    distinctUsersQuery(() => 'r.location'),
   ]);
-  const totalsRows = withUsers(totalsFigures, totalsUsers);
-  const timelineRows = withUsers(timelineFigures, timelineUsers);
-  const countryRows = withUsers(countryFigures, countryUsers);
 
   // Response times of each period, ascending, for nearest-rank percentiles.
   const times = { current: [] as [number, number][], previous: [] as [number, number][] };
