@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installBodyParsing } from './body.js';
 import { capConnectionsPerAddress } from './connections.js';
 import { clientErrorHandler, installErrorHandlers } from './errors.js';
+import batchIdJob from './jobs/batch-ids.js';
 import demoJob from './jobs/demo.js';
 import monitoringJob from './jobs/monitoring.js';
 import retentionJob from './jobs/retention.js';
@@ -102,6 +103,7 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
   app.register(healthRoutes);
   if (o.dashboardDir !== false) app.register(pagesRoutes, { dir: o.dashboardDir ?? bundledDashboardDir() });
   app.register(retentionJob, { retentionMonths: o.retentionMonths, intervalMs: o.retentionIntervalMs });
+  app.register(batchIdJob, { intervalMs: 60 * 60 * 1000 });
   app.register(demoJob, { enabled: o.demo, now: o.now });
   app.register(monitoringJob, { monitor: o.monitor, now: o.now, pruneIntervalMs: o.retentionIntervalMs });
   return app;

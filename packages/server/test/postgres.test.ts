@@ -32,7 +32,8 @@ async function waitForLockWaiters(
   n: number,
   settled: () => boolean = () => false,
 ): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  // Loose: two servers starting from source (tsx) beside the three-process test can take long.
+  const deadline = Date.now() + 60_000;
   while (!settled()) {
     // Inside a transaction (the one holding the lock) the view is a snapshot: refresh it.
     await admin.query('SELECT pg_stat_clear_snapshot()');
@@ -66,7 +67,7 @@ describe('PostgreSQL: servers starting together against one database', () => {
     await db?.drop();
   });
 
-  it('migrate one after the other (advisory lock): both start, every migration applied once', async () => {
+  it('migrate one after the other (advisory lock): both start, every migration applied once', { timeout: 90_000 }, async () => {
     // The migrations table as the first statement of a migration leaves it, held locked by the
     // test so that both servers are inside migrate() when it is released.
     await admin.query(`CREATE TABLE schema_migrations (
@@ -81,11 +82,11 @@ describe('PostgreSQL: servers starting together against one database', () => {
       for (const url of urls) {
         expect((await call(url, 'GET', '/api/health')).json).toMatchObject({
           status: 'ok',
-          schema_version: 2,
+          schema_version: 3,
         });
       }
       const applied = await admin.query('SELECT version FROM schema_migrations ORDER BY version');
-      expect(applied.rows).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(applied.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
       for (const s of servers) expect(await stop(s)).toEqual({ code: 0, signal: null });
     } finally {
       await admin.query('ROLLBACK').catch(() => {});
@@ -176,6 +177,85 @@ describe('PostgreSQL: deleting a key while a batch for it is in flight', () => {
     expect(i.status).toBe(401);
     expect(i.json.error).toMatch(/^unknown API key/);
     expect(await store.countRequests(id)).toBe(0);
+  });
+});
+
+describe('PostgreSQL: a batch id stores a retried batch once', () => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  let databaseUrl: string;
+  let server: TestServer;
+  let admin: pg.Client;
+  beforeAll(async () => {
+    const s = await freshStore('PostgreSQL');
+    store = s.store;
+    cleanup = s.cleanup;
+    databaseUrl = s.location.databaseUrl!;
+    server = await startServer(store, { rateLimitPerMinute: 0 });
+    admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin?.end();
+    await server?.close();
+    await cleanup?.();
+  });
+
+  const post = (apiKey: string, batchId: string | undefined, paths: string[]) =>
+    ingest(
+      server.url,
+      { api_key: apiKey, requests: paths.map((path) => wireRow({ path })) },
+      { headers: batchId === undefined ? {} : { 'apilens-batch-id': batchId } },
+    );
+  const idOf = async (apiKey: string) => (await store.findKeyByHash(hashApiKey(apiKey)))!.id;
+
+  it('two attempts of one batch racing in two transactions: stored once, both answered as accepted', async () => {
+    const { api_key } = await generateKey(server.url);
+    // Both attempts wait on the batch id table, then go together: one records the id and stores
+    // the rows, the other waits for its commit on the id's index entry and stores nothing.
+    await admin.query('BEGIN');
+    await admin.query('LOCK TABLE ingest_batches IN ACCESS EXCLUSIVE MODE');
+    let attempts: Array<ReturnType<typeof post>> = [];
+    try {
+      attempts = [0, 1].map(() => post(api_key, 'batch-race-1', ['/a', '/b', '/c']));
+      await waitForLockWaiters(admin, databaseOf(databaseUrl), 2);
+    } finally {
+      await admin.query('COMMIT');
+    }
+    for (const r of await Promise.all(attempts)) {
+      expect([r.status, r.json]).toEqual([200, { accepted: 3, rejected: [] }]);
+    }
+    expect(await store.countRequests(await idOf(api_key))).toBe(3);
+  });
+
+  it('an id is per key; a batch without one is stored each time; a malformed one is a 400', async () => {
+    const [a, b] = [await generateKey(server.url), await generateKey(server.url)];
+    for (let i = 0; i < 2; i++) {
+      expect((await post(a.api_key, 'same-id', ['/x'])).status).toBe(200);
+      expect((await post(b.api_key, 'same-id', ['/x', '/y'])).status).toBe(200);
+      expect((await post(b.api_key, undefined, ['/z'])).status).toBe(200);
+    }
+    expect(await store.countRequests(await idOf(a.api_key))).toBe(1);
+    expect(await store.countRequests(await idOf(b.api_key))).toBe(4);
+    const bad = await post(a.api_key, 'not an id!', ['/x']);
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatch(/apilens-batch-id/);
+    expect(await store.countRequests(await idOf(a.api_key))).toBe(1);
+  });
+
+  it('ids are forgotten after a day (then a retry would be stored again) and with their key', async () => {
+    const { api_key } = await generateKey(server.url);
+    const id = await idOf(api_key);
+    await post(api_key, 'old-batch', ['/o']);
+    await post(api_key, 'new-batch', ['/n']);
+    await admin.query(`UPDATE ingest_batches SET received_at = 0 WHERE batch_id = 'old-batch'`);
+    expect(await store.forgetBatchesBefore!(Date.now() - 86_400_000)).toBe(1);
+    await post(api_key, 'old-batch', ['/o']);
+    await post(api_key, 'new-batch', ['/n']);
+    expect(await store.countRequests(id)).toBe(3);
+    await store.deleteKey(id);
+    const left = await admin.query('SELECT count(*)::int AS n FROM ingest_batches WHERE key_id = $1', [id]);
+    expect(left.rows[0].n).toBe(0);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { definePlugin } from '../plugins/define.js';
+import { leadsJobs } from './lead.js';
 import type { DeleteCounts, Store } from '../types.js';
 
 /** `now` minus whole calendar months (UTC). */
@@ -34,15 +35,19 @@ export interface RetentionJobOptions {
 /**
  * The background job that runs {@link runRetention} every `intervalMs` once the server is ready
  * (`app.apilens.runRetention`), on an unref'd timer stopped on close. A failed run is logged.
+ * With several collector processes on one database, only the one holding the job lock runs it
+ * (`leadsJobs`): the others' timers find it taken and do nothing.
  */
 const retentionJob: FastifyPluginAsync<RetentionJobOptions> = async (app, o) => {
   if (o.retentionMonths <= 0) return;
   let timer: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
-    timer = setInterval(() => {
-      app.apilens.runRetention().then(
+    timer = setInterval(async () => {
+      if (!(await leadsJobs(app.apilens.store, app.log, 'retention'))) return;
+      await app.apilens.runRetention().then(
         (d) => {
           if (d.keys > 0) app.log.info({ deleted: d }, 'retention: deleted unused keys and their data');
+          else app.log.debug({ deleted: d }, 'retention: ran, nothing to delete');
         },
         (err) => app.log.error({ err }, 'retention job failed'),
       );

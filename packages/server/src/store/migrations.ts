@@ -98,4 +98,20 @@ CREATE TABLE alert_settings (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'ingest batch ids',
+    // The ids SDKs send with each POST (header apilens-batch-id), kept a day: a retry of a batch
+    // whose answer was lost (its collector process died after COMMIT) finds its id and is not
+    // stored again. Inserted in the batch's own transaction, so the id exists iff the rows do.
+    sql: `
+CREATE TABLE ingest_batches (
+  key_id BIGINT NOT NULL,
+  batch_id TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  PRIMARY KEY (key_id, batch_id)
+);
+CREATE INDEX ingest_batches_received ON ingest_batches (received_at);
+`,
+  },
 ];

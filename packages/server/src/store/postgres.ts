@@ -3,6 +3,7 @@ import type { NewRequestRow } from '../columns.js';
 import { Lru } from '../lru.js';
 import { type Store, UnknownKeyError, type UserAgentInfo } from '../types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { postgresJobLock } from './postgres-job-lock.js';
 import { deletePostgresKeyMonitoring, postgresMonitors } from './postgres-monitors.js';
 import { fillInsertColumns, INSERT_COLUMNS, INSERT_INTO, type KeyRow, readRows, toKey } from './sql.js';
 
@@ -38,6 +39,10 @@ export function redactUrl(url: string): string {
 const INSERT_ROWS = `${INSERT_INTO}
 SELECT $1, * FROM unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 2}::${c.sql.postgres}[]`).join(', ')})`;
 
+/** Records a batch id; no row when the key already has it. The database's clock: one for every process. */
+const RECORD_BATCH = `INSERT INTO ingest_batches (key_id, batch_id, received_at)
+VALUES ($1, $2, (extract(epoch FROM clock_timestamp()) * 1000)::bigint) ON CONFLICT DO NOTHING`;
+
 /**
  * Connects to PostgreSQL as a {@link Store}: a connection pool, one multi-row `unnest`
  * INSERT per batch inside a transaction. Call `migrate()` before use.
@@ -51,6 +56,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
   const uaIds = new Lru<string, number>(20_000);
+  const jobLock = postgresJobLock(connectionString);
 
   async function tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
@@ -145,8 +151,11 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
     },
 
     async close() {
+      await jobLock.release();
       await pool.end();
     },
+
+    leadJobs: jobLock.lead,
 
     async createKey(key) {
       const r = await pool.query<KeyRow>(
@@ -174,7 +183,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
       ]);
     },
 
-    async insertRequests(keyId, rows, userAgents) {
+    async insertRequests(keyId, rows, userAgents, batchId) {
       const ua = await resolveUserAgents(rows, userAgents);
       const n = rows.length;
       const cols = INSERT_COLUMNS.map(() => new Array<unknown>(n));
@@ -186,6 +195,13 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         // FOR SHARE: a concurrent deleteKey waits for this batch, then deletes its rows too.
         const key = await c.query('SELECT 1 FROM keys WHERE id = $1 FOR SHARE', [keyId]);
         if (key.rowCount === 0) throw new UnknownKeyError();
+        if (batchId !== undefined) {
+          // A retry of a batch another attempt stored: nothing to add. An attempt still in
+          // flight (its process died mid-transaction) holds the id's index entry, so this waits
+          // for its commit or rollback rather than storing the rows a second time.
+          const fresh = await c.query(RECORD_BATCH, [keyId, batchId]);
+          if (fresh.rowCount === 0) return n;
+        }
         const r = await c.query(INSERT_ROWS, [keyId, ...cols]);
         return r.rowCount ?? n;
       });
@@ -215,8 +231,13 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         // Key first: its row lock waits for in-flight batches (FOR SHARE) and blocks new ones.
         const keys = (await c.query('DELETE FROM keys WHERE id = $1', [keyId])).rowCount ?? 0;
         const requests = (await c.query('DELETE FROM requests WHERE key_id = $1', [keyId])).rowCount ?? 0;
+        await c.query('DELETE FROM ingest_batches WHERE key_id = $1', [keyId]);
         return { keys, requests, ...(await deletePostgresKeyMonitoring(c, keyId)) };
       });
+    },
+
+    async forgetBatchesBefore(cutoff) {
+      return (await pool.query('DELETE FROM ingest_batches WHERE received_at < $1', [cutoff])).rowCount ?? 0;
     },
 
     async findInactiveKeys(cutoff) {
