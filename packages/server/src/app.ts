@@ -80,6 +80,7 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
     db: o.db,
     databaseUrl: o.databaseUrl,
     retentionMonths: o.retentionMonths,
+    maxAgeMonths: o.maxAgeMonths,
     now: o.now,
   });
   // Only POST /api/generate (per address and hour); API keys are limited by the auth plugin.
@@ -102,7 +103,11 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
   app.register(monitorRoutes, { monitor: o.monitor, now: o.now });
   app.register(healthRoutes);
   if (o.dashboardDir !== false) app.register(pagesRoutes, { dir: o.dashboardDir ?? bundledDashboardDir() });
-  app.register(retentionJob, { retentionMonths: o.retentionMonths, intervalMs: o.retentionIntervalMs });
+  app.register(retentionJob, {
+    retentionMonths: o.retentionMonths,
+    maxAgeMonths: o.maxAgeMonths,
+    intervalMs: o.retentionIntervalMs,
+  });
   app.register(batchIdJob, { intervalMs: 60 * 60 * 1000 });
   app.register(demoJob, { enabled: o.demo, now: o.now });
   app.register(monitoringJob, { monitor: o.monitor, now: o.now, pruneIntervalMs: o.retentionIntervalMs });

@@ -119,6 +119,12 @@ export interface Store extends Partial<MonitorStore> {
   countRequests(keyId?: number): Promise<number>;
   /** Deletes a key and every row stored under it (monitors and their attempts too), in one transaction. */
   deleteKey(keyId: number): Promise<DeleteCounts>;
+  /**
+   * Deletes every key's requests created before `cutoff` (epoch ms), for the age retention
+   * (`maxAgeMonths`); resolves with how many. Not one transaction: a store may delete in chunks.
+   * A store without it gets no age retention (logged).
+   */
+  deleteRequestsBefore?(cutoff: number): Promise<number>;
   /** Ids of keys whose `last_used_at` is before `cutoff` (epoch ms). */
   findInactiveKeys(cutoff: number): Promise<number[]>;
   /**

@@ -43,6 +43,11 @@ SELECT $1, * FROM unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 2}::${c.sql.post
 const RECORD_BATCH = `INSERT INTO ingest_batches (key_id, batch_id, received_at)
 VALUES ($1, $2, (extract(epoch FROM clock_timestamp()) * 1000)::bigint) ON CONFLICT DO NOTHING`;
 
+/** Rows deleted per statement by the age retention. */
+const DELETE_CHUNK = 20_000;
+const DELETE_OLD_CHUNK = `DELETE FROM requests WHERE id IN (
+  SELECT id FROM requests WHERE key_id = $1 AND created_at < $2 ORDER BY created_at LIMIT $3)`;
+
 /**
  * Connects to PostgreSQL as a {@link Store}: a connection pool, one multi-row `unnest`
  * INSERT per batch inside a transaction. Call `migrate()` before use.
@@ -234,6 +239,21 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         await c.query('DELETE FROM ingest_batches WHERE key_id = $1', [keyId]);
         return { keys, requests, ...(await deletePostgresKeyMonitoring(c, keyId)) };
       });
+    },
+
+    async deleteRequestsBefore(cutoff) {
+      // Per key and in chunks, each its own short transaction on the (key_id, created_at, id)
+      // index: months of rows are never one long lock or one huge WAL burst, and ingest goes on.
+      const keys = await pool.query<{ id: number }>('SELECT id FROM keys ORDER BY id');
+      let total = 0;
+      for (const { id } of keys.rows) {
+        for (;;) {
+          const n = (await pool.query(DELETE_OLD_CHUNK, [id, cutoff, DELETE_CHUNK])).rowCount ?? 0;
+          total += n;
+          if (n < DELETE_CHUNK) break;
+        }
+      }
+      return total;
     },
 
     async forgetBatchesBefore(cutoff) {
