@@ -83,7 +83,10 @@ export function newBatchId(): string {
   const uuid = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto?.randomUUID;
   if (uuid) return uuid.call((globalThis as { crypto?: unknown }).crypto);
   let id = '';
-  for (let i = 0; i < 4; i++) id += Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0');
+  for (let i = 0; i < 4; i++)
+    id += Math.floor(Math.random() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0');
   return id;
 }
 

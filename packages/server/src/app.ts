@@ -3,8 +3,9 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installBodyParsing } from './body.js';
 import { capConnectionsPerAddress } from './connections.js';
 import { clientErrorHandler, installErrorHandlers } from './errors.js';
-import batchIdJob from './jobs/batch-ids.js';
+
 import demoJob from './jobs/demo.js';
+import maintenanceJob from './jobs/maintenance.js';
 import monitoringJob from './jobs/monitoring.js';
 import retentionJob from './jobs/retention.js';
 import { resolveOptions, type ServerOptions } from './options.js';
@@ -108,7 +109,7 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
     maxAgeMonths: o.maxAgeMonths,
     intervalMs: o.retentionIntervalMs,
   });
-  app.register(batchIdJob, { intervalMs: 60 * 60 * 1000 });
+  app.register(maintenanceJob, { intervalMs: 60 * 60 * 1000 });
   app.register(demoJob, { enabled: o.demo, now: o.now });
   app.register(monitoringJob, { monitor: o.monitor, now: o.now, pruneIntervalMs: o.retentionIntervalMs });
   return app;

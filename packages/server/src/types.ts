@@ -125,6 +125,11 @@ export interface Store extends Partial<MonitorStore> {
    * A store without it gets no age retention (logged).
    */
   deleteRequestsBefore?(cutoff: number): Promise<number>;
+  /**
+   * Prepares storage for the month of `at` and the next two (PostgreSQL: their partitions of
+   * `requests`); called at start and hourly by the process holding the job lock.
+   */
+  prepareMonths?(at: number): Promise<void>;
   /** Ids of keys whose `last_used_at` is before `cutoff` (epoch ms). */
   findInactiveKeys(cutoff: number): Promise<number[]>;
   /**

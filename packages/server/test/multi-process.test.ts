@@ -222,13 +222,16 @@ describe('PostgreSQL: three collector processes on one database', () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const c of collectors) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+    for (const c of collectors)
+      if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
     await Promise.all(collectors.map((c) => c.exit));
     await sql?.end();
     await db?.drop();
   });
 
-  it('run retention in one process and ping each monitor once per interval', { timeout: 60_000 }, async () => {
+  it('run retention in one process and ping each monitor once per interval', {
+    timeout: 60_000,
+  }, async () => {
     const target = await startTarget();
     try {
       // A key unused for longer than the retention: the next run deletes it, in one process.
@@ -316,7 +319,8 @@ describe('PostgreSQL: three collector processes on one database', () => {
       const killer = (async () => {
         const deadline = Date.now() + 30_000;
         while (recorded.size < (PER_CLIENT * clients.length) / 3 || balancer.answered[1]! < 5) {
-          if (Date.now() > deadline) throw new Error(`no kill: ${balancer.answered[1]} answers from the victim`);
+          if (Date.now() > deadline)
+            throw new Error(`no kill: ${balancer.answered[1]} answers from the victim`);
           await sleep(5);
         }
         while (balancer.inFlight[1] === 0 && Date.now() < deadline) await sleep(1);
@@ -360,9 +364,7 @@ describe('PostgreSQL: three collector processes on one database', () => {
 
       // Each surviving process's dashboard counts what the database holds.
       for (const c of [collectors[0]!, collectors[2]!]) {
-        const dashboard = await json(
-          `${c.url}/api/dashboard/${key.dashboard_id}?period=all&tz=UTC`,
-        );
+        const dashboard = await json(`${c.url}/api/dashboard/${key.dashboard_id}?period=all&tz=UTC`);
         expect(dashboard.totals.requests).toBe(total);
         const errorsStored = stored.rows.filter((r) => Number(r.path.split('/')[3]) % 17 === 0);
         expect(dashboard.totals.errorRate).toBeCloseTo(errorsStored.reduce((n, r) => n + r.n, 0) / total, 6);

@@ -67,7 +67,9 @@ describe('PostgreSQL: servers starting together against one database', () => {
     await db?.drop();
   });
 
-  it('migrate one after the other (advisory lock): both start, every migration applied once', { timeout: 90_000 }, async () => {
+  it('migrate one after the other (advisory lock): both start, every migration applied once', {
+    timeout: 90_000,
+  }, async () => {
     // The migrations table as the first statement of a migration leaves it, held locked by the
     // test so that both servers are inside migrate() when it is released.
     await admin.query(`CREATE TABLE schema_migrations (

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { definePlugin } from '../plugins/define.js';
-import { leadsJobs } from './lead.js';
 import type { DeleteCounts, Store } from '../types.js';
+import { leadsJobs } from './lead.js';
 
 /** `now` minus whole calendar months (UTC). */
 export function monthsBefore(now: number, months: number): number {
@@ -84,15 +84,21 @@ const retentionJob: FastifyPluginAsync<RetentionJobOptions> = async (app, o) => 
     timer = setInterval(async () => {
       if (!(await leadsJobs(app.apilens.store, app.log, 'retention'))) return;
       if (o.maxAgeMonths > 0 && !app.apilens.store.deleteRequestsBefore) {
-        app.log.warn(`retention: ${app.apilens.store.description} cannot delete old requests (--max-age-months)`);
+        app.log.warn(
+          `retention: ${app.apilens.store.description} cannot delete old requests (--max-age-months)`,
+        );
       }
       await app.apilens.runRetention().then(
         (d) => {
           if (d.keys > 0) app.log.info({ deleted: d }, 'retention: deleted unused keys and their data');
           if (d.oldRequests > 0) {
-            app.log.info({ deleted: d.oldRequests }, `retention: deleted requests older than ${o.maxAgeMonths} months`);
+            app.log.info(
+              { deleted: d.oldRequests },
+              `retention: deleted requests older than ${o.maxAgeMonths} months`,
+            );
           }
-          if (d.keys === 0 && d.oldRequests === 0) app.log.debug({ deleted: d }, 'retention: ran, nothing to delete');
+          if (d.keys === 0 && d.oldRequests === 0)
+            app.log.debug({ deleted: d }, 'retention: ran, nothing to delete');
         },
         (err) => app.log.error({ err }, 'retention job failed'),
       );

@@ -45,8 +45,44 @@ VALUES ($1, $2, (extract(epoch FROM clock_timestamp()) * 1000)::bigint) ON CONFL
 
 /** Rows deleted per statement by the age retention. */
 const DELETE_CHUNK = 20_000;
-const DELETE_OLD_CHUNK = `DELETE FROM requests WHERE id IN (
+/** The outer bound on created_at prunes the partitions past the cutoff from the id lookups. */
+const DELETE_OLD_CHUNK = `DELETE FROM requests WHERE created_at < $2 AND id IN (
   SELECT id FROM requests WHERE key_id = $1 AND created_at < $2 ORDER BY created_at LIMIT $3)`;
+
+/** Monthly partitions of requests (not the default one), with their upper bound (epoch ms). */
+const MONTH_PARTITIONS = `SELECT c.relname AS name,
+  (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''?(-?\\d+)''?\\)'))[1]::BIGINT AS hi
+FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = 'requests'::regclass AND c.relname <> 'requests_default'`;
+
+/**
+ * Detaches and drops the monthly partitions that end at or before `cutoff`; resolves with the
+ * rows they held. Detaching takes a brief exclusive lock on the parent table: it gives up after
+ * 5 s (a long export holds it off) and leaves that month to the row deletion that follows.
+ */
+async function dropMonthsBefore(pool: pg.Pool, cutoff: number): Promise<number> {
+  const months = await pool.query<{ name: string; hi: number }>(MONTH_PARTITIONS);
+  let dropped = 0;
+  for (const m of months.rows.filter((r) => r.hi <= cutoff).sort((a, b) => a.hi - b.hi)) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query("SET LOCAL lock_timeout = '5s'");
+      const n = await client.query<{ n: number }>(
+        `SELECT count(*)::bigint AS n FROM ${pg.escapeIdentifier(m.name)}`,
+      );
+      await client.query(`ALTER TABLE requests DETACH PARTITION ${pg.escapeIdentifier(m.name)}`);
+      await client.query(`DROP TABLE ${pg.escapeIdentifier(m.name)}`);
+      await client.query('COMMIT');
+      dropped += n.rows[0]?.n ?? 0;
+    } catch {
+      await client.query('ROLLBACK').catch(() => {});
+    } finally {
+      client.release();
+    }
+  }
+  return dropped;
+}
 
 /**
  * Connects to PostgreSQL as a {@link Store}: a connection pool, one multi-row `unnest`
@@ -242,10 +278,11 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
     },
 
     async deleteRequestsBefore(cutoff) {
-      // Per key and in chunks, each its own short transaction on the (key_id, created_at, id)
-      // index: months of rows are never one long lock or one huge WAL burst, and ingest goes on.
+      // Whole months first: a partition entirely before the cutoff is detached and dropped (no row
+      // by row deletion, no dead tuples). Then the month straddling the cutoff and the default
+      // partition, per key in chunks, each its own short transaction.
+      let total = await dropMonthsBefore(pool, cutoff);
       const keys = await pool.query<{ id: number }>('SELECT id FROM keys ORDER BY id');
-      let total = 0;
       for (const { id } of keys.rows) {
         for (;;) {
           const n = (await pool.query(DELETE_OLD_CHUNK, [id, cutoff, DELETE_CHUNK])).rowCount ?? 0;
@@ -254,6 +291,16 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         }
       }
       return total;
+    },
+
+    async prepareMonths(at) {
+      // This month and the next two, so that live rows never land in the default partition.
+      for (let k = 0; k <= 2; k++) {
+        const d = new Date(at);
+        await pool.query('SELECT apilens_request_partition($1)', [
+          Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + k, 1),
+        ]);
+      }
     },
 
     async forgetBatchesBefore(cutoff) {
