@@ -6,45 +6,27 @@
 // whole database) after VACUUM ANALYZE.
 //
 // Environment: BENCH_MAIN_ROWS, DATABASE_URL (else scripts/pg.sh starts one).
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { withBenchDatabase } from './pg.mjs';
 import { seed } from './seed.mjs';
 
-const pkg = fileURLToPath(new URL('..', import.meta.url));
-const repo = join(pkg, '..', '..');
 const ROWS = Number(process.env.BENCH_MAIN_ROWS ?? 1_000_000);
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const perMillion = (bytes) => mb((bytes / ROWS) * 1_000_000);
 
 const tmp = mkdtempSync(join(tmpdir(), 'apilens-disk-'));
-let pgDir;
 try {
   const file = join(tmp, 'disk.duckdb');
   await seed({ store: 'duckdb', target: file, mainRows: ROWS, otherRows: 0 });
   const duck = statSync(file).size;
   console.log(`DuckDB: file ${mb(duck)} for ${ROWS} rows, ${perMillion(duck)} per million`);
 
-  let url = process.env.DATABASE_URL;
-  if (!url) {
-    const out = execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'start'], { encoding: 'utf8' })
-      .trim()
-      .split('\n');
-    pgDir = out.at(-2);
-    url = out.at(-1);
-  }
-  const pg = (await import('pg')).default;
-  const dbName = `apilens_bench_disk_${process.pid}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const u = new URL(url);
-  u.pathname = `/${dbName}`;
-  try {
-    await seed({ store: 'postgres', target: u.toString(), mainRows: ROWS, otherRows: 0 });
-    const c = new pg.Client({ connectionString: u.toString() });
+  await withBenchDatabase('disk', async (url) => {
+    await seed({ store: 'postgres', target: url, mainRows: ROWS, otherRows: 0 });
+    const pg = (await import('pg')).default;
+    const c = new pg.Client({ connectionString: url });
     await c.connect();
     await c.query('VACUUM ANALYZE requests');
     const r = await c.query(`SELECT pg_relation_size('requests')::float8 AS heap,
@@ -54,11 +36,7 @@ try {
     console.log(
       `PostgreSQL: requests ${mb(heap)} + indexes ${mb(indexes)} = ${perMillion(heap + indexes)} per million; database ${mb(db)}`,
     );
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
-  }
+  });
 } finally {
-  if (pgDir) execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'stop', pgDir]);
   rmSync(tmp, { recursive: true, force: true });
 }

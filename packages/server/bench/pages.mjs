@@ -8,14 +8,10 @@
 //
 // Environment: BENCH_MAIN_ROWS, BENCH_RUNS, DATABASE_URL (else scripts/pg.sh starts one),
 // BENCH_DIST (another build to run, e.g. main's packages/server/dist, for a comparison).
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { serve } from './collector.mjs';
+import { withBenchDatabase } from './pg.mjs';
 import { seed } from './seed.mjs';
 
-const pkg = fileURLToPath(new URL('..', import.meta.url));
-const repo = join(pkg, '..', '..');
 const ROWS = Number(process.env.BENCH_MAIN_ROWS ?? 5_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PAGE = 50_000;
@@ -29,59 +25,42 @@ async function timed(url, path, apiKey) {
   return { ms: performance.now() - t0, bytes };
 }
 
-let pgDir;
-let url = process.env.DATABASE_URL;
-if (!url) {
-  const out = execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'start'], { encoding: 'utf8' })
-    .trim()
-    .split('\n');
-  pgDir = out.at(-2);
-  url = out.at(-1);
-}
-const pg = (await import('pg')).default;
-const dbName = `apilens_bench_pages_${process.pid}`;
-const admin = new pg.Client({ connectionString: url });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${dbName}`);
-const u = new URL(url);
-u.pathname = `/${dbName}`;
-let server;
-try {
-  const { keys, seconds } = await seed({
-    store: 'postgres',
-    target: u.toString(),
-    mainRows: ROWS,
-    otherRows: 0,
-  });
-  console.log(
-    `seeded ${ROWS} rows in ${seconds.toFixed(0)} s; load ${(await import('node:os')).loadavg()[0].toFixed(1)}`,
-  );
-  const apiKey = keys[0].apiKey;
-  server = await serve(['--database-url', u.toString()]);
-  const last = Math.ceil(ROWS / PAGE);
-  const cases = [
-    ['page 1', '/api/data'],
-    [`page ${Math.round(last / 2)} (middle)`, `/api/data?page=${Math.round(last / 2)}`],
-    [`page ${last - 1}`, `/api/data?page=${last - 1}`],
-    [`page ${last} (last)`, `/api/data?page=${last}`],
-    ['status=500 page 1', '/api/data?status=500'],
-  ];
-  for (const [name, path] of cases) {
-    const runs = [];
-    let bytes = 0;
-    for (let i = 0; i < RUNS; i++) {
-      const r = await timed(server.url, path, apiKey);
-      runs.push(r.ms);
-      bytes = r.bytes;
-    }
-    runs.sort((a, b) => a - b);
+await withBenchDatabase('pages', async (url) => {
+  let server;
+  try {
+    const { keys, seconds } = await seed({
+      store: 'postgres',
+      target: url,
+      mainRows: ROWS,
+      otherRows: 0,
+    });
     console.log(
-      `${name}: median ${runs[Math.floor(runs.length / 2)].toFixed(0)} ms, slowest ${runs.at(-1).toFixed(0)} ms (${(bytes / 1e6).toFixed(1)} MB); load ${(await import('node:os')).loadavg()[0].toFixed(1)}`,
+      `seeded ${ROWS} rows in ${seconds.toFixed(0)} s; load ${(await import('node:os')).loadavg()[0].toFixed(1)}`,
     );
+    const apiKey = keys[0].apiKey;
+    server = await serve(['--database-url', url]);
+    const last = Math.ceil(ROWS / PAGE);
+    const cases = [
+      ['page 1', '/api/data'],
+      [`page ${Math.round(last / 2)} (middle)`, `/api/data?page=${Math.round(last / 2)}`],
+      [`page ${last - 1}`, `/api/data?page=${last - 1}`],
+      [`page ${last} (last)`, `/api/data?page=${last}`],
+      ['status=500 page 1', '/api/data?status=500'],
+    ];
+    for (const [name, path] of cases) {
+      const runs = [];
+      let bytes = 0;
+      for (let i = 0; i < RUNS; i++) {
+        const r = await timed(server.url, path, apiKey);
+        runs.push(r.ms);
+        bytes = r.bytes;
+      }
+      runs.sort((a, b) => a - b);
+      console.log(
+        `${name}: median ${runs[Math.floor(runs.length / 2)].toFixed(0)} ms, slowest ${runs.at(-1).toFixed(0)} ms (${(bytes / 1e6).toFixed(1)} MB); load ${(await import('node:os')).loadavg()[0].toFixed(1)}`,
+      );
+    }
+  } finally {
+    await server?.stop();
   }
-} finally {
-  await server?.stop();
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin.end();
-  if (pgDir) execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'stop', pgDir]);
-}
+});
