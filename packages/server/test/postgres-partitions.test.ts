@@ -8,6 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore, type Store } from '../src/index.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/migrations.js';
 import { createTestDatabase, type TestDatabase } from './helpers.js';
+import { row } from './store-conformance.js';
+
+/** A row of no user agent (none to register) created at `createdAt`. */
+const newRow = (createdAt: number) => row({ userAgent: null, path: `/new/${createdAt}`, createdAt });
 
 /** `requests_YYYYMM` of the UTC month of `ms`. */
 const monthOf = (ms: number) => {
@@ -149,20 +153,3 @@ describe('PostgreSQL: requests partitioned by month', () => {
     expect(await partitions(c)).toEqual(partsBefore.filter((p) => !gone.includes(p)));
   });
 });
-
-function newRow(createdAt: number) {
-  return {
-    hostname: null,
-    ipAddress: null,
-    path: `/new/${createdAt}`,
-    route: null,
-    userAgent: null,
-    method: 'GET',
-    status: 200,
-    responseTime: 1,
-    location: null,
-    userId: null,
-    framework: null,
-    createdAt,
-  };
-}
