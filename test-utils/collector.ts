@@ -35,6 +35,8 @@ export interface TestCollector {
   readonly batches: ReceivedBatch[];
   /** Every POST that arrived, whatever it was answered. */
   attempts: number;
+  /** The `apilens-batch-id` header of every POST that arrived, in arrival order. */
+  readonly batchIds: Array<string | undefined>;
   /** Batches currently being handled (to check there is never more than one in flight). */
   concurrent: number;
   maxConcurrent: number;
@@ -119,6 +121,7 @@ export async function startCollector(port = 0, options: CollectorOptions = {}): 
     port: 0,
     batches,
     attempts: 0,
+    batchIds: [],
     concurrent: 0,
     maxConcurrent: 0,
     requests: () => batches.flatMap((b) => b.requests),
@@ -165,6 +168,7 @@ export async function startCollector(port = 0, options: CollectorOptions = {}): 
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     collector.attempts++;
+    collector.batchIds.push(req.headers['apilens-batch-id'] as string | undefined);
     collector.concurrent++;
     collector.maxConcurrent = Math.max(collector.maxConcurrent, collector.concurrent);
     try {

@@ -72,6 +72,24 @@ const rowsOnlyUntil = new Map<string, number>();
  */
 export const ROWS_PER_POST = 1_000;
 
+/** Header naming a POST's batch, the same on each of its retries (docs/wire-format.md). */
+export const BATCH_ID_HEADER = 'apilens-batch-id';
+
+/**
+ * A random id for one POST: 128 bits from the platform's CSPRNG where there is one (Node 19+,
+ * browsers, Workers), else from Math.random, which is enough to tell retries apart.
+ */
+export function newBatchId(): string {
+  const uuid = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto?.randomUUID;
+  if (uuid) return uuid.call((globalThis as { crypto?: unknown }).crypto);
+  let id = '';
+  for (let i = 0; i < 4; i++)
+    id += Math.floor(Math.random() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0');
+  return id;
+}
+
 /** Answers by which a collector says it has no such endpoint or format version. */
 function isUnsupportedStatus(status: number): boolean {
   return status === 404 || status === 405 || status === 415 || status === 501;
@@ -190,6 +208,9 @@ export function createSender(transport: () => Promise<Transport>, options: Sende
   async function post(slice: BatchSlice, body: string | Uint8Array, format: WireFormat): Promise<boolean> {
     const size = sliceSize(slice);
     const url = format === 'columns' ? columnsEndpoint : endpoint;
+    // One id for every attempt of this POST: a collector that stored an attempt whose answer was
+    // lost (it died, the connection broke) recognises the retry and does not store it twice.
+    const attemptHeaders = { ...headers, [BATCH_ID_HEADER]: newBatchId() };
     let http: Transport;
     try {
       client ??= transport();
@@ -209,7 +230,7 @@ export function createSender(transport: () => Promise<Transport>, options: Sende
       const controller = new AbortController();
       attempts.add(controller);
       try {
-        res = await http.send({ url, headers, body, signal: controller.signal, timeoutMs });
+        res = await http.send({ url, headers: attemptHeaders, body, signal: controller.signal, timeoutMs });
       } catch (err) {
         failure = err;
       } finally {

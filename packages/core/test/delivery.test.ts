@@ -421,6 +421,21 @@ describe('faults', () => {
     expect(a.stats()).toMatchObject({ sent: 1, retries: 2, failedBatches: 0, dropped: 0 });
   });
 
+  it('every attempt of a POST carries one batch id, so a collector can tell a retry; the next POST another', async () => {
+    collector.script({ status: 500 }, { reset: true });
+    const a = client();
+    a.record(rec());
+    await a.flush();
+    a.record(rec());
+    await a.flush();
+    expect(collector.attempts).toBe(4);
+    const [first, second, third, fourth] = collector.batchIds;
+    expect(first).toMatch(/^[\w-]{16,100}$/);
+    expect([second, third]).toEqual([first, first]);
+    expect(fourth).toMatch(/^[\w-]{16,100}$/);
+    expect(fourth).not.toBe(first);
+  });
+
   it('honours Retry-After on 429', async () => {
     collector.script({ status: 429, headers: { 'retry-after': '1' } });
     const a = client();

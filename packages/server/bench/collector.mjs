@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
+/** The build to run: this package's, or BENCH_DIST (another checkout's dist, for A/B runs). */
+export const DIST = process.env.BENCH_DIST ?? join(pkg, 'dist');
 
 /** Peak and current RSS of a process, from /proc (kB). */
 export function memory(pid) {
@@ -21,7 +23,7 @@ export async function serve(args) {
     [
       // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the collector, written when it exits.
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
-      join(pkg, 'dist/cli.cjs'),
+      join(DIST, 'cli.cjs'),
       'serve',
       '--port',
       '0',

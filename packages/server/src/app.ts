@@ -3,7 +3,9 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installBodyParsing } from './body.js';
 import { capConnectionsPerAddress } from './connections.js';
 import { clientErrorHandler, installErrorHandlers } from './errors.js';
+
 import demoJob from './jobs/demo.js';
+import maintenanceJob from './jobs/maintenance.js';
 import monitoringJob from './jobs/monitoring.js';
 import retentionJob from './jobs/retention.js';
 import { resolveOptions, type ServerOptions } from './options.js';
@@ -79,6 +81,7 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
     db: o.db,
     databaseUrl: o.databaseUrl,
     retentionMonths: o.retentionMonths,
+    maxAgeMonths: o.maxAgeMonths,
     now: o.now,
   });
   // Only POST /api/generate (per address and hour); API keys are limited by the auth plugin.
@@ -101,7 +104,12 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
   app.register(monitorRoutes, { monitor: o.monitor, now: o.now });
   app.register(healthRoutes);
   if (o.dashboardDir !== false) app.register(pagesRoutes, { dir: o.dashboardDir ?? bundledDashboardDir() });
-  app.register(retentionJob, { retentionMonths: o.retentionMonths, intervalMs: o.retentionIntervalMs });
+  app.register(retentionJob, {
+    retentionMonths: o.retentionMonths,
+    maxAgeMonths: o.maxAgeMonths,
+    intervalMs: o.retentionIntervalMs,
+  });
+  app.register(maintenanceJob, { intervalMs: 60 * 60 * 1000 });
   app.register(demoJob, { enabled: o.demo, now: o.now });
   app.register(monitoringJob, { monitor: o.monitor, now: o.now, pruneIntervalMs: o.retentionIntervalMs });
   return app;

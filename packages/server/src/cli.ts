@@ -45,6 +45,10 @@ serve options:
   --max-exports-per-key <n>  whole CSV/NDJSON exports streaming per key at once, 0 = no limit
                            env APILENS_MAX_EXPORTS_PER_KEY  default ${DEFAULTS.maxExportsPerKey}
   --retention-months <n>   delete keys unused for n months, 0 = never  env APILENS_RETENTION_MONTHS  default ${DEFAULTS.retentionMonths}
+  --max-age-months <n>     delete requests older than n months, in every key, 0 = never
+                           env APILENS_MAX_AGE_MONTHS  default ${DEFAULTS.maxAgeMonths}
+  --retention-interval <s>  seconds between retention runs (one process per database runs them)
+                           env APILENS_RETENTION_INTERVAL  default ${DEFAULTS.retentionIntervalMs / 1000}
   --trust-proxy <proxies>  believe X-Forwarded-For from these proxies: addresses or CIDR ranges,
                            comma-separated (loopback: a proxy on this host), or true (any hop)
                            env APILENS_TRUST_PROXY  default: none (the connection's address)
@@ -116,6 +120,8 @@ async function serve(values: Record<string, string | boolean | undefined>, env: 
     shutdownTimeoutMs: milliseconds('shutdown-timeout'),
     maxExportsPerKey: whole('max-exports-per-key'),
     retentionMonths: whole('retention-months'),
+    maxAgeMonths: whole('max-age-months'),
+    retentionIntervalMs: milliseconds('retention-interval'),
     demo: !values['no-demo'] && env.APILENS_DEMO !== '0',
     trustProxy: proxies(str('trust-proxy', 'APILENS_TRUST_PROXY')),
     logger: { level },
@@ -216,6 +222,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promi
       'auth-failures-per-minute': { type: 'string' },
       'generate-per-hour': { type: 'string' },
       'retention-months': { type: 'string' },
+      'retention-interval': { type: 'string' },
+      'max-age-months': { type: 'string' },
       'request-timeout': { type: 'string' },
       'headers-timeout': { type: 'string' },
       'max-connections-per-address': { type: 'string' },

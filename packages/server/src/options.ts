@@ -25,6 +25,7 @@ export const DEFAULTS = {
   maxExportsPerKey: 2,
   generatePerHour: 60,
   retentionMonths: 6,
+  maxAgeMonths: 0,
   retentionIntervalMs: 24 * 60 * 60 * 1000,
   pageSize: 50_000,
   userAgentCacheSize: 10_000,
@@ -98,7 +99,13 @@ export interface ServerOptions extends MonitorOptions {
   generatePerHour?: number;
   /** Keys with neither ingest nor read for this many months are deleted with their data; `0` disables. @default 6 */
   retentionMonths?: number;
-  /** How often the retention job runs. @default 24 h */
+  /**
+   * Requests older than this many calendar months are deleted, in every key (keys in use
+   * included); `0` keeps them. @default 0
+   * @example maxAgeMonths: 13 // a year and the month before it, for year-on-year views
+   */
+  maxAgeMonths?: number;
+  /** How often the retention job runs (in one process per database). @default 24 h */
   retentionIntervalMs?: number;
   /** Distinct user agent strings whose parse is cached. @default 10000 */
   userAgentCacheSize?: number;
@@ -153,6 +160,7 @@ export interface ResolvedOptions {
   maxExportsPerKey: number;
   generatePerHour: number;
   retentionMonths: number;
+  maxAgeMonths: number;
   retentionIntervalMs: number;
   userAgentCacheSize: number;
   dashboardCacheEntries: number;
@@ -233,6 +241,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     maxExportsPerKey: count('maxExportsPerKey', options.maxExportsPerKey, DEFAULTS.maxExportsPerKey, 0),
     generatePerHour: count('generatePerHour', options.generatePerHour, DEFAULTS.generatePerHour, 0),
     retentionMonths: count('retentionMonths', options.retentionMonths, DEFAULTS.retentionMonths, 0),
+    maxAgeMonths: count('maxAgeMonths', options.maxAgeMonths, DEFAULTS.maxAgeMonths, 0),
     retentionIntervalMs: count(
       'retentionIntervalMs',
       options.retentionIntervalMs,

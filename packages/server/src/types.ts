@@ -80,6 +80,13 @@ export interface Store extends Partial<MonitorStore> {
   schemaVersion(): Promise<number>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /**
+   * Whether this process runs the jobs that must run once per database (retention, deleting old
+   * monitor attempts, the demo data), taking that role when no process holds it; asked before
+   * every run. Absent on a store one process has to itself (DuckDB): that process always does.
+   * PostgreSQL: a session advisory lock, which a process that dies gives up with its connection.
+   */
+  leadJobs?(): Promise<boolean>;
   close(): Promise<void>;
 
   createKey(key: { keyHash: string; dashboardId: string; createdAt: number }): Promise<KeyRecord>;
@@ -90,19 +97,39 @@ export interface Store extends Partial<MonitorStore> {
   /**
    * Stores a batch in one transaction and resolves after commit. `userAgents` carries the parsed
    * form of every distinct user agent in `rows`. Rejects with {@link UnknownKeyError} when the key
-   * no longer exists.
+   * no longer exists. `batchId` (the SDK's `apilens-batch-id` header) makes a retry idempotent
+   * where the store records it (PostgreSQL, whose several processes can each see one attempt):
+   * a batch whose id is already stored for the key is not stored again, and resolves with its
+   * row count as if it were. DuckDB, one process, ignores it.
    */
   insertRequests(
     keyId: number,
     rows: readonly NewRequestRow[],
     userAgents: ReadonlyMap<string, UserAgentInfo>,
+    batchId?: string,
   ): Promise<number>;
+  /**
+   * Deletes the batch ids recorded before `cutoff` (epoch ms). Stores that record them (see
+   * `insertRequests`: PostgreSQL) have it; resolves with how many were deleted.
+   */
+  forgetBatchesBefore?(cutoff: number): Promise<number>;
   /** Rows of one key in (created_at, id) order. */
   queryRequests(keyId: number, query: RowQuery): Promise<StoredRow[]>;
   /** Number of rows stored under a key (all keys when omitted). */
   countRequests(keyId?: number): Promise<number>;
   /** Deletes a key and every row stored under it (monitors and their attempts too), in one transaction. */
   deleteKey(keyId: number): Promise<DeleteCounts>;
+  /**
+   * Deletes every key's requests created before `cutoff` (epoch ms), for the age retention
+   * (`maxAgeMonths`); resolves with how many. Not one transaction: a store may delete in chunks.
+   * A store without it gets no age retention (logged).
+   */
+  deleteRequestsBefore?(cutoff: number): Promise<number>;
+  /**
+   * Prepares storage for the month of `at` and the next two (PostgreSQL: their partitions of
+   * `requests`); called at start and hourly by the process holding the job lock.
+   */
+  prepareMonths?(at: number): Promise<void>;
   /** Ids of keys whose `last_used_at` is before `cutoff` (epoch ms). */
   findInactiveKeys(cutoff: number): Promise<number[]>;
   /**

@@ -232,8 +232,8 @@ describe.each(STORES)('data API (%s)', (storeName) => {
     expect(h.json).toMatchObject({
       status: 'ok',
       store: { PostgreSQL: 'postgres', DuckDB: 'duckdb' }[storeName],
-      // The second migration adds monitoring.
-      schema_version: 2,
+      // The second migration adds monitoring; PostgreSQL's third, ingest batch ids.
+      schema_version: { PostgreSQL: 3, DuckDB: 2 }[storeName],
     });
   });
 });
@@ -252,15 +252,52 @@ describe.each(STORES)('retention (%s)', (storeName) => {
         ).toBe(200);
       }
       now += 5 * 30 * DAY;
-      expect(await server.app.apilens.runRetention()).toEqual({ keys: 0, requests: 0 });
+      expect(await server.app.apilens.runRetention()).toEqual({ keys: 0, requests: 0, oldRequests: 0 });
       // A read counts as use.
       expect((await getData(server.url, active.api_key)).status).toBe(200);
       now += 2 * 30 * DAY;
-      expect(await server.app.apilens.runRetention()).toEqual({ keys: 1, requests: 2 });
+      expect(await server.app.apilens.runRetention()).toEqual({ keys: 1, requests: 2, oldRequests: 0 });
       expect((await getData(server.url, idle.api_key)).status).toBe(401);
       expect((await getData(server.url, active.api_key)).json).toHaveLength(2);
       now += 7 * 30 * DAY;
-      expect(await server.app.apilens.runRetention()).toEqual({ keys: 1, requests: 2 });
+      expect(await server.app.apilens.runRetention()).toEqual({ keys: 1, requests: 2, oldRequests: 0 });
+    } finally {
+      await server.close();
+      await s.cleanup();
+    }
+  });
+
+  it('maxAgeMonths deletes requests older than that many calendar months, in keys still in use', async () => {
+    const s = await freshStore(storeName);
+    // 2026-03-31 12:00 UTC minus 2 calendar months is 2026-01-31 12:00 UTC.
+    const now = Date.UTC(2026, 2, 31, 12);
+    const cutoff = Date.UTC(2026, 0, 31, 12);
+    const server = await startServer(s.store, { now: () => now, maxAgeMonths: 2, rateLimitPerMinute: 0 });
+    try {
+      const keys = [await generateKey(server.url), await generateKey(server.url)];
+      // Rows on both sides of the cutoff, down to the millisecond, across months and years.
+      const times = [
+        Date.UTC(2025, 5, 1),
+        Date.UTC(2025, 11, 31, 23, 59),
+        Date.UTC(2026, 0, 1),
+        cutoff - 1,
+        cutoff,
+        cutoff + 1,
+        Date.UTC(2026, 1, 15),
+        Date.UTC(2026, 2, 31, 11),
+      ];
+      for (const [k, key] of keys.entries()) {
+        const rows = times.slice(k).map((t) => wireRow({ created_at: new Date(t).toISOString() }));
+        expect((await ingest(server.url, { api_key: key.api_key, requests: rows })).status).toBe(200);
+      }
+      const kept = (k: number) => times.slice(k).filter((t) => t >= cutoff);
+      const old = times.filter((t) => t < cutoff).length + times.slice(1).filter((t) => t < cutoff).length;
+      expect(await server.app.apilens.runRetention()).toEqual({ keys: 0, requests: 0, oldRequests: old });
+      for (const [k, key] of keys.entries()) {
+        const rows = (await getData(server.url, key.api_key)).json as Array<{ created_at: string }>;
+        expect(rows.map((r) => Date.parse(r.created_at))).toEqual(kept(k));
+      }
+      expect((await server.app.apilens.runRetention()).oldRequests).toBe(0);
     } finally {
       await server.close();
       await s.cleanup();
@@ -275,7 +312,7 @@ describe.each(STORES)('retention (%s)', (storeName) => {
     try {
       await generateKey(one.url);
       now += 40 * DAY;
-      expect(await never.app.apilens.runRetention()).toEqual({ keys: 0, requests: 0 });
+      expect(await never.app.apilens.runRetention()).toEqual({ keys: 0, requests: 0, oldRequests: 0 });
       expect((await one.app.apilens.runRetention()).keys).toBe(1);
     } finally {
       await one.close();

@@ -32,7 +32,8 @@ async function waitForLockWaiters(
   n: number,
   settled: () => boolean = () => false,
 ): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  // Loose: two servers starting from source (tsx) beside the three-process test can take long.
+  const deadline = Date.now() + 60_000;
   while (!settled()) {
     // Inside a transaction (the one holding the lock) the view is a snapshot: refresh it.
     await admin.query('SELECT pg_stat_clear_snapshot()');
@@ -66,7 +67,9 @@ describe('PostgreSQL: servers starting together against one database', () => {
     await db?.drop();
   });
 
-  it('migrate one after the other (advisory lock): both start, every migration applied once', async () => {
+  it('migrate one after the other (advisory lock): both start, every migration applied once', {
+    timeout: 90_000,
+  }, async () => {
     // The migrations table as the first statement of a migration leaves it, held locked by the
     // test so that both servers are inside migrate() when it is released.
     await admin.query(`CREATE TABLE schema_migrations (
@@ -81,11 +84,11 @@ describe('PostgreSQL: servers starting together against one database', () => {
       for (const url of urls) {
         expect((await call(url, 'GET', '/api/health')).json).toMatchObject({
           status: 'ok',
-          schema_version: 2,
+          schema_version: 3,
         });
       }
       const applied = await admin.query('SELECT version FROM schema_migrations ORDER BY version');
-      expect(applied.rows).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(applied.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
       for (const s of servers) expect(await stop(s)).toEqual({ code: 0, signal: null });
     } finally {
       await admin.query('ROLLBACK').catch(() => {});
@@ -94,33 +97,36 @@ describe('PostgreSQL: servers starting together against one database', () => {
   });
 });
 
-describe('PostgreSQL: deleting a key while a batch for it is in flight', () => {
-  let store: Store;
-  let cleanup: () => Promise<void>;
-  let databaseUrl: string;
-  let server: TestServer;
-  let admin: pg.Client;
+/** A server on a fresh PostgreSQL store and a connection of the test's own to its database. */
+function serverWithAdmin() {
+  const f = {} as { store: Store; databaseUrl: string; server: TestServer; admin: pg.Client };
+  let cleanup: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     const s = await freshStore('PostgreSQL');
-    store = s.store;
     cleanup = s.cleanup;
-    databaseUrl = s.location.databaseUrl!;
-    server = await startServer(store, { rateLimitPerMinute: 0 });
-    admin = new pg.Client({ connectionString: databaseUrl });
-    await admin.connect();
+    f.store = s.store;
+    f.databaseUrl = s.location.databaseUrl!;
+    f.server = await startServer(f.store, { rateLimitPerMinute: 0 });
+    f.admin = new pg.Client({ connectionString: f.databaseUrl });
+    await f.admin.connect();
   });
   afterAll(async () => {
-    await admin?.end();
-    await server?.close();
+    await f.admin?.end();
+    await f.server?.close();
     await cleanup?.();
   });
+  return f;
+}
+
+describe('PostgreSQL: deleting a key while a batch for it is in flight', () => {
+  const f = serverWithAdmin();
 
   /** A key with `n` rows stored, and its store id. */
   async function keyWithRows(n: number) {
-    const { api_key } = await generateKey(server.url);
+    const { api_key } = await generateKey(f.server.url);
     const rows = Array.from({ length: n }, (_, i) => wireRow({ path: `/before/${i}` }));
-    expect((await ingest(server.url, { api_key, requests: rows })).json.accepted).toBe(n);
-    const key = await store.findKeyByHash(hashApiKey(api_key));
+    expect((await ingest(f.server.url, { api_key, requests: rows })).json.accepted).toBe(n);
+    const key = await f.store.findKeyByHash(hashApiKey(api_key));
     return { apiKey: api_key, id: key!.id };
   }
 
@@ -130,52 +136,113 @@ describe('PostgreSQL: deleting a key while a batch for it is in flight', () => {
     // test holds the row-id sequence (ALTER SEQUENCE locks out nextval until COMMIT). A deletion
     // that did not wait for the batch would now run to its end, and the batch would then store
     // rows under a key that no longer exists.
-    await admin.query('BEGIN');
-    await admin.query('ALTER SEQUENCE requests_id_seq CACHE 1');
+    await f.admin.query('BEGIN');
+    await f.admin.query('ALTER SEQUENCE requests_id_seq CACHE 1');
     let ingested: ReturnType<typeof ingest> | undefined;
     let deleted: ReturnType<typeof call> | undefined;
     try {
-      ingested = ingest(server.url, {
+      ingested = ingest(f.server.url, {
         api_key: apiKey,
         requests: [wireRow({ path: '/racing/1' }), wireRow({ path: '/racing/2' })],
       });
-      await waitForLockWaiters(admin, databaseOf(databaseUrl), 1);
+      await waitForLockWaiters(f.admin, databaseOf(f.databaseUrl), 1);
       let answered = false;
-      deleted = call(server.url, 'DELETE', '/api/delete', { 'x-auth-token': apiKey }).finally(() => {
+      deleted = call(f.server.url, 'DELETE', '/api/delete', { 'x-auth-token': apiKey }).finally(() => {
         answered = true;
       });
       // The deletion waits for the batch (a second session waiting), or has finished without it.
-      await waitForLockWaiters(admin, databaseOf(databaseUrl), 2, () => answered);
+      await waitForLockWaiters(f.admin, databaseOf(f.databaseUrl), 2, () => answered);
     } finally {
-      await admin.query('COMMIT');
+      await f.admin.query('COMMIT');
     }
     const [i, d] = await Promise.all([ingested!, deleted!]);
     expect([i.status, i.json]).toEqual([200, { accepted: 2, rejected: [] }]);
     expect([d.status, d.json]).toEqual([200, { deleted: { keys: 1, requests: 5, monitors: 0, pings: 0 } }]);
-    expect(await store.countRequests(id)).toBe(0);
+    expect(await f.store.countRequests(id)).toBe(0);
   });
 
   it('a batch that reaches the database after the deletion is refused with 401 and stores nothing', async () => {
     const { apiKey, id } = await keyWithRows(2);
     // The batch has found its key and waits to write its new user agent; the deletion completes.
-    await admin.query('BEGIN');
-    await admin.query('LOCK TABLE user_agents IN SHARE MODE');
+    await f.admin.query('BEGIN');
+    await f.admin.query('LOCK TABLE user_agents IN SHARE MODE');
     let ingested: ReturnType<typeof ingest> | undefined;
     try {
-      ingested = ingest(server.url, {
+      ingested = ingest(f.server.url, {
         api_key: apiKey,
         requests: [wireRow({ path: '/late', user_agent: `late-agent/${Date.now()}` })],
       });
-      await waitForLockWaiters(admin, databaseOf(databaseUrl), 1);
-      const d = await call(server.url, 'DELETE', '/api/delete', { 'x-auth-token': apiKey });
+      await waitForLockWaiters(f.admin, databaseOf(f.databaseUrl), 1);
+      const d = await call(f.server.url, 'DELETE', '/api/delete', { 'x-auth-token': apiKey });
       expect(d.json).toEqual({ deleted: { keys: 1, requests: 2, monitors: 0, pings: 0 } });
     } finally {
-      await admin.query('COMMIT');
+      await f.admin.query('COMMIT');
     }
     const i = await ingested!;
     expect(i.status).toBe(401);
     expect(i.json.error).toMatch(/^unknown API key/);
-    expect(await store.countRequests(id)).toBe(0);
+    expect(await f.store.countRequests(id)).toBe(0);
+  });
+});
+
+describe('PostgreSQL: a batch id stores a retried batch once', () => {
+  const f = serverWithAdmin();
+
+  const post = (apiKey: string, batchId: string | undefined, paths: string[]) =>
+    ingest(
+      f.server.url,
+      { api_key: apiKey, requests: paths.map((path) => wireRow({ path })) },
+      { headers: batchId === undefined ? {} : { 'apilens-batch-id': batchId } },
+    );
+  const idOf = async (apiKey: string) => (await f.store.findKeyByHash(hashApiKey(apiKey)))!.id;
+
+  it('two attempts of one batch racing in two transactions: stored once, both answered as accepted', async () => {
+    const { api_key } = await generateKey(f.server.url);
+    // Both attempts wait on the batch id table, then go together: one records the id and stores
+    // the rows, the other waits for its commit on the id's index entry and stores nothing.
+    await f.admin.query('BEGIN');
+    await f.admin.query('LOCK TABLE ingest_batches IN ACCESS EXCLUSIVE MODE');
+    let attempts: Array<ReturnType<typeof post>> = [];
+    try {
+      attempts = [0, 1].map(() => post(api_key, 'batch-race-1', ['/a', '/b', '/c']));
+      await waitForLockWaiters(f.admin, databaseOf(f.databaseUrl), 2);
+    } finally {
+      await f.admin.query('COMMIT');
+    }
+    for (const r of await Promise.all(attempts)) {
+      expect([r.status, r.json]).toEqual([200, { accepted: 3, rejected: [] }]);
+    }
+    expect(await f.store.countRequests(await idOf(api_key))).toBe(3);
+  });
+
+  it('an id is per key; a batch without one is stored each time; a malformed one is a 400', async () => {
+    const [a, b] = [await generateKey(f.server.url), await generateKey(f.server.url)];
+    for (let i = 0; i < 2; i++) {
+      expect((await post(a.api_key, 'same-id', ['/x'])).status).toBe(200);
+      expect((await post(b.api_key, 'same-id', ['/x', '/y'])).status).toBe(200);
+      expect((await post(b.api_key, undefined, ['/z'])).status).toBe(200);
+    }
+    expect(await f.store.countRequests(await idOf(a.api_key))).toBe(1);
+    expect(await f.store.countRequests(await idOf(b.api_key))).toBe(4);
+    const bad = await post(a.api_key, 'not an id!', ['/x']);
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatch(/apilens-batch-id/);
+    expect(await f.store.countRequests(await idOf(a.api_key))).toBe(1);
+  });
+
+  it('ids are forgotten after a day (then a retry would be stored again) and with their key', async () => {
+    const { api_key } = await generateKey(f.server.url);
+    const id = await idOf(api_key);
+    await post(api_key, 'old-batch', ['/o']);
+    await post(api_key, 'new-batch', ['/n']);
+    await f.admin.query(`UPDATE ingest_batches SET received_at = 0 WHERE batch_id = 'old-batch'`);
+    expect(await f.store.forgetBatchesBefore!(Date.now() - 86_400_000)).toBe(1);
+    await post(api_key, 'old-batch', ['/o']);
+    await post(api_key, 'new-batch', ['/n']);
+    expect(await f.store.countRequests(id)).toBe(3);
+    await f.store.deleteKey(id);
+    const left = await f.admin.query('SELECT count(*)::int AS n FROM ingest_batches WHERE key_id = $1', [id]);
+    expect(left.rows[0].n).toBe(0);
   });
 });
 

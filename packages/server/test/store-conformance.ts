@@ -10,7 +10,8 @@ export interface StoreFixture {
 const T0 = Date.UTC(2026, 10, 27, 10, 0, 0);
 const DAY = 86_400_000;
 
-function row(over: Partial<NewRequestRow> = {}): NewRequestRow {
+/** A row as ingest hands it to a store, with `over` replacing fields. */
+export function row(over: Partial<NewRequestRow> = {}): NewRequestRow {
   return {
     hostname: 'api.example.com',
     ipAddress: '203.0.113.9',

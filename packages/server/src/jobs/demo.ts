@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { DEMO_DEFAULTS, type Demo, seedDemo } from '../demo/seed.js';
 import { UserAgentCache } from '../ingest/user-agent.js';
 import { definePlugin } from '../plugins/define.js';
+import { leadsJobs } from './lead.js';
 
 /** Options of the demo job. */
 export interface DemoJobOptions {
@@ -12,7 +13,10 @@ export interface DemoJobOptions {
 
 /** What the demo job decorates the Fastify instance with, as `app.apilensDemo`. */
 export interface DemoDecoration {
-  /** Resolves once the demo dashboard's first data is written (at once when the demo is off). */
+  /**
+   * Resolves once the demo dashboard's first data is written (at once when the demo is off, or
+   * when another collector process on the same database writes it).
+   */
   ready(): Promise<void>;
 }
 
@@ -25,7 +29,9 @@ declare module 'fastify' {
 /**
  * The demo dashboard's data (`/dashboard/demo`, see demo/seed.ts): written in the background once
  * the server is ready, so the collector listens at once; topped up every minute, one write at a
- * time, and renewed daily. Stopped before the store closes.
+ * time, and renewed daily. Stopped before the store closes. With several collector processes on
+ * one database, the one holding the job lock writes it (`leadsJobs`); the others ask again every
+ * minute, and the one that takes over after a process died renews the demo from scratch.
  */
 const demoJob: FastifyPluginAsync<DemoJobOptions> = async (app, o) => {
   let seeded: Promise<void> = Promise.resolve();
@@ -48,11 +54,20 @@ const demoJob: FastifyPluginAsync<DemoJobOptions> = async (app, o) => {
     );
   };
 
+  const leads = async () => {
+    if (await leadsJobs(app.apilens.store, app.log, 'demo dashboard')) return true;
+    demo = undefined;
+    return false;
+  };
+
   app.addHook('onReady', async () => {
-    seeded = reseed().catch((err) => app.log.error({ err }, 'demo dashboard: could not write its data'));
+    seeded = (async () => {
+      if (await leads()) await reseed();
+    })().catch((err) => app.log.error({ err }, 'demo dashboard: could not write its data'));
     work = seeded;
     timer = setInterval(() => {
-      work = work.then(() => {
+      work = work.then(async () => {
+        if (!(await leads())) return;
         const now = o.now();
         const step = !demo || now - seededAt >= 86_400_000 ? reseed() : demo.topUp(now);
         return step.catch((err) => app.log.warn({ err }, 'demo dashboard: could not add requests'));

@@ -3,6 +3,7 @@ import { MONITOR_DEFAULTS, type ResolvedMonitorOptions } from '../monitor/option
 import { noStats, Pinger, type PingerStats } from '../monitor/pinger.js';
 import { monitorStoreOf } from '../monitor/store-types.js';
 import { definePlugin } from '../plugins/define.js';
+import { leadsJobs } from './lead.js';
 
 /** What the monitoring job decorates the server with, as `app.apilensMonitoring`. */
 export interface MonitoringDecoration {
@@ -44,13 +45,16 @@ const monitoringJob: FastifyPluginAsync<MonitoringJobOptions> = async (app, o) =
     (await monitorStoreOf(app.apilens.store)?.deleteAttemptsBefore(
       o.now() - MONITOR_DEFAULTS.retentionDays * DAY,
     )) ?? 0;
-  const pruneLogged = () =>
-    prune().then(
+  // Pinging needs no lock (claims are atomic); the daily deletion runs in one process.
+  const pruneLogged = async () => {
+    if (!(await leadsJobs(app.apilens.store, app.log, 'monitoring: deleting old attempts'))) return;
+    await prune().then(
       (n) => {
         if (n > 0) app.log.info({ deleted: n }, 'monitoring: deleted attempts older than 60 days');
       },
       (err) => app.log.error({ err }, 'monitoring: could not delete old attempts'),
     );
+  };
 
   app.decorate('apilensMonitoring', {
     stats: () => pinger?.stats() ?? noStats(),

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { runRetention } from '../jobs/retention.js';
+import { type RetentionCounts, runAllRetention } from '../jobs/retention.js';
 import { guardStore } from '../store/guard.js';
 import { openStore } from '../store/index.js';
-import type { DeleteCounts, Store } from '../types.js';
+import type { Store } from '../types.js';
 import { definePlugin } from './define.js';
 
 /**
@@ -16,8 +16,11 @@ export interface ApilensDecoration {
    * methods is marked as the store's, so a route that lets it propagate answers 503.
    */
   readonly store: Store;
-  /** Runs the retention job now (it also runs on its own every `retentionIntervalMs`). */
-  runRetention(): Promise<DeleteCounts>;
+  /**
+   * Runs the retention job now (it also runs on its own every `retentionIntervalMs`, in one
+   * process per database): unused keys (`retentionMonths`), then old requests (`maxAgeMonths`).
+   */
+  runRetention(): Promise<RetentionCounts>;
 }
 
 declare module 'fastify' {
@@ -33,6 +36,7 @@ export interface StorePluginOptions {
   db: string;
   databaseUrl: string | undefined;
   retentionMonths: number;
+  maxAgeMonths: number;
   now: () => number;
 }
 
@@ -52,7 +56,7 @@ const storePlugin: FastifyPluginAsync<StorePluginOptions> = async (app, o) => {
     get store() {
       return open();
     },
-    runRetention: async () => runRetention(open(), o.now(), o.retentionMonths),
+    runRetention: async () => runAllRetention(open(), o.now(), o),
   } satisfies ApilensDecoration);
 
   app.addHook('onReady', async () => {

@@ -28,6 +28,21 @@ const bodySchema = {
 /** The compact format's structure is checked by `compactRows`, with messages that point at the fault. */
 const compactSchema = { type: 'object', properties: envelope } as const;
 
+/** The SDK's id of a POST, the same on its retries (`@apilens/core` sender.ts). */
+const BATCH_ID_HEADER = 'apilens-batch-id';
+const BATCH_ID = /^[\w-]{1,100}$/;
+
+/** The request's batch id, if it sent one; a malformed one is a 400 (nothing stored). */
+function batchId(request: FastifyRequest): string | undefined {
+  const value = request.headers[BATCH_ID_HEADER];
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && BATCH_ID.test(value)) return value;
+  throw new HttpError(
+    400,
+    `header ${BATCH_ID_HEADER} must be 1 to 100 letters, digits, "-" or "_" (one header), got ${JSON.stringify(value).slice(0, 60)}; send a new random id per batch, the same on its retries, or none`,
+  );
+}
+
 /** Options of the ingest routes. */
 export interface IngestOptions {
   maxBatchRows: number;
@@ -72,6 +87,7 @@ const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, o) => {
 
   /** Validates the rows of a batch one by one and stores the valid ones in one transaction. */
   const store = async (request: FastifyRequest, apiKey: string, body: Payload, raw: unknown[]) => {
+    const batch = batchId(request);
     // Every ingest path counts in one bucket of the key's rate limit.
     const key = await auth.authenticate(request, apiKey, 'ingest');
 
@@ -99,7 +115,7 @@ const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, o) => {
       r.framework = framework;
       rows.push(r);
     }
-    if (rows.length > 0) await app.apilens.store.insertRequests(key.id, rows, agents);
+    if (rows.length > 0) await app.apilens.store.insertRequests(key.id, rows, agents, batch);
     await auth.touch(key.id);
     return { accepted: rows.length, rejected };
   };

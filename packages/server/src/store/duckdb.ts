@@ -485,6 +485,16 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       });
     },
 
+    async deleteRequestsBefore(cutoff) {
+      // One statement on the writer: DuckDB deletes by marking rows in the row groups it scans,
+      // without an index to maintain; the space is reused by later appends.
+      return write(async (w) => {
+        const n = await w.changes('DELETE FROM requests WHERE created_at < $1', [cutoff]);
+        for (const key of keys.byId.keys()) changed(key);
+        return n;
+      });
+    },
+
     async findInactiveKeys(cutoff) {
       const rows = await read((c) =>
         c.rows('SELECT id::DOUBLE FROM keys WHERE last_used_at < $1 ORDER BY id', [cutoff]),

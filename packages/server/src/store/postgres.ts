@@ -3,6 +3,7 @@ import type { NewRequestRow } from '../columns.js';
 import { Lru } from '../lru.js';
 import { type Store, UnknownKeyError, type UserAgentInfo } from '../types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { postgresJobLock } from './postgres-job-lock.js';
 import { deletePostgresKeyMonitoring, postgresMonitors } from './postgres-monitors.js';
 import { fillInsertColumns, INSERT_COLUMNS, INSERT_INTO, type KeyRow, readRows, toKey } from './sql.js';
 
@@ -38,6 +39,51 @@ export function redactUrl(url: string): string {
 const INSERT_ROWS = `${INSERT_INTO}
 SELECT $1, * FROM unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 2}::${c.sql.postgres}[]`).join(', ')})`;
 
+/** Records a batch id; no row when the key already has it. The database's clock: one for every process. */
+const RECORD_BATCH = `INSERT INTO ingest_batches (key_id, batch_id, received_at)
+VALUES ($1, $2, (extract(epoch FROM clock_timestamp()) * 1000)::bigint) ON CONFLICT DO NOTHING`;
+
+/** Rows deleted per statement by the age retention. */
+const DELETE_CHUNK = 20_000;
+/** The outer bound on created_at prunes the partitions past the cutoff from the id lookups. */
+const DELETE_OLD_CHUNK = `DELETE FROM requests WHERE created_at < $2 AND id IN (
+  SELECT id FROM requests WHERE key_id = $1 AND created_at < $2 ORDER BY created_at LIMIT $3)`;
+
+/** Monthly partitions of requests (not the default one), with their upper bound (epoch ms). */
+const MONTH_PARTITIONS = `SELECT c.relname AS name,
+  (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''?(-?\\d+)''?\\)'))[1]::BIGINT AS hi
+FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = 'requests'::regclass AND c.relname <> 'requests_default'`;
+
+/**
+ * Detaches and drops the monthly partitions that end at or before `cutoff`; resolves with the
+ * rows they held. Detaching takes a brief exclusive lock on the parent table: it gives up after
+ * 5 s (a long export holds it off) and leaves that month to the row deletion that follows.
+ */
+async function dropMonthsBefore(pool: pg.Pool, cutoff: number): Promise<number> {
+  const months = await pool.query<{ name: string; hi: number }>(MONTH_PARTITIONS);
+  let dropped = 0;
+  for (const m of months.rows.filter((r) => r.hi <= cutoff).sort((a, b) => a.hi - b.hi)) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query("SET LOCAL lock_timeout = '5s'");
+      const n = await client.query<{ n: number }>(
+        `SELECT count(*)::bigint AS n FROM ${pg.escapeIdentifier(m.name)}`,
+      );
+      await client.query(`ALTER TABLE requests DETACH PARTITION ${pg.escapeIdentifier(m.name)}`);
+      await client.query(`DROP TABLE ${pg.escapeIdentifier(m.name)}`);
+      await client.query('COMMIT');
+      dropped += n.rows[0]?.n ?? 0;
+    } catch {
+      await client.query('ROLLBACK').catch(() => {});
+    } finally {
+      client.release();
+    }
+  }
+  return dropped;
+}
+
 /**
  * Connects to PostgreSQL as a {@link Store}: a connection pool, one multi-row `unnest`
  * INSERT per batch inside a transaction. Call `migrate()` before use.
@@ -51,6 +97,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
   const uaIds = new Lru<string, number>(20_000);
+  const jobLock = postgresJobLock(connectionString);
 
   async function tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
@@ -145,8 +192,11 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
     },
 
     async close() {
+      await jobLock.release();
       await pool.end();
     },
+
+    leadJobs: jobLock.lead,
 
     async createKey(key) {
       const r = await pool.query<KeyRow>(
@@ -174,7 +224,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
       ]);
     },
 
-    async insertRequests(keyId, rows, userAgents) {
+    async insertRequests(keyId, rows, userAgents, batchId) {
       const ua = await resolveUserAgents(rows, userAgents);
       const n = rows.length;
       const cols = INSERT_COLUMNS.map(() => new Array<unknown>(n));
@@ -186,6 +236,13 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         // FOR SHARE: a concurrent deleteKey waits for this batch, then deletes its rows too.
         const key = await c.query('SELECT 1 FROM keys WHERE id = $1 FOR SHARE', [keyId]);
         if (key.rowCount === 0) throw new UnknownKeyError();
+        if (batchId !== undefined) {
+          // A retry of a batch another attempt stored: nothing to add. An attempt still in
+          // flight (its process died mid-transaction) holds the id's index entry, so this waits
+          // for its commit or rollback rather than storing the rows a second time.
+          const fresh = await c.query(RECORD_BATCH, [keyId, batchId]);
+          if (fresh.rowCount === 0) return n;
+        }
         const r = await c.query(INSERT_ROWS, [keyId, ...cols]);
         return r.rowCount ?? n;
       });
@@ -215,8 +272,39 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         // Key first: its row lock waits for in-flight batches (FOR SHARE) and blocks new ones.
         const keys = (await c.query('DELETE FROM keys WHERE id = $1', [keyId])).rowCount ?? 0;
         const requests = (await c.query('DELETE FROM requests WHERE key_id = $1', [keyId])).rowCount ?? 0;
+        await c.query('DELETE FROM ingest_batches WHERE key_id = $1', [keyId]);
         return { keys, requests, ...(await deletePostgresKeyMonitoring(c, keyId)) };
       });
+    },
+
+    async deleteRequestsBefore(cutoff) {
+      // Whole months first: a partition entirely before the cutoff is detached and dropped (no row
+      // by row deletion, no dead tuples). Then the month straddling the cutoff and the default
+      // partition, per key in chunks, each its own short transaction.
+      let total = await dropMonthsBefore(pool, cutoff);
+      const keys = await pool.query<{ id: number }>('SELECT id FROM keys ORDER BY id');
+      for (const { id } of keys.rows) {
+        for (;;) {
+          const n = (await pool.query(DELETE_OLD_CHUNK, [id, cutoff, DELETE_CHUNK])).rowCount ?? 0;
+          total += n;
+          if (n < DELETE_CHUNK) break;
+        }
+      }
+      return total;
+    },
+
+    async prepareMonths(at) {
+      // This month and the next two, so that live rows never land in the default partition.
+      for (let k = 0; k <= 2; k++) {
+        const d = new Date(at);
+        await pool.query('SELECT apilens_request_partition($1)', [
+          Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + k, 1),
+        ]);
+      }
+    },
+
+    async forgetBatchesBefore(cutoff) {
+      return (await pool.query('DELETE FROM ingest_batches WHERE received_at < $1', [cutoff])).rowCount ?? 0;
     },
 
     async findInactiveKeys(cutoff) {

@@ -1,0 +1,50 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { definePlugin } from '../plugins/define.js';
+import { leadsJobs } from './lead.js';
+
+/** How long a batch id is remembered: far beyond the SDK's retries (minutes), well within a day. */
+export const BATCH_ID_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** Options of the store maintenance job. */
+export interface MaintenanceJobOptions {
+  /** How often it runs (it also runs once the server is ready). */
+  intervalMs: number;
+}
+
+/**
+ * The store's housekeeping, at start and every `intervalMs`, in the one process holding the job
+ * lock: the storage of the coming months (`Store.prepareMonths`: PostgreSQL's partitions) and the
+ * deletion of ingest batch ids older than a day (`Store.forgetBatchesBefore`). Stores without
+ * either have nothing to do. The real clock, not the server's injected one: rows arrive stamped by
+ * their apps' clocks and batch ids by the database's.
+ */
+const maintenanceJob: FastifyPluginAsync<MaintenanceJobOptions> = async (app, o) => {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const run = async () => {
+    const store = app.apilens.store;
+    if (!store.prepareMonths && !store.forgetBatchesBefore) return;
+    if (!(await leadsJobs(store, app.log, 'store maintenance'))) return;
+    await store
+      .prepareMonths?.(Date.now())
+      .catch((err) => app.log.error({ err }, 'store maintenance: could not prepare the coming months'));
+    await store.forgetBatchesBefore?.(Date.now() - BATCH_ID_TTL_MS).then(
+      (n) => app.log.debug({ deleted: n }, 'store maintenance: forgot batch ids older than a day'),
+      (err) => app.log.error({ err }, 'store maintenance: could not delete old batch ids'),
+    );
+  };
+  app.addHook('onReady', async () => {
+    running = run();
+    timer = setInterval(() => {
+      running = running.then(run);
+    }, o.intervalMs);
+    timer.unref();
+  });
+  // Before the store closes: a run in progress finishes first.
+  app.addHook('preClose', async () => {
+    if (timer) clearInterval(timer);
+    await running;
+  });
+};
+
+export default definePlugin(maintenanceJob, { name: 'apilens-maintenance', uses: ['apilens'] });
