@@ -97,10 +97,10 @@ export interface Store extends Partial<MonitorStore> {
   /**
    * Stores a batch in one transaction and resolves after commit. `userAgents` carries the parsed
    * form of every distinct user agent in `rows`. Rejects with {@link UnknownKeyError} when the key
-   * no longer exists. `batchId` (the SDK's `apilens-batch-id` header) makes a retry idempotent
-   * where the store records it (PostgreSQL, whose several processes can each see one attempt):
-   * a batch whose id is already stored for the key is not stored again, and resolves with its
-   * row count as if it were. DuckDB, one process, ignores it.
+   * no longer exists. `batchId` (the SDK's `apilens-batch-id` header) makes a retry idempotent:
+   * the store records it in the batch's transaction, and a batch whose id is already stored for
+   * the key is not stored again and resolves with its row count as if it were (PostgreSQL for a
+   * day; DuckDB for an hour, far beyond an SDK's retries).
    */
   insertRequests(
     keyId: number,
@@ -110,7 +110,7 @@ export interface Store extends Partial<MonitorStore> {
   ): Promise<number>;
   /**
    * Deletes the batch ids recorded before `cutoff` (epoch ms). Stores that record them (see
-   * `insertRequests`: PostgreSQL) have it; resolves with how many were deleted.
+   * `insertRequests`) have it; resolves with how many were deleted.
    */
   forgetBatchesBefore?(cutoff: number): Promise<number>;
   /** Rows of one key in (created_at, id) order. */

@@ -82,12 +82,12 @@ describe('apilens command', () => {
       .filter((l) => l.includes('listening'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`storing in DuckDB ${fresh}`);
-    // Migration 1 (requests, keys) and 2 (monitoring) on a fresh file.
-    expect((await call(url, 'GET', '/api/health')).json).toMatchObject({ status: 'ok', schema_version: 2 });
+    // Migrations 1 (requests, keys), 2 (monitoring) and 3 (batch ids) on a fresh file.
+    expect((await call(url, 'GET', '/api/health')).json).toMatchObject({ status: 'ok', schema_version: 3 });
     serve.proc.kill('SIGINT');
     expect((await serve.exit).code).toBe(0);
     const store = openDuckDbStore(fresh);
-    expect(await store.schemaVersion()).toBe(2);
+    expect(await store.schemaVersion()).toBe(3);
     await store.close();
   });
 

@@ -233,7 +233,7 @@ describe.each(STORES)('data API (%s)', (storeName) => {
       status: 'ok',
       store: { PostgreSQL: 'postgres', DuckDB: 'duckdb' }[storeName],
       // The second migration adds monitoring; PostgreSQL's third, ingest batch ids.
-      schema_version: { PostgreSQL: 3, DuckDB: 2 }[storeName],
+      schema_version: { PostgreSQL: 3, DuckDB: 3 }[storeName],
     });
   });
 });

@@ -109,4 +109,18 @@ CREATE TABLE alert_settings (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'ingest batch ids',
+    // As PostgreSQL's: the batches stored in the last day, so that an SDK's retry of a batch whose
+    // answer was lost (the collector killed after the commit) is not stored again. No index: the
+    // store checks ids against its copy of the last hour's in memory (see duckdb.ts).
+    sql: `
+CREATE TABLE ingest_batches (
+  key_id BIGINT NOT NULL,
+  batch_id VARCHAR NOT NULL,
+  received_at BIGINT NOT NULL
+);
+`,
+  },
 ];

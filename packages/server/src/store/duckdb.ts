@@ -56,6 +56,7 @@ interface Pending {
   keyId: number;
   rows: readonly NewRequestRow[];
   userAgents: ReadonlyMap<string, UserAgentInfo>;
+  batchId: string | undefined;
   resolve(n: number): void;
   reject(err: Error): void;
 }
@@ -168,6 +169,12 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     versions.set(keyId, (versions.get(keyId) ?? 0) + 1);
     bounds.delete(keyId);
   };
+  /**
+   * Batch ids stored in the last {@link RECENT_BATCHES_MS}, as `keyId batchId`: what a retry is
+   * checked against, without a query or an index on disk. The table keeps them for a day like
+   * PostgreSQL's and refills this copy at start, so a retry after a crash is recognised too.
+   */
+  const recentBatches = new RecentBatches();
   /** After a batch of the key committed: its version bumped, its known bounds extended. */
   const inserted = (keyId: number, rows: readonly NewRequestRow[]) => {
     const known = bounds.get(keyId);
@@ -226,6 +233,14 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     );
     for (const [id, keyHash, dashboardId, createdAt, lastUsedAt] of rows) {
       keys.add({ id, keyHash, dashboardId, createdAt, lastUsedAt } as KeyRecord);
+    }
+    recentBatches.clear();
+    const batches = await w.rows(
+      'SELECT key_id::DOUBLE, batch_id, received_at::DOUBLE FROM ingest_batches WHERE received_at >= $1 ORDER BY received_at',
+      [Date.now() - RECENT_BATCHES_MS],
+    );
+    for (const [keyId, batchId, at] of batches as [number, string, number][]) {
+      recentBatches.add(batchKey(keyId, batchId), at);
     }
   }
 
@@ -295,29 +310,49 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     write(async (w) => {
       // Every write goes through this queue, so the set of live keys is exact here: a batch for a
       // key deleted before this point is refused, and a deletion queued after it waits for it.
-      const accepted = group.filter((p) => keys.byId.has(p.keyId));
-      if (accepted.length === 0) return accepted;
-      const ua = await resolveUserAgents(w, accepted);
-      const firstId = nextRequestId;
-      const token = staged.stage(firstId, stagedRows(accepted, ua));
-      nextRequestId += accepted.reduce((n, p) => n + p.rows.length, 0);
-      try {
-        // One statement in auto-commit: the whole group is one transaction.
-        await w.changes(INSERT_STAGED, [token]);
-      } catch (err) {
-        // Nothing of the group was stored: its ids may be handed out again.
-        nextRequestId = firstId;
-        throw err;
-      } finally {
-        staged.release(token);
+      const live = group.filter((p) => keys.byId.has(p.keyId));
+      // A batch whose id is stored already (a retry of a committed batch whose answer was lost),
+      // or is earlier in this group, is answered as stored and not stored again.
+      const repeated = repeatedBatches(live);
+      const accepted = live.filter((p) => !repeated.has(p));
+      if (accepted.length > 0) {
+        const ua = await resolveUserAgents(w, accepted);
+        const firstId = nextRequestId;
+        const token = staged.stage(firstId, stagedRows(accepted, ua));
+        nextRequestId += accepted.reduce((n, p) => n + p.rows.length, 0);
+        const ids = accepted.filter((p) => p.batchId !== undefined);
+        try {
+          if (ids.length === 0) {
+            // One statement in auto-commit: the whole group is one transaction.
+            await w.changes(INSERT_STAGED, [token]);
+          } else {
+            await tx(w, async () => {
+              await w.changes(
+                'INSERT INTO ingest_batches SELECT unnest($1), unnest($2), $3',
+                [listValue(ids.map((p) => p.keyId)), listValue(ids.map((p) => p.batchId!)), Date.now()],
+                [LIST(DOUBLE), LIST(VARCHAR), DOUBLE],
+              );
+              await w.changes(INSERT_STAGED, [token]);
+            });
+          }
+        } catch (err) {
+          // Nothing of the group was stored: its ids may be handed out again.
+          nextRequestId = firstId;
+          throw err;
+        } finally {
+          staged.release(token);
+        }
       }
-      return accepted;
+      const now = Date.now();
+      for (const p of accepted)
+        if (p.batchId !== undefined) recentBatches.add(batchKey(p.keyId, p.batchId), now);
+      return { live, accepted };
     })
       .then(
-        (accepted) => {
+        ({ live, accepted }) => {
           for (const p of accepted) inserted(p.keyId, p.rows);
           for (const p of group) {
-            if (accepted.includes(p)) p.resolve(p.rows.length);
+            if (live.includes(p)) p.resolve(p.rows.length);
             else p.reject(new UnknownKeyError());
           }
         },
@@ -329,6 +364,20 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
         flushing = false;
         flushQueue();
       });
+  }
+
+  /** The batches of a group whose id the key has stored already, or an earlier batch of the group has. */
+  function repeatedBatches(group: Pending[]): Set<Pending> {
+    const repeated = new Set<Pending>();
+    const inGroup = new Set<string>();
+    recentBatches.forgetBefore(Date.now() - RECENT_BATCHES_MS);
+    for (const p of group) {
+      if (p.batchId === undefined) continue;
+      const k = batchKey(p.keyId, p.batchId);
+      if (recentBatches.has(k) || inGroup.has(k)) repeated.add(p);
+      else inGroup.add(k);
+    }
+    return repeated;
   }
 
   /** The group's rows with their key and user agent id, in order. */
@@ -445,13 +494,13 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       });
     },
 
-    insertRequests(keyId, rows, userAgents) {
+    insertRequests(keyId, rows, userAgents, batchId) {
       return new Promise<number>((resolve, reject) => {
         if (closed) {
           reject(closedError());
           return;
         }
-        queue.push({ keyId, rows, userAgents, resolve, reject });
+        queue.push({ keyId, rows, userAgents, batchId, resolve, reject });
         // Batches of the same turn of the event loop join one group.
         if (queue.length === 1) setImmediate(flushQueue);
       });
@@ -475,6 +524,8 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       return write(async (w) => {
         const counts = await tx(w, async () => {
           const requests = await w.changes('DELETE FROM requests WHERE key_id = $1', [keyId]);
+          await w.changes('DELETE FROM ingest_batches WHERE key_id = $1', [keyId]);
+          recentBatches.deleteKey(keyId);
           const monitoring = await deleteDuckDbKeyMonitoring(w, keyId);
           const keys = await w.changes('DELETE FROM keys WHERE id = $1', [keyId]);
           return { keys, requests, ...monitoring };
@@ -516,6 +567,13 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       });
     },
 
+    async forgetBatchesBefore(cutoff) {
+      return write(async (w) => {
+        recentBatches.forgetBefore(cutoff);
+        return w.changes('DELETE FROM ingest_batches WHERE received_at < $1', [cutoff]);
+      });
+    },
+
     dataVersion(keyId) {
       return versions.get(keyId) ?? 0;
     },
@@ -535,6 +593,46 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
 
     ...duckDbMonitors({ write, read, tx, keyExists: (keyId) => keys.byId.has(keyId) }),
   };
+}
+
+/**
+ * How long a DuckDB store recognises a batch id in memory: far longer than an SDK retries one
+ * batch (seconds to minutes), and small enough to hold (an hour of batches at 30 a second is
+ * 108 000 entries).
+ */
+export const RECENT_BATCHES_MS = 60 * 60 * 1000;
+
+const batchKey = (keyId: number, batchId: string) => `${keyId} ${batchId}`;
+
+/** Batch keys with the time they were stored, oldest first, dropped after RECENT_BATCHES_MS. */
+class RecentBatches {
+  private readonly at = new Map<string, number>();
+
+  has(key: string): boolean {
+    return this.at.has(key);
+  }
+
+  add(key: string, time: number): void {
+    this.at.delete(key);
+    this.at.set(key, time);
+  }
+
+  /** Drops the entries stored before `cutoff` (oldest first, so it stops at the first newer one). */
+  forgetBefore(cutoff: number): void {
+    for (const [key, time] of this.at) {
+      if (time >= cutoff) break;
+      this.at.delete(key);
+    }
+  }
+
+  deleteKey(keyId: number): void {
+    const prefix = `${keyId} `;
+    for (const key of this.at.keys()) if (key.startsWith(prefix)) this.at.delete(key);
+  }
+
+  clear(): void {
+    this.at.clear();
+  }
 }
 
 /** The keys of a DuckDB store, by id, hash and dashboard id. */
