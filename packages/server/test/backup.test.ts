@@ -32,6 +32,7 @@ async function waitForLog(c: CliProcess, pattern: RegExp, timeoutMs = 60_000): P
   for (;;) {
     const m = pattern.exec(c.output());
     if (m) return m;
+    if (c.proc.exitCode !== null) throw new Error(`the collector exited before ${pattern}:\n${c.output()}`);
     if (Date.now() > deadline) throw new Error(`no ${pattern} after ${timeoutMs} ms:\n${c.output()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
