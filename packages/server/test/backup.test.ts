@@ -48,6 +48,17 @@ function logLines(c: CliProcess, msg: RegExp): Array<Record<string, unknown>> {
     .filter((l) => msg.test(String(l.msg)));
 }
 
+/** Resolves once `n` log lines have a message matching `msg`. */
+async function waitForLines(c: CliProcess, msg: RegExp, n: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (logLines(c, msg).length < n) {
+    if (c.proc.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`not ${n} log lines matching ${msg}:\n${c.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const batch = (apiKey: string, client: number, n: number) => ({
   api_key: apiKey,
   framework: 'Express',
@@ -157,11 +168,7 @@ describe('DuckDB backups while the collector runs (--backup-dir)', () => {
     const url = await collector.url;
     const { api_key } = await generateKey(url);
     expect((await ingest(url, batch(api_key, 0, 0))).status).toBe(200);
-    const deadline = Date.now() + 60_000;
-    while (logLines(collector, /^backup \(scheduled\): written$/).length < 3) {
-      expect(Date.now(), collector.output()).toBeLessThan(deadline);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForLines(collector, /^backup \(scheduled\): written$/, 3);
     expect(await stop(collector)).toBe(0);
 
     const written = logLines(collector, /^backup \(scheduled\): written$/).map((l) => String(l.file));
@@ -194,7 +201,13 @@ describe('DuckDB backups while the collector runs (--backup-dir)', () => {
     collector.proc.kill('SIGUSR2');
     const [, file] = await waitForLog(collector, /"file":"([^"]+)"[^\n]*"requests":1500,/);
     expect(readdirSync(backups)).toEqual([file!.slice(backups.length + 1)]);
+
+    // A stop during a backup: the backup is cut short (or finishes first); the collector exits
+    // cleanly and no temporary file is left.
+    collector.proc.kill('SIGUSR2');
+    await waitForLines(collector, /^backup \(SIGUSR2\): started$/, 3);
     expect(await stop(collector)).toBe(0);
+    expect(readdirSync(backups).filter((f) => !f.endsWith('.duckdb'))).toEqual([]);
   }, 120_000);
 
   it.each([
