@@ -102,15 +102,17 @@ afterAll(() => {
 
 /**
  * The unit's ExecStart with /var/lib/apilens moved to `stateDir`, the installed CLI to the
- * workspace's build, any free port and `extra` flags appended.
+ * workspace's build, any free port, the `removed` parts taken out and `extra` flags appended.
  */
 async function startFromUnit(
   stateDir: string,
   extra: string[] = [],
   env: NodeJS.ProcessEnv = {},
+  removed: string[] = [],
 ): Promise<Collector> {
-  const exec = /^ExecStart=(.+)$/m.exec(unit())?.[1];
+  let exec = /^ExecStart=(.+)$/m.exec(unit())?.[1];
   expect(exec).toBeDefined();
+  for (const part of removed) exec = swap(exec!, part, '');
   const line = swap(
     swap(
       exec!,
@@ -505,7 +507,15 @@ describe('docs/self-hosting.md', () => {
     });
     const source = `apilens_src_${randomUUID().slice(0, 8)}`;
     await sh('createdb', [source], pgEnv());
-    const collector = await startFromUnit(join(dir, 'lib'), [], { DATABASE_URL: dbUrl(source) });
+    // "Switching to PostgreSQL": the unit without --backup-dir, DATABASE_URL from the env file.
+    expect(DOC).toContain("remove `--backup-dir /var/lib/apilens/backups` from the unit's `ExecStart`");
+    const postgresUnit = [' --backup-dir /var/lib/apilens/backups'];
+    const collector = await startFromUnit(
+      join(dir, 'lib'),
+      [],
+      { DATABASE_URL: dbUrl(source) },
+      postgresUnit,
+    );
     let restored: Collector | undefined;
     try {
       expect(collector.output()).toMatch(/storing in PostgreSQL/);
@@ -540,7 +550,12 @@ describe('docs/self-hosting.md', () => {
         dump!,
       );
       await sh('sh', ['-c', restoreLine], pgEnv());
-      restored = await startFromUnit(join(dir, 'restored'), [], { DATABASE_URL: dbUrl('apilens_restored') });
+      restored = await startFromUnit(
+        join(dir, 'restored'),
+        [],
+        { DATABASE_URL: dbUrl('apilens_restored') },
+        postgresUnit,
+      );
       const perBatch = new Map<number, number>();
       for (const row of await storedRows(restored.url, apiKey)) {
         const b = Number(row.split('/')[2]);
