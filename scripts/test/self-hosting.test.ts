@@ -1,7 +1,8 @@
 // docs/self-hosting.md, run as written: its systemd unit passes `systemd-analyze verify` without a
 // warning and its ExecStart starts the collector; its Caddy and nginx configurations terminate TLS
-// in front of that collector and pass the client address it trusts; the DuckDB backup (stop,
-// copy, start) and the PostgreSQL dump and restore keep every row. Paths move to a temporary
+// in front of that collector and pass the client address it trusts; the DuckDB backups (SIGUSR2
+// to the running collector and restore; stop, copy, start) and the PostgreSQL dump and restore
+// keep every row. Paths move to a temporary
 // directory and ports to free ones; everything else is the doc's text.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -88,6 +89,8 @@ interface Collector {
   url: string;
   port: number;
   output(): string;
+  /** Sends a signal, as `systemctl kill -s` does. */
+  signal(name: NodeJS.Signals): void;
   /** SIGTERM, as `systemctl stop` sends it; resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -99,15 +102,17 @@ afterAll(() => {
 
 /**
  * The unit's ExecStart with /var/lib/apilens moved to `stateDir`, the installed CLI to the
- * workspace's build, any free port and `extra` flags appended.
+ * workspace's build, any free port, the `removed` parts taken out and `extra` flags appended.
  */
 async function startFromUnit(
   stateDir: string,
   extra: string[] = [],
   env: NodeJS.ProcessEnv = {},
+  removed: string[] = [],
 ): Promise<Collector> {
-  const exec = /^ExecStart=(.+)$/m.exec(unit())?.[1];
+  let exec = /^ExecStart=(.+)$/m.exec(unit())?.[1];
   expect(exec).toBeDefined();
+  for (const part of removed) exec = swap(exec!, part, '');
   const line = swap(
     swap(
       exec!,
@@ -131,6 +136,9 @@ async function startFromUnit(
     url: url!,
     port: Number(port),
     output: watched.output,
+    signal(name) {
+      child.kill(name);
+    },
     async stop() {
       child.kill('SIGTERM');
       return watched.exit;
@@ -382,6 +390,69 @@ describe('docs/self-hosting.md', () => {
     });
   });
 
+  it('DuckDB backup while running: SIGUSR2 under ingest, restore; every batch acknowledged before it, whole', async () => {
+    const lib = join(tmp, 'live-backup', 'lib');
+    const collector = await startFromUnit(lib);
+    let stopped = false;
+    try {
+      const apiKey = await createKey(collector.url);
+      // Three clients send 100-row batches one after the other until told to stop.
+      const acked: string[] = [];
+      let writing = true;
+      const writers = [0, 1, 2].map(async (c) => {
+        for (let b = 0; writing; b++) {
+          const paths = Array.from({ length: 100 }, (_, i) => `/c${c}/b${b}/${i}`);
+          expect(await ingest(collector.url, batch(apiKey, paths))).toBe(100);
+          acked.push(`/c${c}/b${b}/`);
+        }
+      });
+      while (acked.length < 6) await new Promise((resolve) => setTimeout(resolve, 20));
+      const before = [...acked];
+      // `systemctl kill -s USR2 apilens` sends the service's process SIGUSR2.
+      const take = block('systemctl kill -s USR2 apilens');
+      expect(take).toContain('sudo systemctl kill -s USR2 apilens');
+      collector.signal('SIGUSR2');
+      const deadline = Date.now() + 60_000;
+      while (!/backup \(SIGUSR2\): written/.test(collector.output())) {
+        expect(Date.now(), collector.output()).toBeLessThan(deadline);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const ls = take.split('\n').find((line) => line.startsWith('ls '));
+      const listing = await sh('sh', ['-c', swap(ls!, '/var/lib/apilens', lib)]);
+      const [name] = /apilens-\S+\.duckdb$/m.exec(listing)!;
+      writing = false;
+      await Promise.all(writers);
+
+      // The restore lines; `systemctl stop` and `start` are a SIGTERM and a new start.
+      const restore = block('sudo cp /var/lib/apilens/backups/');
+      expect(restore).toMatch(/^sudo systemctl stop apilens$[\s\S]*^sudo systemctl start apilens$/m);
+      expect(await collector.stop()).toBe(0);
+      stopped = true;
+      for (const line of restore.split('\n').filter((l) => l.trim() && !l.includes('systemctl'))) {
+        const named = line.replaceAll(/apilens-\d{4}-\d{2}-\d{2}T\d{6}\.\d{3}Z\.duckdb/g, name!);
+        const command = swap(swap(named, /^sudo /g, ''), '/var/lib/apilens', lib);
+        await sh('sh', ['-c', command]);
+      }
+      const restored = await startFromUnit(lib);
+      try {
+        const rows = await storedRows(restored.url, apiKey);
+        const perBatch = new Map<string, number>();
+        for (const row of rows) {
+          const b = row.slice(0, row.lastIndexOf('/') + 1);
+          perBatch.set(b, (perBatch.get(b) ?? 0) + 1);
+        }
+        for (const b of before) expect(perBatch.get(b), `batch ${b}`).toBe(100);
+        for (const [b, n] of perBatch) expect(n, `batch ${b}`).toBe(100);
+        // Batches came after the backup too: the restored file is the snapshot, not the end state.
+        expect(perBatch.size).toBeLessThan(acked.length);
+      } finally {
+        expect(await restored.stop()).toBe(0);
+      }
+    } finally {
+      if (!stopped) await collector.stop();
+    }
+  }, 180_000);
+
   it('DuckDB backup: stop, copy, start; a collector on the copy serves every row', async () => {
     const lib = join(tmp, 'backup', 'lib');
     const backups = join(tmp, 'backup', 'backups');
@@ -394,7 +465,7 @@ describe('docs/self-hosting.md', () => {
     // `systemctl stop` sends SIGTERM; the doc's other lines run as written.
     expect(await collector.stop()).toBe(0);
     expect(readdirSync(lib).filter((f) => f.endsWith('.wal'))).toEqual([]);
-    const commands = block('sudo systemctl stop apilens')
+    const commands = block('sudo cp /var/lib/apilens/apilens.duckdb')
       .split('\n')
       .filter((line) => line.trim() && !line.includes('systemctl'));
     expect(commands).toHaveLength(1);
@@ -436,7 +507,15 @@ describe('docs/self-hosting.md', () => {
     });
     const source = `apilens_src_${randomUUID().slice(0, 8)}`;
     await sh('createdb', [source], pgEnv());
-    const collector = await startFromUnit(join(dir, 'lib'), [], { DATABASE_URL: dbUrl(source) });
+    // "Switching to PostgreSQL": the unit without --backup-dir, DATABASE_URL from the env file.
+    expect(DOC).toContain("remove `--backup-dir /var/lib/apilens/backups` from the unit's `ExecStart`");
+    const postgresUnit = [' --backup-dir /var/lib/apilens/backups'];
+    const collector = await startFromUnit(
+      join(dir, 'lib'),
+      [],
+      { DATABASE_URL: dbUrl(source) },
+      postgresUnit,
+    );
     let restored: Collector | undefined;
     try {
       expect(collector.output()).toMatch(/storing in PostgreSQL/);
@@ -471,7 +550,12 @@ describe('docs/self-hosting.md', () => {
         dump!,
       );
       await sh('sh', ['-c', restoreLine], pgEnv());
-      restored = await startFromUnit(join(dir, 'restored'), [], { DATABASE_URL: dbUrl('apilens_restored') });
+      restored = await startFromUnit(
+        join(dir, 'restored'),
+        [],
+        { DATABASE_URL: dbUrl('apilens_restored') },
+        postgresUnit,
+      );
       const perBatch = new Map<number, number>();
       for (const row of await storedRows(restored.url, apiKey)) {
         const b = Number(row.split('/')[2]);

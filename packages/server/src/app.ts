@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { installBodyParsing } from './body.js';
 import { capConnectionsPerAddress } from './connections.js';
 import { clientErrorHandler, installErrorHandlers } from './errors.js';
-
+import backupJob from './jobs/backup.js';
 import demoJob from './jobs/demo.js';
 import maintenanceJob from './jobs/maintenance.js';
 import monitoringJob from './jobs/monitoring.js';
@@ -23,6 +23,7 @@ import monitorRoutes from './routes/monitors.js';
 import pagesRoutes from './routes/pages.js';
 import { bundledDashboardDir } from './web-assets.js';
 
+export type { BackupDecoration, BackupRun } from './jobs/backup.js';
 export type { DemoDecoration } from './jobs/demo.js';
 export type { ApilensDecoration } from './plugins/store.js';
 
@@ -110,6 +111,13 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
     intervalMs: o.retentionIntervalMs,
   });
   app.register(maintenanceJob, { intervalMs: 60 * 60 * 1000 });
+  app.register(backupJob, {
+    dir: o.backupDir,
+    intervalMs: o.backupIntervalMs,
+    keep: o.backupKeep,
+    db: o.db,
+    now: o.now,
+  });
   app.register(demoJob, { enabled: o.demo, now: o.now });
   app.register(monitoringJob, { monitor: o.monitor, now: o.now, pruneIntervalMs: o.retentionIntervalMs });
   return app;

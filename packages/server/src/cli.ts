@@ -49,6 +49,12 @@ serve options:
                            env APILENS_MAX_AGE_MONTHS  default ${DEFAULTS.maxAgeMonths}
   --retention-interval <s>  seconds between retention runs (one process per database runs them)
                            env APILENS_RETENTION_INTERVAL  default ${DEFAULTS.retentionIntervalMs / 1000}
+  --backup-dir <dir>       back the DuckDB file up into this folder while running (a consistent
+                           snapshot, <db name>-<UTC time>.duckdb); SIGUSR2 takes one at once
+                           env APILENS_BACKUP_DIR  default: no backups
+  --backup-interval <t>    time between backups: 24h, 30m, 3600s (s if no unit), 0 = only on SIGUSR2
+                           env APILENS_BACKUP_INTERVAL  default ${DEFAULTS.backupIntervalMs / 3_600_000}h
+  --backup-keep <n>        backups kept; older ones are deleted  env APILENS_BACKUP_KEEP  default ${DEFAULTS.backupKeep}
   --trust-proxy <proxies>  believe X-Forwarded-For from these proxies: addresses or CIDR ranges,
                            comma-separated (loopback: a proxy on this host), or true (any hop)
                            env APILENS_TRUST_PROXY  default: none (the connection's address)
@@ -71,6 +77,16 @@ function int(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got "${value}"`);
   return Number(value);
+}
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration flag (`24h`, `30m`, `90s`, `1d`; seconds without a unit), as milliseconds. */
+function duration(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const m = /^(\d+)([smhd]?)$/.exec(value);
+  if (!m) throw new UsageError(`--${name} must be a duration such as 24h, 30m or 3600s, got "${value}"`);
+  return Number(m[1]) * UNITS[m[2] || 's']!;
 }
 
 /** `--trust-proxy`: true, false, or a comma-separated list of proxies. */
@@ -122,6 +138,9 @@ async function serve(values: Record<string, string | boolean | undefined>, env: 
     retentionMonths: whole('retention-months'),
     maxAgeMonths: whole('max-age-months'),
     retentionIntervalMs: milliseconds('retention-interval'),
+    backupDir: str('backup-dir', 'APILENS_BACKUP_DIR') || undefined,
+    backupIntervalMs: duration('backup-interval', str('backup-interval', 'APILENS_BACKUP_INTERVAL')),
+    backupKeep: whole('backup-keep'),
     demo: !values['no-demo'] && env.APILENS_DEMO !== '0',
     trustProxy: proxies(str('trust-proxy', 'APILENS_TRUST_PROXY')),
     logger: { level },
@@ -160,6 +179,10 @@ async function serve(values: Record<string, string | boolean | undefined>, env: 
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // `systemctl kill -s USR2 apilens`: a backup now, logged like the scheduled ones.
+  process.on('SIGUSR2', () => {
+    if (!closing) void app.apilensBackup.run('SIGUSR2');
+  });
 }
 
 async function keys(
@@ -224,6 +247,9 @@ async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promi
       'retention-months': { type: 'string' },
       'retention-interval': { type: 'string' },
       'max-age-months': { type: 'string' },
+      'backup-dir': { type: 'string' },
+      'backup-interval': { type: 'string' },
+      'backup-keep': { type: 'string' },
       'request-timeout': { type: 'string' },
       'headers-timeout': { type: 'string' },
       'max-connections-per-address': { type: 'string' },

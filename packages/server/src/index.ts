@@ -1,4 +1,10 @@
-export { type ApilensDecoration, buildServer, type DemoDecoration } from './app.js';
+export {
+  type ApilensDecoration,
+  type BackupDecoration,
+  type BackupRun,
+  buildServer,
+  type DemoDecoration,
+} from './app.js';
 export { type SyntheticRequest, type SyntheticTrafficOptions, syntheticTraffic } from './demo/traffic.js';
 export { bundledGeoipDb } from './ingest/geoip.js';
 export { parseUserAgent } from './ingest/user-agent.js';
@@ -34,6 +40,7 @@ export {
   type StoreLocation,
 } from './store/index.js';
 export {
+  type BackupResult,
   type DeleteCounts,
   type KeyRecord,
   type NewRequestRow,

@@ -27,6 +27,8 @@ export const DEFAULTS = {
   retentionMonths: 6,
   maxAgeMonths: 0,
   retentionIntervalMs: 24 * 60 * 60 * 1000,
+  backupIntervalMs: 24 * 60 * 60 * 1000,
+  backupKeep: 7,
   pageSize: 50_000,
   userAgentCacheSize: 10_000,
   dashboardCacheEntries: 64,
@@ -107,6 +109,18 @@ export interface ServerOptions extends MonitorOptions {
   maxAgeMonths?: number;
   /** How often the retention job runs (in one process per database). @default 24 h */
   retentionIntervalMs?: number;
+  /**
+   * Folder for backups of the DuckDB file, taken while the collector runs (a consistent snapshot,
+   * `<db name>-<UTC time>.duckdb`, written under a `.tmp` name until complete). Created at start
+   * when missing. DuckDB only: with `databaseUrl` it is an error (use `pg_dump`).
+   * @default undefined: no backups
+   * @example backupDir: '/var/backups/apilens'
+   */
+  backupDir?: string;
+  /** Time between scheduled backups; `0`: none scheduled, only on request (`SIGUSR2` with the CLI). @default 24 h */
+  backupIntervalMs?: number;
+  /** Backups kept in `backupDir`; the oldest are deleted after each new one. @default 7 */
+  backupKeep?: number;
   /** Distinct user agent strings whose parse is cached. @default 10000 */
   userAgentCacheSize?: number;
   /**
@@ -162,6 +176,9 @@ export interface ResolvedOptions {
   retentionMonths: number;
   maxAgeMonths: number;
   retentionIntervalMs: number;
+  backupDir: string | undefined;
+  backupIntervalMs: number;
+  backupKeep: number;
   userAgentCacheSize: number;
   dashboardCacheEntries: number;
   dashboardDir: string | false | undefined;
@@ -207,6 +224,20 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       `@apilens/server: option "dashboardDir" must be the folder of a built dashboard (with an index.html), or false to serve no pages; got ${JSON.stringify(dir)}`,
     );
   }
+  if (
+    options.backupDir !== undefined &&
+    (typeof options.backupDir !== 'string' || options.backupDir === '')
+  ) {
+    throw new TypeError(
+      `@apilens/server: option "backupDir" must be a folder path, got ${JSON.stringify(options.backupDir)}`,
+    );
+  }
+  if (options.backupDir !== undefined && options.databaseUrl) {
+    throw new TypeError(
+      '@apilens/server: option "backupDir" (--backup-dir) backs up the DuckDB file, but the collector stores in PostgreSQL (databaseUrl); ' +
+        'back PostgreSQL up with pg_dump (docs/self-hosting.md) and remove backupDir',
+    );
+  }
   if (options.now !== undefined && typeof options.now !== 'function') {
     throw new TypeError('@apilens/server: option "now" must be a function returning epoch milliseconds');
   }
@@ -248,6 +279,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       DEFAULTS.retentionIntervalMs,
       1000,
     ),
+    backupDir: options.backupDir,
+    backupIntervalMs: backupInterval(options.backupIntervalMs),
+    backupKeep: count('backupKeep', options.backupKeep, DEFAULTS.backupKeep, 1),
     userAgentCacheSize: count(
       'userAgentCacheSize',
       options.userAgentCacheSize,
@@ -267,6 +301,17 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     logger: options.logger ?? false,
     monitor: resolveMonitorOptions(options),
   };
+}
+
+/** `backupIntervalMs`: 0 (none scheduled) or at least a second. */
+function backupInterval(value: number | undefined): number {
+  const ms = count('backupIntervalMs', value, DEFAULTS.backupIntervalMs, 0);
+  if (ms > 0 && ms < 1000) {
+    throw new TypeError(
+      `@apilens/server: option "backupIntervalMs" must be 0 (no schedule) or at least 1000, got ${ms}`,
+    );
+  }
+  return ms;
 }
 
 /** Names proxy-addr (Fastify's `trustProxy`) understands besides addresses and ranges. */

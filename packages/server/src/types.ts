@@ -148,6 +148,25 @@ export interface Store extends Partial<MonitorStore> {
    * without a query (one process sees every write); the dashboard engine reads them otherwise.
    */
   keyBounds?(keyId: number): Promise<[number | null, number | null]>;
+  /**
+   * Writes a consistent copy of the whole database to `file` while the store keeps serving:
+   * one snapshot (every write committed before the call, no part of one after). The copy is
+   * written under `<file>.tmp` and renamed to `file` once complete. Only a store whose data is
+   * a file of this process has it (DuckDB); PostgreSQL has `pg_dump`.
+   */
+  backup?(file: string): Promise<BackupResult>;
+}
+
+/** What {@link Store.backup} wrote. */
+export interface BackupResult {
+  /** The complete backup file. */
+  file: string;
+  /** Its size in bytes. */
+  bytes: number;
+  /** Request rows in it. */
+  requests: number;
+  /** Time the copy took, in milliseconds. */
+  ms: number;
 }
 
 /** SQL dialects the dashboard engine writes: one per store. */

@@ -1,13 +1,15 @@
-import { DOUBLE, DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { DOUBLE, type DuckDBConnection, DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { VERSION_PATTERN } from '../dashboard/sql.js';
 import { Lru } from '../lru.js';
 import {
+  type BackupResult,
   type KeyRecord,
   type NewRequestRow,
   type Store,
   UnknownKeyError,
   type UserAgentInfo,
 } from '../types.js';
+import { backupDuckDb } from './duckdb-backup.js';
 import { Conn, ConnectionPool } from './duckdb-connection.js';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.js';
 import { deleteDuckDbKeyMonitoring, duckDbMonitors } from './duckdb-monitors.js';
@@ -72,6 +74,8 @@ export interface DuckDbStore extends Store {
    * several times faster than batches through `insertRequests`. Resolves with the rows added.
    */
   importCsv(path: string): Promise<number>;
+  /** See {@link Store.backup}: a consistent copy while the store keeps writing. */
+  backup(file: string): Promise<BackupResult>;
 }
 
 /** A DuckDB open error, reworded to say what to do when the cause is a known one. */
@@ -147,6 +151,12 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
   opening.catch(() => {});
 
   let closed = false;
+  /** The backup running now (one at a time), and its connection: closing the store interrupts it. */
+  interface RunningBackup {
+    connection?: DuckDBConnection;
+    done: Promise<unknown>;
+  }
+  let backup: RunningBackup | undefined;
   const uaIds = new Lru<string, number>(20_000);
   /** Next ids, read from the tables after migrating (one writer process: a counter suffices). */
   let nextRequestId = 0;
@@ -437,6 +447,12 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
         await new Promise((r) => setImmediate(r));
       }
       await writeChain;
+      if (backup) {
+        // A backup can take minutes: the store closes now, and the backup fails (its temporary
+        // file removed) rather than being cut off by closing the database under it.
+        backup.connection?.interrupt();
+        await backup.done;
+      }
       let opened: Opened;
       try {
         opened = await opening;
@@ -572,6 +588,22 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
         recentBatches.forgetBefore(cutoff);
         return w.changes('DELETE FROM ingest_batches WHERE received_at < $1', [cutoff]);
       });
+    },
+
+    async backup(file) {
+      const { instance } = await open();
+      if (backup) throw new Error('@apilens/server: a backup is running already; wait for it to finish');
+      const running: RunningBackup = { done: Promise.resolve() };
+      const result = backupDuckDb(instance, file, (connection) => {
+        running.connection = connection;
+      });
+      running.done = result.catch(() => {});
+      backup = running;
+      try {
+        return await result;
+      } finally {
+        backup = undefined;
+      }
     },
 
     dataVersion(keyId) {
