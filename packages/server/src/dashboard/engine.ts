@@ -138,51 +138,13 @@ async function figures(
   const rows = (b: SqlBuilder, range = current) => source.rows(b, range);
   const width = bucketWidth(period.bucket);
 
-  // Distinct users per group. DuckDB counts distinct (group, identity) pairs in a query of their
-  // own: 1.6-2.3× faster than count(DISTINCT) per group beside the other aggregates (the
-  // timeline, countries and totals of 30 days at 5 M rows), so there the figure queries leave a
-  // 0 in its place and `withUsers` fills it in. PostgreSQL counts in the figure query.
-  const splitUsers = dialect === 'duckdb';
-  const usersColumn = (b: SqlBuilder) => (splitUsers ? '0' : b.users());
-  const distinctUsersQuery = (group: (b: SqlBuilder) => string, range = current) => {
-    if (!splitUsers) return Promise.resolve([] as unknown[][]);
+  const totalsQuery = () => {
     const b = new SqlBuilder(dialect);
     return run(
       b,
-      `SELECT g, count(*) FROM (
-        SELECT DISTINCT ${group(b)} AS g, r.identity FROM ${rows(b, range)} AND r.identity IS NOT NULL
-      ) GROUP BY g`,
-    );
-  };
-  /**
-   * The figure rows (group at index 0, users at 2) with each group's users from
-   * distinctUsersQuery, both queries run side by side.
-   */
-  const withUsers = async (
-    figureRows: Promise<unknown[][]>,
-    group: (b: SqlBuilder) => string,
-    range = current,
-  ): Promise<unknown[][]> => {
-    if (!splitUsers) return figureRows;
-    const [figures, userRows] = await Promise.all([figureRows, distinctUsersQuery(group, range)]);
-    const users = new Map(userRows.map((r) => [r[0], r[1]]));
-    for (const r of figures) r[2] = users.get(r[0]) ?? 0;
-    return figures;
-  };
-  const timelineBucket = (b: SqlBuilder) =>
-    b.idiv(b.localTime(offsetPieces(tz, period.from, period.to)), b.p(width, 'BIGINT'));
-
-  const isCurrent = (b: SqlBuilder) => `r.created_at >= ${b.p(period.from, 'BIGINT')}`;
-  const totalsQuery = () => {
-    const b = new SqlBuilder(dialect);
-    return withUsers(
-      run(
-        b,
-        `SELECT ${isCurrent(b)}, count(*), ${usersColumn(b)}, count(*) FILTER (WHERE r.status < 400)
-        FROM ${rows(b, withPrevious)} GROUP BY 1`,
-      ),
-      isCurrent,
-      withPrevious,
+      `SELECT r.created_at >= ${b.p(period.from, 'BIGINT')}, count(*), ${b.users()},
+        count(*) FILTER (WHERE r.status < 400)
+      FROM ${rows(b, withPrevious)} GROUP BY 1`,
     );
   };
 
@@ -199,15 +161,13 @@ async function figures(
 
   const timelineQuery = () => {
     const b = new SqlBuilder(dialect);
-    return withUsers(
-      run(
-        b,
-        `SELECT ${timelineBucket(b)}, count(*), ${usersColumn(b)},
-          count(*) FILTER (WHERE r.status < 400),
-          percentile_disc(${MEDIAN_P95}) WITHIN GROUP (ORDER BY r.response_time)
-        FROM ${rows(b)} GROUP BY 1`,
-      ),
-      timelineBucket,
+    const local = b.localTime(offsetPieces(tz, period.from, period.to));
+    return run(
+      b,
+      `SELECT ${b.idiv(local, b.p(width, 'BIGINT'))}, count(*), ${b.users()},
+        count(*) FILTER (WHERE r.status < 400),
+        percentile_disc(${MEDIAN_P95}) WITHIN GROUP (ORDER BY r.response_time)
+      FROM ${rows(b)} GROUP BY 1`,
     );
   };
 
@@ -298,10 +258,7 @@ async function figures(
 
   const countriesQuery = () => {
     const b = new SqlBuilder(dialect);
-    return withUsers(
-      run(b, `SELECT r.location, count(*), ${usersColumn(b)} FROM ${rows(b)} GROUP BY 1`),
-      () => 'r.location',
-    );
+    return run(b, `SELECT r.location, count(*), ${b.users()} FROM ${rows(b)} GROUP BY 1`);
   };
 
   // Top users: [user id, IP (for users known by IP only), requests, last seen, latest IP, latest country].
