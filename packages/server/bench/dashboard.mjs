@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memory, serve } from './collector.mjs';
+import { withBenchDatabase } from './pg.mjs';
 import { seed } from './seed.mjs';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
@@ -147,7 +148,6 @@ async function run(label, kind, target, serverArgs, keep = false) {
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'apilens-bench-dashboard-'));
-let pgDir = '';
 const all = {};
 try {
   console.log(
@@ -161,24 +161,9 @@ try {
     all.duckdb = await run('DuckDB', 'duckdb', file, ['--db', file], Boolean(kept));
   }
   if (ONLY !== 'duckdb') {
-    let url = process.env.DATABASE_URL;
-    if (!url) {
-      const out = execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'start'], { encoding: 'utf8' })
-        .trim()
-        .split('\n');
-      pgDir = out.at(-2);
-      url = out.at(-1);
-    }
-    const pg = (await import('pg')).default;
-    const dbName = `apilens_bench_dashboard_${process.pid}`;
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${dbName}`);
-    await c.query(`CREATE DATABASE ${dbName}`);
-    await c.end();
-    const u = new URL(url);
-    u.pathname = `/${dbName}`;
-    all.postgres = await run('PostgreSQL', 'postgres', u.toString(), ['--database-url', u.toString()]);
+    all.postgres = await withBenchDatabase('dashboard', (url) =>
+      run('PostgreSQL', 'postgres', url, ['--database-url', url]),
+    );
   }
   // The table for docs/benchmarks.md: medians (p95) in ms.
   const fmt = ([m, p]) => `${m.toFixed(0)} (${p.toFixed(0)})`;
@@ -196,6 +181,5 @@ try {
     `| collector peak RSS | | ${all.duckdb ? `${all.duckdb.peakMb.toFixed(0)} MB` : '—'} | | ${all.postgres ? `${all.postgres.peakMb.toFixed(0)} MB` : '—'} |`,
   );
 } finally {
-  if (pgDir) execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'stop', pgDir]);
   rmSync(tmp, { recursive: true, force: true });
 }
