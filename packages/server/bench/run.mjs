@@ -11,7 +11,8 @@
 //      GET /api/health and another key's 1 000-row gzip ingest are sent in a loop; their p50, p99
 //      and max latency.
 //
-// Environment: BENCH_ROWS (default 5 000 000), BENCH_PG_ROWS (default = BENCH_ROWS),
+// Environment: BENCH_ROWS (default 5 000 000), BENCH_PG_ROWS (default = BENCH_ROWS), BENCH_STORE
+// (duckdb or postgres: one store only),
 // BENCH_INGEST_SECONDS (10), BENCH_CLIENTS (4), DATABASE_URL (else scripts/pg.sh starts one),
 // BENCH_CPU_PROF (a directory: V8 CPU profiles of the collector processes).
 import { execFileSync } from 'node:child_process';
@@ -41,6 +42,7 @@ const BATCH = 1000;
 /** Distinct batches sent in turn: 1.2M rows, more than 10 s at the target rate. */
 const BODIES = Number(process.env.BENCH_BODIES ?? 1200);
 const ONLY = process.env.BENCH_ONLY ?? ''; // 'ingest', 'data' or 'stall' to run one part
+const STORE = process.env.BENCH_STORE ?? ''; // 'duckdb' or 'postgres' to run one store
 
 const AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
@@ -322,7 +324,7 @@ try {
   );
 
   // DuckDB (one process per file: the store is closed before the server opens it)
-  if (ONLY === '' || ONLY === 'ingest') {
+  if (STORE !== 'postgres' && (ONLY === '' || ONLY === 'ingest')) {
     const db = join(tmp, 'ingest.duckdb');
     const store = openDuckDbStore(db);
     await store.migrate();
@@ -331,7 +333,7 @@ try {
     await ingestBench('DuckDB', ['--db', db], api_key);
     await ingestBench('DuckDB', ['--db', db], api_key, 'columns');
   }
-  if (ONLY !== 'ingest') {
+  if (STORE !== 'postgres' && ONLY !== 'ingest') {
     const db = join(tmp, 'data.duckdb');
     const store = openDuckDbStore(db);
     await store.migrate();
@@ -339,46 +341,48 @@ try {
   }
 
   // PostgreSQL
-  let url = process.env.DATABASE_URL;
-  if (!url) {
-    const out = execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'start'], { encoding: 'utf8' })
-      .trim()
-      .split('\n');
-    pgDir = out.at(-2);
-    url = out.at(-1);
-  }
-  for (const [name, rows] of [
-    ['ingest', 0],
-    ['data', PG_ROWS],
-  ]) {
-    const dbName = `apilens_bench_${name}_${process.pid}`;
-    const admin = openPostgresStore(url);
-    // The store has no DDL for databases; use a raw query through pg.
-    const pg = (await import('pg')).default;
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${dbName}`);
-    await c.query(`CREATE DATABASE ${dbName}`);
-    await c.end();
-    await admin.close();
-    const u = new URL(url);
-    u.pathname = `/${dbName}`;
-    const store = openPostgresStore(u.toString());
-    await store.migrate();
-    if (name === 'ingest' && (ONLY === '' || ONLY === 'ingest')) {
-      const { api_key } = await createApiKey(store, Date.now());
-      await ingestBench('PostgreSQL', ['--database-url', u.toString()], api_key);
-      await ingestBench('PostgreSQL', ['--database-url', u.toString()], api_key, 'columns');
-    } else if (name === 'data' && rows > 0 && ONLY !== 'ingest') {
-      // Statistics and the visibility map, as autovacuum would leave them shortly after a bulk load.
-      await dataBench('PostgreSQL', ['--database-url', u.toString()], store, rows, async () => {
-        const c2 = new pg.Client({ connectionString: u.toString() });
-        await c2.connect();
-        await c2.query('VACUUM ANALYZE');
-        await c2.end();
-      });
+  if (STORE !== 'duckdb') {
+    let url = process.env.DATABASE_URL;
+    if (!url) {
+      const out = execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'start'], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
+      pgDir = out.at(-2);
+      url = out.at(-1);
     }
-    await store.close();
+    for (const [name, rows] of [
+      ['ingest', 0],
+      ['data', PG_ROWS],
+    ]) {
+      const dbName = `apilens_bench_${name}_${process.pid}`;
+      const admin = openPostgresStore(url);
+      // The store has no DDL for databases; use a raw query through pg.
+      const pg = (await import('pg')).default;
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${dbName}`);
+      await c.query(`CREATE DATABASE ${dbName}`);
+      await c.end();
+      await admin.close();
+      const u = new URL(url);
+      u.pathname = `/${dbName}`;
+      const store = openPostgresStore(u.toString());
+      await store.migrate();
+      if (name === 'ingest' && (ONLY === '' || ONLY === 'ingest')) {
+        const { api_key } = await createApiKey(store, Date.now());
+        await ingestBench('PostgreSQL', ['--database-url', u.toString()], api_key);
+        await ingestBench('PostgreSQL', ['--database-url', u.toString()], api_key, 'columns');
+      } else if (name === 'data' && rows > 0 && ONLY !== 'ingest') {
+        // Statistics and the visibility map, as autovacuum would leave them shortly after a bulk load.
+        await dataBench('PostgreSQL', ['--database-url', u.toString()], store, rows, async () => {
+          const c2 = new pg.Client({ connectionString: u.toString() });
+          await c2.connect();
+          await c2.query('VACUUM ANALYZE');
+          await c2.end();
+        });
+      }
+      await store.close();
+    }
   }
 } finally {
   if (pgDir) execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'stop', pgDir]);
