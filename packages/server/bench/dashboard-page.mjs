@@ -5,6 +5,10 @@
 //
 //   pnpm build && node bench/dashboard-page.mjs [file.duckdb]
 //
+// Environment: RUNS (10), BENCH_DIST (the built server to run, default ../dist: point it at a
+// copy of another build's dist/ to compare two builds on the same data), BENCH_VIEWS (labels of
+// the views to measure, comma-separated, e.g. `24 h,7 days`; default all).
+//
 // The file is seeded first when it does not exist (several minutes) and kept, with its keys in
 // `<file>.keys.json`, for the next run. Each case is measured RUNS times (default 10):
 // - first visit: a fresh browser profile, every asset downloaded;
@@ -22,6 +26,7 @@ import { seed } from './seed.mjs';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const file = process.argv[2] ?? join(tmpdir(), 'apilens-bench-dashboard.duckdb');
 const RUNS = Number(process.env.RUNS ?? 10);
+const DIST = process.env.BENCH_DIST ?? join(here, '../dist');
 
 const keysFile = `${file}.keys.json`;
 if (!existsSync(file) || !existsSync(keysFile)) {
@@ -37,7 +42,7 @@ const { apiKey, dashboardId } = Array.isArray(saved) ? saved[0] : saved;
 // The collector as users run it: its own process, the built CLI.
 const collector = spawn(
   process.execPath,
-  [join(here, '../dist/cli.cjs'), 'serve', '--db', file, '--port', '0', '--no-demo', '--log-level', 'info'],
+  [join(DIST, 'cli.cjs'), 'serve', '--db', file, '--port', '0', '--no-demo', '--log-level', 'info'],
   { stdio: ['ignore', 'pipe', 'pipe'] },
 );
 const url = await new Promise((resolve, reject) => {
@@ -53,7 +58,7 @@ const url = await new Promise((resolve, reject) => {
 });
 
 // The API benchmark's cases (bench/dashboard.mjs), as page URLs.
-const VIEWS = [
+const ALL_VIEWS = [
   ['24 h', '?period=24h'],
   ['7 days', '?period=7d'],
   ['30 days', '?period=30d'],
@@ -61,6 +66,10 @@ const VIEWS = [
   ['all time', '?period=all'],
   ['30 days, 3 filters', '?period=30d&endpoint=%2Fv1%2Fproducts%2F%3Asku&statusClass=2xx&country=US'],
 ];
+const only = process.env.BENCH_VIEWS?.split(',').map((v) => v.trim());
+const VIEWS = only ? ALL_VIEWS.filter(([label]) => only.includes(label)) : ALL_VIEWS;
+if (VIEWS.length === 0)
+  throw new Error(`bench: BENCH_VIEWS matches no view (${ALL_VIEWS.map(([l]) => l).join(', ')})`);
 
 /** One new request for the key: the collector's response cache no longer applies. */
 async function touchData() {
@@ -84,11 +93,15 @@ async function touchData() {
   if (!res.ok) throw new Error(`ingest answered ${res.status}`);
 }
 
-/** Milliseconds from navigation start to every card drawn, measured in the page. */
+/**
+ * One visit, measured in the page: `total`, milliseconds from navigation start to every card
+ * drawn; `apiStart`/`apiEnd`, when the dashboard API request left and its answer was in (the
+ * page's own work is what is not spent waiting on it: before the request leaves, after it is in).
+ */
 async function visit(page, query) {
   await touchData();
   await page.goto(`${url}/dashboard/${dashboardId}${query}`, { waitUntil: 'commit' });
-  return page
+  const total = await page
     .waitForFunction(
       () => {
         const ready = document.querySelector('[data-state=ready]');
@@ -100,6 +113,11 @@ async function visit(page, query) {
       { polling: 'raf', timeout: 60_000 },
     )
     .then((h) => h.jsonValue());
+  const [apiStart, apiEnd] = await page.evaluate(() => {
+    const api = performance.getEntriesByType('resource').find((r) => r.name.includes('/api/dashboard/'));
+    return api ? [api.startTime, api.responseEnd] : [Number.NaN, Number.NaN];
+  });
+  return { total, apiStart, apiEnd };
 }
 
 async function browser() {
@@ -144,6 +162,10 @@ try {
   // Warm the collector once (DuckDB's first read maps the file).
   await apiTime('?period=7d');
   const results = [];
+  const totals = (visits) => visits.map((v) => v.total);
+  // Medians of: the whole visit; when the API request left; the rest after its answer was in.
+  const summary = (visits) =>
+    `${median(totals(visits)).toFixed(0)} ms (p90 ${p90(totals(visits)).toFixed(0)}; request at ${median(visits.map((v) => v.apiStart)).toFixed(0)}, drawn ${median(visits.map((v) => v.total - v.apiEnd)).toFixed(0)} after the answer)`;
   for (const [label, query] of VIEWS) {
     const first = [];
     for (let i = 0; i < RUNS; i++) {
@@ -160,14 +182,15 @@ try {
     for (let i = 0; i < RUNS; i++) api.push(await apiTime(query));
     results.push({ label, first, again, api });
     console.log(
-      `${label.padEnd(24)} first visit ${median(first).toFixed(0)} ms (p90 ${p90(first).toFixed(0)}) · returning ${median(again).toFixed(0)} ms (p90 ${p90(again).toFixed(0)}) · API alone ${median(api).toFixed(0)} ms`,
+      `${label.padEnd(20)} first visit ${summary(first)} · returning ${summary(again)} · API alone ${median(api).toFixed(0)} ms`,
     );
   }
   console.log(`\n| view | first visit, median (p90) | returning visit, median (p90) | API alone, median |`);
   console.log('|---|---|---|---|');
   for (const r of results) {
+    const [first, again] = [totals(r.first), totals(r.again)];
     console.log(
-      `| ${r.label} | ${median(r.first).toFixed(0)} ms (${p90(r.first).toFixed(0)}) | ${median(r.again).toFixed(0)} ms (${p90(r.again).toFixed(0)}) | ${median(r.api).toFixed(0)} ms |`,
+      `| ${r.label} | ${median(first).toFixed(0)} ms (${p90(first).toFixed(0)}) | ${median(again).toFixed(0)} ms (${p90(again).toFixed(0)}) | ${median(r.api).toFixed(0)} ms |`,
     );
   }
 } finally {

@@ -185,6 +185,36 @@ describe('the dashboard page', () => {
     expect(b.foreign).toEqual([]);
   });
 
+  it('asks for the figures once, as the visit starts, while the page loads its code', async () => {
+    await page().goto(dashboard('?period=24h'));
+    await ready();
+    const loads = await page().evaluate(() =>
+      performance
+        .getEntriesByType('resource')
+        .map((r) => ({ path: new URL(r.name).pathname, start: r.startTime })),
+    );
+    const api = loads.filter((r) => r.path.startsWith('/api/dashboard/'));
+    expect(api).toHaveLength(1);
+    const chunk = loads.find((r) => /^\/assets\/dashboard-page-[\w-]+\.js$/.test(r.path));
+    expect(chunk).toBeDefined();
+    // The entry sends it before it imports the page's chunk, not the page once its chunk has run.
+    expect(api[0]!.start).toBeLessThanOrEqual(chunk!.start);
+  });
+
+  it('lists every time zone once the zone picker is used; a pick shows the view in that zone', async () => {
+    await page().goto(dashboard());
+    await ready();
+    const zone = page().getByLabel('Time zone');
+    // Until then the picker holds the zone in force only (some 400 options are a slow render).
+    expect(await zone.locator('option').count()).toBe(1);
+    await zone.focus();
+    expect(await zone.locator('option').count()).toBeGreaterThan(100);
+    await zone.selectOption('Asia/Tokyo');
+    await page().waitForURL(/tz=Asia%2FTokyo/);
+    await ready();
+    expect(await page().getByTestId('period-range').textContent()).toContain('Asia/Tokyo');
+  });
+
   it('a click on an endpoint, a country and a status filters every card and the URL', async () => {
     await page().goto(dashboard());
     await ready();

@@ -53,14 +53,21 @@ export function signedPoints(delta: number): string {
   return `${p > 0 ? '+' : '−'}${text} pp`;
 }
 
-/** A country's English name from its ISO code; `Unknown` for null. */
+const countryNames = new Map<string, string>();
+
+/** A country's English name from its ISO code; `Unknown` for null. Remembered: the map asks for ~180. */
 export function countryName(code: string | null): string {
   if (!code || code === 'unknown') return 'Unknown';
-  try {
-    return regions.of(code.toUpperCase()) ?? code;
-  } catch {
-    return code;
+  let name = countryNames.get(code);
+  if (name === undefined) {
+    try {
+      name = regions.of(code.toUpperCase()) ?? code;
+    } catch {
+      name = code;
+    }
+    countryNames.set(code, name);
   }
+  return name;
 }
 
 const formats = new Map<string, Intl.DateTimeFormat>();

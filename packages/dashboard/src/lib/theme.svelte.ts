@@ -22,11 +22,17 @@ export interface ChartColors {
   bad: string;
 }
 
-/** Reads the chart colours for the current scheme. */
+let cached: { dark: boolean; colors: ChartColors } | undefined;
+
+/**
+ * The chart colours of the current scheme, read once per scheme: reading them computes the
+ * page's styles, which a chart built just before has invalidated (four charts, four recalcs).
+ */
 export function chartColors(): ChartColors {
+  if (cached?.dark === scheme.dark) return cached.colors;
   const css = getComputedStyle(document.documentElement);
   const v = (name: string) => css.getPropertyValue(name).trim();
-  return {
+  const colors: ChartColors = {
     accent: v('--accent'),
     accentSoft: v('--accent-soft'),
     second: v('--series-2'),
@@ -37,4 +43,6 @@ export function chartColors(): ChartColors {
     warn: v('--warn'),
     bad: v('--bad'),
   };
+  cached = { dark: scheme.dark, colors };
+  return colors;
 }
