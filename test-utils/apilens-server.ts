@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageDir } from './build.js';
+import { reapOnExit } from './helpers.js';
 import { watch } from './spawn-app.js';
 
 /** A row of `GET /api/data`, the fields the tests compare. */
@@ -81,6 +82,7 @@ export async function startApilensServer(cmd: ServerCommand = builtCli()): Promi
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  reapOnExit(child);
   const watched = watch(child);
   let url: string;
   try {

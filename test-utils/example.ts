@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { expectedRow, type SentRequest, sendTimed } from './end-to-end.js';
+import { reapOnExit } from './helpers.js';
 import { type DataRow, startRealCollector } from './real-collector.js';
 
 export interface ExampleRun {
@@ -67,6 +68,7 @@ export async function runExample({
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  reapOnExit(child);
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   try {
     // Keep reading the output after the port shows up: a closed pipe would kill the example (EPIPE).

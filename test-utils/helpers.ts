@@ -99,3 +99,16 @@ export async function listening(server: Server): Promise<Listening> {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * Kills `child` when this test process exits: a test that times out or fails before its cleanup
+ * must not leave servers running after the run (they hold ports, files and CPU).
+ */
+export function reapOnExit<
+  T extends { kill(signal?: NodeJS.Signals): boolean; once(e: 'exit', f: () => void): unknown },
+>(child: T): T {
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  child.once('exit', () => process.off('exit', kill));
+  return child;
+}

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, packageDir } from './build.js';
+import { reapOnExit } from './helpers.js';
 
 /** A row as `GET /api/data` returns it. */
 export interface DataRow {
@@ -65,6 +66,7 @@ export async function startRealCollector(): Promise<RealCollector> {
     // No DATABASE_URL from the environment: the default store, in `dir`.
     { cwd: dir, env: { ...process.env, DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  reapOnExit(child);
   let out = '';
   const url = new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

@@ -1,6 +1,7 @@
 // Child processes the tests wait on by what they print: apps in other runtimes or installed
 // projects (`listening on <port>`), the collector (`apilens listening on …`).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { reapOnExit } from './helpers.js';
 
 /** A child's output as it comes, and its exit. */
 export interface Watched {
@@ -74,6 +75,7 @@ export async function spawnApp(command: string, args: string[], options: SpawnOp
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  reapOnExit(child);
   const watched = watch(child);
   try {
     const [, port] = await watched.waitFor(/listening on (\d+)/, options.timeoutMs ?? 30_000);

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureBuilt, packageDir } from '../../../test-utils/build.js';
+import { reapOnExit } from '../../../test-utils/helpers.js';
 import { call, emptyLocation, generateKey, ingest, STORES, wireRow } from './harness.js';
 
 const ROWS = 100_000;
@@ -57,6 +58,7 @@ describe.each(STORES)('export memory (%s)', (storeName) => {
       ],
       { env: { ...process.env, DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    reapOnExit(child);
     const exited = once(child, 'exit');
     let out = '';
     try {

@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import { reapOnExit } from '../../../test-utils/helpers.js';
 import {
   buildServer,
   openDuckDbStore,
@@ -187,6 +188,7 @@ export function runCli(
     env: { ...process.env, DATABASE_URL: '', APILENS_DB: '', PORT: '', HOST: '', APILENS_DEMO: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  reapOnExit(proc);
   let out = '';
   let resolveUrl: (url: string) => void;
   let rejectUrl: (err: Error) => void;

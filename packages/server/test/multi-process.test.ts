@@ -18,7 +18,7 @@ import { Analytics } from '@apilens/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, packageDir } from '../../../test-utils/build.js';
-import { sleep } from '../../../test-utils/helpers.js';
+import { reapOnExit, sleep } from '../../../test-utils/helpers.js';
 import { watch } from '../../../test-utils/spawn-app.js';
 import { createTestDatabase, type TestDatabase } from './helpers.js';
 
@@ -62,6 +62,7 @@ async function startCollector(databaseUrl: string): Promise<Collector> {
     ],
     { env: { ...process.env, DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  reapOnExit(proc);
   const watched = watch(proc);
   try {
     const url = (await watched.waitFor(/apilens listening on (http:\/\/[^\s,"]+)/, 30_000))[1]!;
