@@ -5,6 +5,7 @@ import { type Store, UnknownKeyError, type UserAgentInfo } from '../types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { postgresJobLock } from './postgres-job-lock.js';
 import { deletePostgresKeyMonitoring, postgresMonitors } from './postgres-monitors.js';
+import { deleteKeyRollups, insertWithRollups } from './postgres-rollups.js';
 import { fillInsertColumns, INSERT_COLUMNS, INSERT_INTO, type KeyRow, readRows, toKey } from './sql.js';
 
 /** Options of {@link openPostgresStore}. */
@@ -83,6 +84,9 @@ async function dropMonthsBefore(pool: pg.Pool, cutoff: number): Promise<number> 
   }
   return dropped;
 }
+
+/** The batch's INSERT and its dashboard rollups, one statement (see postgres-rollups.ts). */
+const INSERT_ROWS_AND_ROLLUPS = insertWithRollups(INSERT_ROWS);
 
 /**
  * Connects to PostgreSQL as a {@link Store}: a connection pool, one multi-row `unnest`
@@ -243,8 +247,8 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
           const fresh = await c.query(RECORD_BATCH, [keyId, batchId]);
           if (fresh.rowCount === 0) return n;
         }
-        const r = await c.query(INSERT_ROWS, [keyId, ...cols]);
-        return r.rowCount ?? n;
+        const r = await c.query<{ n: number }>(INSERT_ROWS_AND_ROLLUPS, [keyId, ...cols]);
+        return r.rows[0]?.n ?? n;
       });
     },
 
@@ -273,6 +277,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         const keys = (await c.query('DELETE FROM keys WHERE id = $1', [keyId])).rowCount ?? 0;
         const requests = (await c.query('DELETE FROM requests WHERE key_id = $1', [keyId])).rowCount ?? 0;
         await c.query('DELETE FROM ingest_batches WHERE key_id = $1', [keyId]);
+        await deleteKeyRollups(c, keyId);
         return { keys, requests, ...(await deletePostgresKeyMonitoring(c, keyId)) };
       });
     },
