@@ -315,6 +315,8 @@ async function figures(
         builder: () => new SqlBuilder(dialect),
         keyId: key.id,
         period,
+        firstSeen,
+        lastSeen,
         tz,
         selected,
         classCounts,

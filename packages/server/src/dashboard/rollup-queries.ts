@@ -4,7 +4,7 @@
  * counts. Used when {@link rollupsCover} says the rollups hold every figure of the request
  * exactly; the engine reads raw rows otherwise.
  */
-import { DIM, type Grain } from '../store/postgres-rollups.js';
+import { DIM, type Grain, WHOLE } from '../store/postgres-rollups.js';
 import type { DashboardRequest, ResolvedPeriod } from './query.js';
 import { bucketWidth } from './query.js';
 import type { SqlBuilder } from './sql.js';
@@ -30,8 +30,14 @@ export function rollupsCover(request: DashboardRequest, period: ResolvedPeriod):
   );
 }
 
-/** `[grain, first bucket, end bucket)` ranges covering `[from, to)`: whole UTC days, hours at the edges. */
-function segments(from: number, to: number): Array<[Grain, number, number]> {
+/**
+ * `[grain, first bucket, end bucket)` ranges covering `[from, to)` for a key whose rows lie in
+ * `[first, last]`: the whole-key bucket when the range holds them all, nothing when it holds
+ * none, else whole UTC days and the hours at the edges.
+ */
+function segments(from: number, to: number, first: number | null, last: number | null): Array<[Grain, number, number]> {
+  if (first === null || last === null || to <= first || from > last) return [];
+  if (from <= first && last < to) return [[WHOLE, 0, 1]];
   const d0 = Math.ceil(from / DAY);
   const d1 = Math.floor(to / DAY);
   if (d0 >= d1) return [[0, from / HOUR, to / HOUR]];
@@ -43,12 +49,22 @@ function segments(from: number, to: number): Array<[Grain, number, number]> {
   return out.filter(([, a, z]) => a < z);
 }
 
+/** Timeline grains, coarsest first: [grain, width]. */
+const TIMELINE: Array<[Grain, number]> = [
+  [1, DAY],
+  [2, 6 * HOUR],
+  [0, HOUR],
+];
+
 /** What the queries need from the engine. */
 export interface RollupContext {
   run(b: SqlBuilder, sql: string): Promise<unknown[][]>;
   builder(): SqlBuilder;
   keyId: number;
   period: ResolvedPeriod;
+  /** The key's first and last request times (`null` without data). */
+  firstSeen: number | null;
+  lastSeen: number | null;
   tz: string;
   /** The engine's endpoint selection over `t` (see engine.ts). */
   selected(b: SqlBuilder): string;
@@ -66,11 +82,21 @@ export function rollupQueries(ctx: RollupContext) {
   const previous: [number, number] | null =
     period.previousFrom === null ? null : [period.previousFrom, period.from];
 
+  const seg = (range: [number, number]) => segments(range[0], range[1], ctx.firstSeen, ctx.lastSeen);
   /** `x.<grain, bucket>` within `[from, to)`, for table alias `x`. */
-  const cover = (b: SqlBuilder, [from, to]: [number, number]) =>
-    `(${segments(from, to)
-      .map(([g, lo, hi]) => `(x.grain = ${g} AND x.bucket >= ${b.p(lo)} AND x.bucket < ${b.p(hi)})`)
-      .join(' OR ')})`;
+  const cover = (b: SqlBuilder, range: [number, number]) => {
+    const parts = seg(range).map(
+      ([g, lo, hi]) => `(x.grain = ${g} AND x.bucket >= ${b.p(lo)} AND x.bucket < ${b.p(hi)})`,
+    );
+    return parts.length === 0 ? 'FALSE' : `(${parts.join(' OR ')})`;
+  };
+  /** Distinct users of the rows read: one row per user when they come from a single bucket. */
+  const single = (range: [number, number]) => {
+    const parts = seg(range);
+    return parts.length === 0 || parts[0]![0] === WHOLE;
+  };
+  const distinctUsers = (...ranges: Array<[number, number]>) =>
+    ranges.every(single) ? 'count(*)' : 'count(DISTINCT x.ident)';
   const key = (b: SqlBuilder) => `x.key_id = ${b.p(keyId, 'BIGINT')}`;
   /** Rows of `table x` in the current period (and the previous one with `both`); `cur` tells them apart. */
   const both = (b: SqlBuilder, table: string) => {
@@ -84,8 +110,16 @@ export function rollupQueries(ctx: RollupContext) {
   // offset 0 throughout), hours otherwise. Rows are `r` with `created_at` = the bucket's start,
   // so that the engine's local-time expression applies unchanged.
   const width = bucketWidth(period.bucket);
-  const utc = offsetPieces(tz, period.from, period.to).every((p) => p.offset === 0);
-  const timelineGrain: [Grain, number] = width % DAY === 0 && utc ? [1, DAY] : [0, HOUR];
+  const pieces = offsetPieces(tz, period.from, period.to);
+  const timelineGrain = TIMELINE.find(
+    ([, w]) =>
+      width % w === 0 &&
+      period.from % w === 0 &&
+      period.to % w === 0 &&
+      pieces.every((p) => p.offset % w === 0 && (p.from === period.from || p.from % w === 0)),
+  )!;
+  /** A timeline bucket is one rollup bucket: its users are its rows. */
+  const oneBucket = timelineGrain[1] === width;
   const perBucket = (b: SqlBuilder, table: string, cols: string, [grain, w] = timelineGrain) =>
     `(SELECT x.bucket::BIGINT * ${w} AS created_at, ${cols} FROM ${table} x
       WHERE ${key(b)} AND x.grain = ${grain} AND x.bucket >= ${b.p(period.from / w)} AND x.bucket < ${b.p(period.to / w)}) r`;
@@ -105,7 +139,8 @@ export function rollupQueries(ctx: RollupContext) {
       b,
       `SELECT t.cur, t.n, coalesce(u.users, 0), t.ok
       FROM (SELECT ${t.cur} AS cur, sum(x.n)::BIGINT AS n, sum(x.ok)::BIGINT AS ok FROM ${t.from} GROUP BY 1) t
-      LEFT JOIN (SELECT ${u.cur} AS cur, count(DISTINCT x.ident) AS users FROM ${u.from} GROUP BY 1) u
+      LEFT JOIN (SELECT ${u.cur} AS cur, ${distinctUsers(current, ...(previous ? [previous] : []))} AS users
+        FROM ${u.from} GROUP BY 1) u
       ON u.cur = t.cur`,
     );
   };
@@ -126,7 +161,7 @@ export function rollupQueries(ctx: RollupContext) {
         SELECT ${tb} AS tb, sum(r.n)::BIGINT AS n, sum(r.ok)::BIGINT AS ok
         FROM ${perBucket(b, 'rollup_totals', 'x.n, x.ok')} GROUP BY 1
       ), u AS (
-        SELECT ${tb} AS tb, count(DISTINCT r.ident) AS users
+        SELECT ${tb} AS tb, ${oneBucket ? 'count(*)' : 'count(DISTINCT r.ident)'} AS users
         FROM ${perBucket(b, 'rollup_users', 'x.ident')} GROUP BY 1
       ), c AS (
         SELECT ${tb} AS tb, r.response_time AS ms, sum(r.n) AS n
@@ -210,7 +245,7 @@ export function rollupQueries(ctx: RollupContext) {
       `SELECT c.location, c.n, coalesce(u.users, 0)
       FROM (SELECT x.value AS location, sum(x.n)::BIGINT AS n FROM ${inCurrent(b, 'rollup_dims')}
         AND x.dim = ${DIM.location} GROUP BY 1) c
-      LEFT JOIN (SELECT x.location, count(DISTINCT x.ident) AS users FROM ${inCurrent(b, 'rollup_users')}
+      LEFT JOIN (SELECT x.location, ${distinctUsers(current)} AS users FROM ${inCurrent(b, 'rollup_country_users')}
         GROUP BY 1) u ON u.location IS NOT DISTINCT FROM c.location`,
     );
   };
@@ -222,7 +257,7 @@ export function rollupQueries(ctx: RollupContext) {
     return run(
       b,
       `SELECT ${userId}, ${ip}, sum(x.n)::BIGINT, max(x.last_at), (array_agg(x.last_ip ORDER BY x.last_id DESC))[1],
-        (array_agg(x.location ORDER BY x.last_id DESC))[1]
+        (array_agg(x.last_location ORDER BY x.last_id DESC))[1]
       FROM ${inCurrent(b, 'rollup_users')} GROUP BY x.ident
       ORDER BY 3 DESC, 4 DESC, ${b.text(userId)} NULLS LAST, ${b.text(ip)} NULLS LAST
       LIMIT ${limit}`,

@@ -14,12 +14,24 @@
 import type pg from 'pg';
 import { VERSION_PATTERN } from '../dashboard/sql.js';
 
-/** Rollup grains: [grain, bucket width in ms]. */
+/**
+ * Rollup grains: [grain, bucket width in ms]. Buckets count from the epoch in UTC; the whole-key
+ * grain has one bucket (0), read for a period holding every row of the key (`all`, and any
+ * period past the key's first and last rows).
+ */
 export const GRAINS = [
   [0, 3_600_000],
   [1, 86_400_000],
+  [2, 6 * 3_600_000],
+  [3, 0],
 ] as const;
 export type Grain = (typeof GRAINS)[number][0];
+/** The whole-key grain. */
+export const WHOLE = 3;
+/** Grains of the tables read per timeline bucket (6 hours: the 30-day view's buckets). */
+const TIMELINE_GRAINS: readonly Grain[] = [0, 1, 2, 3];
+/** Grains of the tables read for whole periods only. */
+const PERIOD_GRAINS: readonly Grain[] = [0, 1, 3];
 
 /** `rollup_dims.dim` values: one table for the figures that count requests per single value. */
 export const DIM = { hostname: 0, version: 1, userAgent: 2, location: 3 } as const;
@@ -32,6 +44,7 @@ export const ROLLUP_TABLES = [
   'rollup_endpoint_times',
   'rollup_dims',
   'rollup_users',
+  'rollup_country_users',
 ] as const;
 
 /** The tables (schema version 4). */
@@ -62,10 +75,14 @@ CREATE TABLE rollup_dims (
   UNIQUE NULLS NOT DISTINCT (key_id, grain, bucket, dim, value)
 );
 CREATE TABLE rollup_users (
+  key_id BIGINT NOT NULL, grain SMALLINT NOT NULL, bucket INTEGER NOT NULL, ident TEXT NOT NULL,
+  n BIGINT NOT NULL, last_at BIGINT NOT NULL, last_id BIGINT NOT NULL, last_ip TEXT, last_location TEXT,
+  PRIMARY KEY (key_id, grain, bucket, ident)
+);
+CREATE TABLE rollup_country_users (
   key_id BIGINT NOT NULL, grain SMALLINT NOT NULL, bucket INTEGER NOT NULL,
-  ident TEXT NOT NULL, location TEXT, n BIGINT NOT NULL,
-  last_at BIGINT NOT NULL, last_id BIGINT NOT NULL, last_ip TEXT,
-  UNIQUE NULLS NOT DISTINCT (key_id, grain, bucket, ident, location)
+  location TEXT, ident TEXT NOT NULL,
+  UNIQUE NULLS NOT DISTINCT (key_id, grain, bucket, location, ident)
 );
 `;
 
@@ -73,52 +90,87 @@ CREATE TABLE rollup_users (
  * The statements that add the rows of `source` (a relation with the columns of `requests`) to
  * every rollup, one per table, each `INSERT … SELECT … ON CONFLICT DO UPDATE`. Grouped rows are
  * sorted by the conflict key so that concurrent batches lock rollup rows in one order (no
- * deadlock). `grains` limits which grains are written (recomputing one bucket).
+ * deadlock). `only` limits the grains written (recomputing one bucket).
  */
-export function rollupInserts(source: string, grains: readonly Grain[] = [0, 1]): string[] {
-  const g = `(VALUES ${GRAINS.filter(([grain]) => grains.includes(grain))
-    .map(([grain, width]) => `(${grain}::SMALLINT, ${width}::BIGINT)`)
-    .join(', ')}) g(grain, width)`;
-  const from = `FROM ${source} s CROSS JOIN ${g}`;
-  const head = 's.key_id, g.grain, (s.created_at / g.width)::INTEGER';
+export function rollupInserts(source: string, only: readonly Grain[] = [0, 1, 2, 3]): string[] {
+  const from = (grains: readonly Grain[]) => {
+    const g = GRAINS.filter(([grain]) => grains.includes(grain) && only.includes(grain));
+    if (g.length === 0) return null;
+    const values = g.map(([grain, width]) => `(${grain}::SMALLINT, ${width}::BIGINT)`).join(', ');
+    return `FROM ${source} s CROSS JOIN (VALUES ${values}) g(grain, width)`;
+  };
+  const head = 's.key_id, g.grain, CASE WHEN g.width = 0 THEN 0 ELSE s.created_at / g.width END::INTEGER';
   const endpoint = 'coalesce(s.route, s.path)';
+  const ident = "CASE WHEN s.user_id IS NOT NULL THEN 'u' || s.user_id ELSE 'i' || s.ip_address END";
+  const hasIdent = 's.user_id IS NOT NULL OR s.ip_address IS NOT NULL';
   const sum = (table: string, key: string, cols: string[] = ['n']) =>
     `ON CONFLICT (${key}) DO UPDATE SET ${cols.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(', ')}`;
-  return [
-    `INSERT INTO rollup_totals AS t (key_id, grain, bucket, n, ok)
-    SELECT ${head}, count(*), count(*) FILTER (WHERE s.status < 400) ${from}
+  const statements: Array<[readonly Grain[], (from: string) => string]> = [
+    [
+      TIMELINE_GRAINS,
+      (f) => `INSERT INTO rollup_totals AS t (key_id, grain, bucket, n, ok)
+    SELECT ${head}, count(*), count(*) FILTER (WHERE s.status < 400) ${f}
     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
     ${sum('t', 'key_id, grain, bucket', ['n', 'ok'])}`,
-    `INSERT INTO rollup_times AS t (key_id, grain, bucket, response_time, n)
-    SELECT ${head}, s.response_time, count(*) ${from}
+    ],
+    [
+      TIMELINE_GRAINS,
+      (f) => `INSERT INTO rollup_times AS t (key_id, grain, bucket, response_time, n)
+    SELECT ${head}, s.response_time, count(*) ${f}
     GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
     ${sum('t', 'key_id, grain, bucket, response_time')}`,
-    `INSERT INTO rollup_endpoints AS t (key_id, grain, bucket, method, endpoint, status, n)
-    SELECT ${head}, s.method, ${endpoint}, s.status, count(*) ${from}
+    ],
+    [
+      PERIOD_GRAINS,
+      (f) => `INSERT INTO rollup_endpoints AS t (key_id, grain, bucket, method, endpoint, status, n)
+    SELECT ${head}, s.method, ${endpoint}, s.status, count(*) ${f}
     GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
     ${sum('t', 'key_id, grain, bucket, method, endpoint, status')}`,
-    `INSERT INTO rollup_endpoint_times AS t (key_id, grain, bucket, method, endpoint, response_time, n)
-    SELECT ${head}, s.method, ${endpoint}, s.response_time, count(*) ${from}
+    ],
+    [
+      PERIOD_GRAINS,
+      (f) => `INSERT INTO rollup_endpoint_times AS t (key_id, grain, bucket, method, endpoint, response_time, n)
+    SELECT ${head}, s.method, ${endpoint}, s.response_time, count(*) ${f}
     GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
     ${sum('t', 'key_id, grain, bucket, method, endpoint, response_time')}`,
-    `INSERT INTO rollup_dims AS t (key_id, grain, bucket, dim, value, n)
-    SELECT ${head}, d.dim, d.value, count(*) ${from}
+    ],
+    [
+      PERIOD_GRAINS,
+      (f) => `INSERT INTO rollup_dims AS t (key_id, grain, bucket, dim, value, n)
+    SELECT ${head}, d.dim, d.value, count(*) ${f}
     CROSS JOIN LATERAL (VALUES (${DIM.hostname}::SMALLINT, s.hostname),
       (${DIM.version}::SMALLINT, substring(s.path from '${VERSION_PATTERN}')),
       (${DIM.userAgent}::SMALLINT, s.user_agent_id::TEXT), (${DIM.location}::SMALLINT, s.location)) d(dim, value)
     GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
     ${sum('t', 'key_id, grain, bucket, dim, value')}`,
+    ],
     // A user is its user id, or its IP when the row has no user id ('u' / 'i' prefixes keep the
-    // two apart, as the raw query's two distinct counts do). The latest IP is the highest id's.
-    `INSERT INTO rollup_users AS t (key_id, grain, bucket, ident, location, n, last_at, last_id, last_ip)
-    SELECT ${head}, CASE WHEN s.user_id IS NOT NULL THEN 'u' || s.user_id ELSE 'i' || s.ip_address END,
-      s.location, count(*), max(s.created_at), max(s.id), (array_agg(s.ip_address ORDER BY s.id DESC))[1]
-    ${from} WHERE s.user_id IS NOT NULL OR s.ip_address IS NOT NULL
-    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (key_id, grain, bucket, ident, location) DO UPDATE SET n = t.n + excluded.n,
+    // two apart, as the raw query's two distinct counts do). The latest IP and country are the
+    // highest id's. One row per user and bucket: a bucket's users are its row count.
+    [
+      TIMELINE_GRAINS,
+      (f) => `INSERT INTO rollup_users AS t (key_id, grain, bucket, ident, n, last_at, last_id, last_ip, last_location)
+    SELECT ${head}, ${ident}, count(*), max(s.created_at), max(s.id),
+      (array_agg(s.ip_address ORDER BY s.id DESC))[1], (array_agg(s.location ORDER BY s.id DESC))[1]
+    ${f} WHERE ${hasIdent}
+    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (key_id, grain, bucket, ident) DO UPDATE SET n = t.n + excluded.n,
       last_at = greatest(t.last_at, excluded.last_at), last_id = greatest(t.last_id, excluded.last_id),
-      last_ip = CASE WHEN excluded.last_id > t.last_id THEN excluded.last_ip ELSE t.last_ip END`,
+      last_ip = CASE WHEN excluded.last_id > t.last_id THEN excluded.last_ip ELSE t.last_ip END,
+      last_location = CASE WHEN excluded.last_id > t.last_id THEN excluded.last_location ELSE t.last_location END`,
+    ],
+    [
+      PERIOD_GRAINS,
+      (f) => `INSERT INTO rollup_country_users (key_id, grain, bucket, location, ident)
+    SELECT DISTINCT ${head}, s.location, ${ident} ${f} WHERE ${hasIdent}
+    ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (key_id, grain, bucket, location, ident) DO NOTHING`,
+    ],
   ];
+  return statements.flatMap(([grains, sql]) => {
+    const f = from(grains);
+    return f ? [sql(f)] : [];
+  });
 }
 
 /**
@@ -142,8 +194,8 @@ export async function deleteKeyRollups(client: pg.ClientBase, keyId: number): Pr
 
 /**
  * For row-age retention, after it deleted the rows created before `cutoffMs` (every key), in the
- * same transaction: removes the rollup buckets that end at or before the cutoff, and recomputes
- * the hour and the day that straddle it from the rows that remain.
+ * same transaction: removes the rollup buckets that end at or before the cutoff, recomputes the
+ * buckets that straddle it from the rows that remain, and the whole-key buckets from the days.
  *
  * @example
  * await client.query('DELETE FROM requests WHERE created_at < $1', [cutoff]);
@@ -151,6 +203,7 @@ export async function deleteKeyRollups(client: pg.ClientBase, keyId: number): Pr
  */
 export async function deleteRollupsBefore(client: pg.ClientBase, cutoffMs: number): Promise<void> {
   for (const [grain, width] of GRAINS) {
+    if (width === 0) continue;
     const first = Math.floor(cutoffMs / width);
     const straddles = cutoffMs % width !== 0;
     for (const table of ROLLUP_TABLES) {
@@ -164,4 +217,34 @@ export async function deleteRollupsBefore(client: pg.ClientBase, cutoffMs: numbe
       for (const sql of rollupInserts(source, [grain])) await client.query(sql);
     }
   }
+  // The whole-key buckets again, as the sums (and unions) of the remaining days.
+  for (const table of ROLLUP_TABLES) await client.query(`DELETE FROM ${table} WHERE grain = ${WHOLE}`);
+  // [table, columns after the bucket, their values from the day rows, grouped by].
+  const whole: Array<[string, string, string, string]> = [
+    ['rollup_totals', 'n, ok', 'sum(n), sum(ok)', ''],
+    ['rollup_times', 'response_time, n', 'response_time, sum(n)', 'response_time'],
+    ['rollup_endpoints', 'method, endpoint, status, n', 'method, endpoint, status, sum(n)', 'method, endpoint, status'],
+    [
+      'rollup_endpoint_times',
+      'method, endpoint, response_time, n',
+      'method, endpoint, response_time, sum(n)',
+      'method, endpoint, response_time',
+    ],
+    ['rollup_dims', 'dim, value, n', 'dim, value, sum(n)', 'dim, value'],
+    [
+      'rollup_users',
+      'ident, n, last_at, last_id, last_ip, last_location',
+      `ident, sum(n), max(last_at), max(last_id), (array_agg(last_ip ORDER BY last_id DESC))[1],
+        (array_agg(last_location ORDER BY last_id DESC))[1]`,
+      'ident',
+    ],
+    ['rollup_country_users', 'location, ident', 'location, ident', 'location, ident'],
+  ];
+  for (const [table, cols, values, groups] of whole) {
+    await client.query(
+      `INSERT INTO ${table} (key_id, grain, bucket, ${cols})
+      SELECT key_id, ${WHOLE}, 0, ${values} FROM ${table} WHERE grain = 1 GROUP BY key_id${groups ? `, ${groups}` : ''}`,
+    );
+  }
+
 }
