@@ -35,7 +35,12 @@ export function rollupsCover(request: DashboardRequest, period: ResolvedPeriod):
  * `[first, last]`: the whole-key bucket when the range holds them all, nothing when it holds
  * none, else whole UTC days and the hours at the edges.
  */
-function segments(from: number, to: number, first: number | null, last: number | null): Array<[Grain, number, number]> {
+function segments(
+  from: number,
+  to: number,
+  first: number | null,
+  last: number | null,
+): Array<[Grain, number, number]> {
   if (first === null || last === null || to <= first || from > last) return [];
   if (from <= first && last < to) return [[WHOLE, 0, 1]];
   const d0 = Math.ceil(from / DAY);

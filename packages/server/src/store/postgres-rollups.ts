@@ -129,7 +129,9 @@ export function rollupInserts(source: string, only: readonly Grain[] = [0, 1, 2,
     ],
     [
       PERIOD_GRAINS,
-      (f) => `INSERT INTO rollup_endpoint_times AS t (key_id, grain, bucket, method, endpoint, response_time, n)
+      (
+        f,
+      ) => `INSERT INTO rollup_endpoint_times AS t (key_id, grain, bucket, method, endpoint, response_time, n)
     SELECT ${head}, s.method, ${endpoint}, s.response_time, count(*) ${f}
     GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
     ${sum('t', 'key_id, grain, bucket, method, endpoint, response_time')}`,
@@ -149,7 +151,9 @@ export function rollupInserts(source: string, only: readonly Grain[] = [0, 1, 2,
     // highest id's. One row per user and bucket: a bucket's users are its row count.
     [
       TIMELINE_GRAINS,
-      (f) => `INSERT INTO rollup_users AS t (key_id, grain, bucket, ident, n, last_at, last_id, last_ip, last_location)
+      (
+        f,
+      ) => `INSERT INTO rollup_users AS t (key_id, grain, bucket, ident, n, last_at, last_id, last_ip, last_location)
     SELECT ${head}, ${ident}, count(*), max(s.created_at), max(s.id),
       (array_agg(s.ip_address ORDER BY s.id DESC))[1], (array_agg(s.location ORDER BY s.id DESC))[1]
     ${f} WHERE ${hasIdent}
@@ -223,7 +227,12 @@ export async function deleteRollupsBefore(client: pg.ClientBase, cutoffMs: numbe
   const whole: Array<[string, string, string, string]> = [
     ['rollup_totals', 'n, ok', 'sum(n), sum(ok)', ''],
     ['rollup_times', 'response_time, n', 'response_time, sum(n)', 'response_time'],
-    ['rollup_endpoints', 'method, endpoint, status, n', 'method, endpoint, status, sum(n)', 'method, endpoint, status'],
+    [
+      'rollup_endpoints',
+      'method, endpoint, status, n',
+      'method, endpoint, status, sum(n)',
+      'method, endpoint, status',
+    ],
     [
       'rollup_endpoint_times',
       'method, endpoint, response_time, n',
@@ -246,5 +255,4 @@ export async function deleteRollupsBefore(client: pg.ClientBase, cutoffMs: numbe
       SELECT key_id, ${WHOLE}, 0, ${values} FROM ${table} WHERE grain = 1 GROUP BY key_id${groups ? `, ${groups}` : ''}`,
     );
   }
-
 }
