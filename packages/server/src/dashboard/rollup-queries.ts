@@ -4,7 +4,7 @@
  * counts. Used when {@link rollupsCover} says the rollups hold every figure of the request
  * exactly; the engine reads raw rows otherwise.
  */
-import { DIM, type Grain, WHOLE } from '../store/postgres-rollups.js';
+import { DIM, type Grain, unNullable, WHOLE } from '../store/postgres-rollups.js';
 import type { DashboardRequest, ResolvedPeriod } from './query.js';
 import { bucketWidth } from './query.js';
 import type { SqlBuilder } from './sql.js';
@@ -215,8 +215,8 @@ export function rollupQueries(ctx: RollupContext) {
     const b = ctx.builder();
     return run(
       b,
-      `SELECT x.value, sum(x.n)::BIGINT FROM ${inCurrent(b, 'rollup_dims')} AND x.dim = ${dim} GROUP BY 1
-      ORDER BY 2 DESC, ${b.text('x.value')} NULLS LAST LIMIT ${limit}`,
+      `SELECT ${unNullable('x.value')}, sum(x.n)::BIGINT FROM ${inCurrent(b, 'rollup_dims')} AND x.dim = ${dim}
+      GROUP BY x.value ORDER BY 2 DESC, ${b.text(unNullable('x.value'))} NULLS LAST LIMIT ${limit}`,
     );
   };
 
@@ -236,8 +236,8 @@ export function rollupQueries(ctx: RollupContext) {
     return run(
       b,
       `SELECT GROUPING(u.browser), GROUPING(u.os), u.browser, u.os, u.device, sum(c.n)::BIGINT
-      FROM (SELECT x.value::BIGINT AS user_agent_id, sum(x.n) AS n FROM ${inCurrent(b, 'rollup_dims')}
-        AND x.dim = ${DIM.userAgent} GROUP BY 1) c
+      FROM (SELECT ${unNullable('x.value')}::BIGINT AS user_agent_id, sum(x.n) AS n FROM ${inCurrent(b, 'rollup_dims')}
+        AND x.dim = ${DIM.userAgent} GROUP BY x.value) c
       LEFT JOIN user_agents u ON u.id = c.user_agent_id
       GROUP BY GROUPING SETS ((u.browser), (u.os), (u.device))`,
     );
@@ -247,11 +247,11 @@ export function rollupQueries(ctx: RollupContext) {
     const b = ctx.builder();
     return run(
       b,
-      `SELECT c.location, c.n, coalesce(u.users, 0)
+      `SELECT ${unNullable('c.location')}, c.n, coalesce(u.users, 0)
       FROM (SELECT x.value AS location, sum(x.n)::BIGINT AS n FROM ${inCurrent(b, 'rollup_dims')}
         AND x.dim = ${DIM.location} GROUP BY 1) c
       LEFT JOIN (SELECT x.location, ${distinctUsers(current)} AS users FROM ${inCurrent(b, 'rollup_country_users')}
-        GROUP BY 1) u ON u.location IS NOT DISTINCT FROM c.location`,
+        GROUP BY 1) u ON u.location = c.location`,
     );
   };
 
