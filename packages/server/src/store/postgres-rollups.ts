@@ -104,7 +104,8 @@ export const unNullable = (col: string) => `CASE WHEN ${col} = '' THEN NULL ELSE
  * The statements that add the rows of `source` (a relation with the columns of `requests`) to
  * every rollup, one per table, each `INSERT … SELECT … ON CONFLICT DO UPDATE`. Grouped rows are
  * sorted by the conflict key so that concurrent batches lock rollup rows in one order (no
- * deadlock). `ingest` false (a bulk build into empty tables without keys) neither sorts nor upserts.
+ * deadlock), and so that a bulk build lays each bucket's rows out together (a period's read then
+ * touches few pages). `ingest` false (a bulk build into empty tables without keys) does not upsert.
  * `only` limits the grains written.
  */
 export function rollupInserts(
@@ -122,8 +123,7 @@ export function rollupInserts(
   const endpoint = 'coalesce(s.route, s.path)';
   const ident = "CASE WHEN s.user_id IS NOT NULL THEN 'u' || s.user_id ELSE 'i' || s.ip_address END";
   const hasIdent = 's.user_id IS NOT NULL OR s.ip_address IS NOT NULL';
-  const order = (n: number) =>
-    ingest ? ` ORDER BY ${Array.from({ length: n }, (_, i) => i + 1).join(', ')}` : '';
+  const order = (n: number) => ` ORDER BY ${Array.from({ length: n }, (_, i) => i + 1).join(', ')}`;
   const upsert = (clause: string) => (ingest ? clause : '');
   const sum = (table: string, key: string, cols: string[] = ['n']) =>
     upsert(
@@ -275,7 +275,7 @@ function coarsen(from: Grain, to: Grain): string[] {
   return TABLES.filter((t) => t.grains.includes(to)).map(
     (t) => `INSERT INTO ${t.name} (key_id, grain, bucket, ${t.cols})
     SELECT key_id, ${to}, ${bucket}, ${t.merged} FROM ${t.name} WHERE grain = ${from}
-    GROUP BY key_id, 3${t.groups ? `, ${t.groups}` : ''}`,
+    GROUP BY key_id, 3${t.groups ? `, ${t.groups}` : ''} ORDER BY key_id, 3${t.groups ? `, ${t.groups}` : ''}`,
   );
 }
 
