@@ -121,6 +121,11 @@ const CASES: Case[] = [
   },
   { name: 'fallback: 24 h (5-minute buckets)', query: { period: '24h' }, rollups: false },
   { name: 'fallback: +05:30 (Kolkata)', query: { period: '30d', tz: 'Asia/Kolkata' }, rollups: false },
+  {
+    name: 'fallback: +05:30 with edges on whole UTC hours',
+    query: { from: '2026-05-03T05:00Z', to: '2026-05-20T17:00Z', tz: 'Asia/Kolkata' },
+    rollups: false,
+  },
   { name: 'fallback: +05:45 (Kathmandu)', query: { period: '7d', tz: 'Asia/Kathmandu' }, rollups: false },
   {
     name: 'fallback: edges within an hour',
