@@ -9,8 +9,9 @@ import { computeDashboard } from '../src/dashboard/engine.js';
 import { parseDashboardQuery, resolvePeriod } from '../src/dashboard/query.js';
 import { rollupsCover } from '../src/dashboard/rollup-queries.js';
 import { openPostgresStore, type Store, type UserAgentInfo } from '../src/index.js';
+import { deleteRollupsBefore } from '../src/jobs/retention.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/migrations.js';
-import { deleteRollupsBefore, ROLLUP_TABLES } from '../src/store/postgres-rollups.js';
+import { FOLD_GRACE_MS, ROLLUP_TABLES } from '../src/store/postgres-rollups.js';
 import { bruteForce, prng, type TestRow } from './dashboard-brute-force.js';
 import { createTestDatabase, type TestDatabase } from './helpers.js';
 
@@ -297,10 +298,8 @@ describe('dashboard figures from PostgreSQL rollups', () => {
     const all = await storedRows(store, keyId);
     const cutoff = all[Math.floor(all.length / 2)]!.createdAt + 1;
     expect(cutoff % HOUR).not.toBe(0);
-    await client.query('BEGIN');
-    await client.query('DELETE FROM requests WHERE created_at < $1', [cutoff]);
-    await deleteRollupsBefore(client, cutoff);
-    await client.query('COMMIT');
+    await store.deleteRequestsBefore!(cutoff);
+    await deleteRollupsBefore(store, cutoff);
     const left = all.filter((r) => r.createdAt >= cutoff);
     const before = await select('SELECT count(*) FROM rollup_totals WHERE grain = 0 AND bucket < $1', [
       Math.floor(cutoff / HOUR),
@@ -317,4 +316,171 @@ describe('dashboard figures from PostgreSQL rollups', () => {
     }
     await expectFigures({ period: 'all' }, await storedRows(store, otherId), otherId);
   });
+});
+
+describe('folding finished hours into the coarse grains (the fold job)', () => {
+  let fdb: TestDatabase;
+  let a: Store;
+  /** A second collector process's store on the same database. */
+  let b: Store;
+  let id: number;
+  const q = (sql: string, params: unknown[] = []) => a.select!(sql, params);
+  const watermark = async () =>
+    (await q('SELECT rollups_folded_to FROM keys WHERE id = $1', [id]))[0]![0] as number;
+  /** Rows counted in a grain of rollup_totals (the whole key: 3, days: 1, hours: 0). */
+  const counted = async (grain: number) =>
+    Number(
+      (
+        await q('SELECT coalesce(sum(n), 0) FROM rollup_totals WHERE key_id = $1 AND grain = $2', [id, grain])
+      )[0]![0],
+    );
+  /** Every case the rollups answer, against the brute force over the stored rows. */
+  const expectExact = async () => {
+    const rows = await storedRows(a, id);
+    for (const c of CASES.filter((c) => c.rollups)) await expectFigures(c.query, rows, id, a);
+    return rows;
+  };
+  /** The invariant: the coarse grains hold exactly the rows before the watermark, hours all of them. */
+  const expectInvariant = async (rows: TestRow[]) => {
+    const w = await watermark();
+    const before = rows.filter((r) => r.createdAt < w).length;
+    expect([await counted(3), await counted(1), await counted(0)]).toEqual([before, before, rows.length]);
+  };
+  /** `n` rows at random times in [from, to). */
+  const rowsIn = (n: number, seed: number, from: number, to: number) => {
+    const r = prng(seed);
+    return makeRows(n, seed).map((row) => ({ ...row, createdAt: from + Math.floor(r() * (to - from)) }));
+  };
+  const insert = (s: Store, rows: TestRow[], size = 200) => {
+    const batches: Promise<number>[] = [];
+    for (let i = 0; i < rows.length; i += size)
+      batches.push(s.insertRequests(id, rows.slice(i, i + size), UAS));
+    return batches;
+  };
+
+  beforeAll(async () => {
+    fdb = await createTestDatabase();
+    a = openPostgresStore(fdb.url);
+    await a.migrate();
+    b = openPostgresStore(fdb.url);
+    id = (await a.createKey({ keyHash: 'f', dashboardId: 'f', createdAt: 0 })).id;
+    // Monthly partitions for the rows' months (April to June 2026), so that retention drops one.
+    await a.prepareMonths!(Date.UTC(2026, 3, 1));
+    await Promise.all(insert(a, makeRows(3000, 11), 300));
+  }, 120_000);
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await fdb?.drop();
+  });
+
+  it('keeps every figure exact before a fold, with part of the hours folded, and with all of them', async () => {
+    expect(await watermark()).toBe(0);
+    let rows = await expectExact();
+    expect(await counted(3)).toBe(0);
+    // Part: the watermark lands inside the rows' span, on the hour FOLD_GRACE_MS before `at`.
+    const at = NOW - 10 * DAY + 30 * 60_000;
+    expect(await a.foldRollups!(at)).toBe(1);
+    expect(await watermark()).toBe(Math.floor((at - FOLD_GRACE_MS) / HOUR) * HOUR);
+    // The folded hours' shards are merged into shard 0.
+    const sharded = await q(
+      'SELECT count(*) FROM rollup_endpoint_times WHERE key_id = $1 AND grain = 0 AND bucket < $2 AND shard <> 0',
+      [id, (await watermark()) / HOUR],
+    );
+    expect(Number(sharded[0]![0])).toBe(0);
+    await expectInvariant(rows);
+    rows = await expectExact();
+    expect(await a.foldRollups!(at)).toBe(0);
+    // All of them.
+    expect(await a.foldRollups!(NOW + 2 * HOUR)).toBe(1);
+    await expectInvariant(rows);
+    expect(await counted(3)).toBe(3000);
+    await expectExact();
+  }, 120_000);
+
+  it('counts rows arriving late for folded hours once, in every grain', async () => {
+    const w = await watermark();
+    // A batch of back-dated rows only, and batches mixing them with rows after the watermark.
+    await a.insertRequests(id, rowsIn(150, 12, NOW - 20 * DAY, w), UAS);
+    const mixed = [...rowsIn(200, 13, NOW - 3 * DAY, w), ...rowsIn(200, 14, w, w + 3 * HOUR)];
+    await Promise.all(
+      insert(
+        a,
+        mixed.sort((x, y) => ((x.seq * 7919) % 401) - ((y.seq * 7919) % 401)),
+        100,
+      ),
+    );
+    const rows = await expectExact();
+    expect(rows).toHaveLength(3550);
+    await expectInvariant(rows);
+    expect(await a.foldRollups!(w + 4 * HOUR + FOLD_GRACE_MS)).toBe(1);
+    await expectInvariant(rows);
+    expect(await counted(3)).toBe(3550);
+    await expectExact();
+  }, 120_000);
+
+  it('counts each row of batches ingested during folds once (none lost, none twice)', async () => {
+    const w = await watermark();
+    // Rows in the hours the folds fold (and late ones), from both collectors, while both fold
+    // hour after hour.
+    const fresh = rowsIn(1200, 16, w, w + 6 * HOUR);
+    const late = rowsIn(300, 17, NOW - 30 * DAY, w);
+    const folds = async (s: Store) => {
+      for (let h = 1; h <= 6; h++) await s.foldRollups!(w + h * HOUR + FOLD_GRACE_MS);
+    };
+    await Promise.all([
+      ...insert(a, fresh.slice(0, 600), 50),
+      ...insert(b, fresh.slice(600), 50),
+      ...insert(b, late, 50),
+      folds(a),
+      folds(b),
+    ]);
+    const rows = await storedRows(a, id);
+    expect(rows).toHaveLength(5050);
+    await expectInvariant(rows);
+    expect(await a.foldRollups!(w + 7 * HOUR + FOLD_GRACE_MS)).toBe(1);
+    await expectInvariant(rows);
+    expect(await counted(3)).toBe(5050);
+    await expectExact();
+  }, 120_000);
+
+  it('folds a key once when two collectors fold at the same moment', async () => {
+    const w = await watermark();
+    await Promise.all(insert(a, rowsIn(500, 18, w, w + 5 * HOUR), 100));
+    const at = w + 6 * HOUR + FOLD_GRACE_MS;
+    const done = await Promise.all([a.foldRollups!(at), b.foldRollups!(at)]);
+    expect(done.sort()).toEqual([0, 1]);
+    const rows = await storedRows(a, id);
+    await expectInvariant(rows);
+    expect(await counted(3)).toBe(5550);
+    await expectExact();
+  }, 120_000);
+
+  it('age retention drops whole months and leaves the folded grains equal to the rows that remain', async () => {
+    const all = await storedRows(a, id);
+    // Inside an hour, a 6-hour bucket and a day, well before the watermark; after 1 May, so that
+    // April's partition is dropped whole.
+    const cutoff = Date.UTC(2026, 4, 12, 7, 20, 33);
+    expect(cutoff).toBeLessThan(await watermark());
+    expect(await q("SELECT to_regclass('requests_202604') IS NOT NULL")).toEqual([[true]]);
+    const deleted = await a.deleteRequestsBefore!(cutoff);
+    await deleteRollupsBefore(a, cutoff);
+    expect(await q("SELECT to_regclass('requests_202604') IS NOT NULL")).toEqual([[false]]);
+    const left = all.filter((r) => r.createdAt >= cutoff);
+    expect(deleted).toBe(all.length - left.length);
+    const rows = await expectExact();
+    expect(rows).toEqual(left);
+    await expectInvariant(rows);
+    for (const query of [
+      { from: '2026-05-01', to: '2026-05-20' },
+      { from: '2026-05-12T07:00Z', to: '2026-05-13T06:00Z' },
+    ])
+      await expectFigures(query, rows, id, a);
+    // Ingest and folds go on as before.
+    const w = await watermark();
+    await Promise.all(insert(a, [...rowsIn(100, 19, cutoff, w), ...rowsIn(100, 20, w, w + HOUR)], 50));
+    await a.foldRollups!(w + 2 * HOUR + FOLD_GRACE_MS);
+    await expectInvariant(await expectExact());
+  }, 120_000);
 });

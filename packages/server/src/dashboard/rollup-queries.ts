@@ -4,7 +4,7 @@
  * counts. Used when {@link rollupsCover} says the rollups hold every figure of the request
  * exactly; the engine reads raw rows otherwise.
  */
-import { DIM, type Grain, unNullable, WHOLE } from '../store/postgres-rollups.js';
+import { DIM, FOLDED, type Grain, unNullable, WHOLE } from '../store/postgres-rollups.js';
 import type { DashboardRequest, ResolvedPeriod } from './query.js';
 import { bucketWidth } from './query.js';
 import type { SqlBuilder } from './sql.js';
@@ -28,30 +28,6 @@ export function rollupsCover(request: DashboardRequest, period: ResolvedPeriod):
   return offsetPieces(request.tz, period.from, period.to).every(
     (p) => p.offset % HOUR === 0 && (p.from === period.from || p.from % HOUR === 0),
   );
-}
-
-/**
- * `[grain, first bucket, end bucket)` ranges covering `[from, to)` for a key whose rows lie in
- * `[first, last]`: the whole-key bucket when the range holds them all, nothing when it holds
- * none, else whole UTC days and the hours at the edges.
- */
-function segments(
-  from: number,
-  to: number,
-  first: number | null,
-  last: number | null,
-): Array<[Grain, number, number]> {
-  if (first === null || last === null || to <= first || from > last) return [];
-  if (from <= first && last < to) return [[WHOLE, 0, 1]];
-  const d0 = Math.ceil(from / DAY);
-  const d1 = Math.floor(to / DAY);
-  if (d0 >= d1) return [[0, from / HOUR, to / HOUR]];
-  const out: Array<[Grain, number, number]> = [
-    [0, from / HOUR, d0 * 24],
-    [1, d0, d1],
-    [0, d1 * 24, to / HOUR],
-  ];
-  return out.filter(([, a, z]) => a < z);
 }
 
 /** Timeline grains, coarsest first: [grain, width]. */
@@ -87,21 +63,33 @@ export function rollupQueries(ctx: RollupContext) {
   const previous: [number, number] | null =
     period.previousFrom === null ? null : [period.previousFrom, period.from];
 
-  const seg = (range: [number, number]) => segments(range[0], range[1], ctx.firstSeen, ctx.lastSeen);
-  /** `x.<grain, bucket>` within `[from, to)`, for table alias `x`. */
-  const cover = (b: SqlBuilder, range: [number, number]) => {
-    const parts = seg(range).map(
-      ([g, lo, hi]) => `(x.grain = ${g} AND x.bucket >= ${b.p(lo)} AND x.bucket < ${b.p(hi)})`,
-    );
-    return parts.length === 0 ? 'FALSE' : `(${parts.join(' OR ')})`;
+  /**
+   * The key's fold watermark, read by each query in its own statement: one snapshot holds it and
+   * the rollups it describes, even while a fold commits (coarse grains hold the rows before it,
+   * hours every row; see store/postgres-rollups.ts).
+   */
+  const folded = (b: SqlBuilder) => `(SELECT k.${FOLDED} FROM keys k WHERE k.id = ${b.p(keyId, 'BIGINT')})`;
+  /**
+   * `x.<grain, bucket>` within `[from, to)`, for table alias `x`: nothing when the range holds
+   * none of the key's rows; the whole-key bucket and the hours after the watermark when it holds
+   * them all; else whole UTC days before the watermark, and hours for the rest.
+   */
+  const cover = (b: SqlBuilder, [from, to]: [number, number]) => {
+    const first = ctx.firstSeen;
+    const last = ctx.lastSeen;
+    if (first === null || last === null || to <= first || from > last) return 'FALSE';
+    const w = folded(b);
+    const hours = `x.grain = 0 AND x.bucket >= ${b.p(from / HOUR)} AND x.bucket < ${b.p(to / HOUR)}`;
+    if (from <= first && last < to)
+      return `(x.grain = ${WHOLE} OR (${hours} AND x.bucket::BIGINT * ${HOUR} >= ${w}))`;
+    const d0 = Math.ceil(from / DAY);
+    const d1 = Math.floor(to / DAY);
+    if (d0 >= d1) return `(${hours})`;
+    const day = (bucket: string) =>
+      `${bucket} >= ${b.p(d0)} AND ${bucket} < ${b.p(d1)} AND (${bucket} + 1)::BIGINT * ${DAY} <= ${w}`;
+    return `((x.grain = 1 AND ${day('x.bucket')}) OR (${hours} AND NOT (${day('x.bucket / 24')})))`;
   };
-  /** Distinct users of the rows read: one row per user when they come from a single bucket. */
-  const single = (range: [number, number]) => {
-    const parts = seg(range);
-    return parts.length === 0 || parts[0]![0] === WHOLE;
-  };
-  const distinctUsers = (...ranges: Array<[number, number]>) =>
-    ranges.every(single) ? 'count(*)' : 'count(DISTINCT x.ident)';
+  const distinctUsers = 'count(DISTINCT x.ident)';
   const key = (b: SqlBuilder) => `x.key_id = ${b.p(keyId, 'BIGINT')}`;
   /** Rows of `table x` in the current period (and the previous one with `both`); `cur` tells them apart. */
   const both = (b: SqlBuilder, table: string) => {
@@ -123,11 +111,22 @@ export function rollupQueries(ctx: RollupContext) {
       period.to % w === 0 &&
       pieces.every((p) => p.offset % w === 0 && (p.from === period.from || p.from % w === 0)),
   )!;
-  /** A timeline bucket is one rollup bucket: its users are its rows. */
-  const oneBucket = timelineGrain[1] === width;
-  const perBucket = (b: SqlBuilder, table: string, cols: string, [grain, w] = timelineGrain) =>
-    `(SELECT x.bucket::BIGINT * ${w} AS created_at, ${cols} FROM ${table} x
-      WHERE ${key(b)} AND x.grain = ${grain} AND x.bucket >= ${b.p(period.from / w)} AND x.bucket < ${b.p(period.to / w)}) r`;
+  /**
+   * The timeline grain's buckets before the watermark, hours for the rest (a timeline bucket may
+   * hold both: its users are counted distinct).
+   */
+  const perBucket = (b: SqlBuilder, table: string, cols: string, [grain, w] = timelineGrain) => {
+    const hours = `x.grain = 0 AND x.bucket >= ${b.p(period.from / HOUR)} AND x.bucket < ${b.p(period.to / HOUR)}`;
+    if (grain === 0) {
+      return `(SELECT x.bucket::BIGINT * ${HOUR} AS created_at, ${cols} FROM ${table} x WHERE ${key(b)} AND ${hours}) r`;
+    }
+    const wm = folded(b);
+    return `(SELECT x.bucket::BIGINT * CASE WHEN x.grain = 0 THEN ${HOUR} ELSE ${w} END AS created_at, ${cols}
+      FROM ${table} x WHERE ${key(b)} AND (
+        (x.grain = ${grain} AND x.bucket >= ${b.p(period.from / w)} AND x.bucket < ${b.p(period.to / w)}
+          AND (x.bucket + 1)::BIGINT * ${w} <= ${wm})
+        OR (${hours} AND (x.bucket::BIGINT * ${HOUR} / ${w} + 1) * ${w} > ${wm}))) r`;
+  };
 
   /** Nearest-rank median and p95 per `g` (columns) from `c(g…, ms, n)`, as percentile_disc computes them. */
   const percentiles = (g: string) => `SELECT ${g}, ARRAY[
@@ -144,7 +143,7 @@ export function rollupQueries(ctx: RollupContext) {
       b,
       `SELECT t.cur, t.n, coalesce(u.users, 0), t.ok
       FROM (SELECT ${t.cur} AS cur, sum(x.n)::BIGINT AS n, sum(x.ok)::BIGINT AS ok FROM ${t.from} GROUP BY 1) t
-      LEFT JOIN (SELECT ${u.cur} AS cur, ${distinctUsers(current, ...(previous ? [previous] : []))} AS users
+      LEFT JOIN (SELECT ${u.cur} AS cur, ${distinctUsers} AS users
         FROM ${u.from} GROUP BY 1) u
       ON u.cur = t.cur`,
     );
@@ -166,7 +165,7 @@ export function rollupQueries(ctx: RollupContext) {
         SELECT ${tb} AS tb, sum(r.n)::BIGINT AS n, sum(r.ok)::BIGINT AS ok
         FROM ${perBucket(b, 'rollup_totals', 'x.n, x.ok')} GROUP BY 1
       ), u AS (
-        SELECT ${tb} AS tb, ${oneBucket ? 'count(*)' : 'count(DISTINCT r.ident)'} AS users
+        SELECT ${tb} AS tb, count(DISTINCT r.ident) AS users
         FROM ${perBucket(b, 'rollup_users', 'x.ident')} GROUP BY 1
       ), c AS (
         SELECT ${tb} AS tb, r.response_time AS ms, sum(r.n) AS n
@@ -250,7 +249,7 @@ export function rollupQueries(ctx: RollupContext) {
       `SELECT ${unNullable('c.location')}, c.n, coalesce(u.users, 0)
       FROM (SELECT x.value AS location, sum(x.n)::BIGINT AS n FROM ${inCurrent(b, 'rollup_dims')}
         AND x.dim = ${DIM.location} GROUP BY 1) c
-      LEFT JOIN (SELECT x.location, ${distinctUsers(current)} AS users FROM ${inCurrent(b, 'rollup_country_users')}
+      LEFT JOIN (SELECT x.location, ${distinctUsers} AS users FROM ${inCurrent(b, 'rollup_users')}
         GROUP BY 1) u ON u.location = c.location`,
     );
   };
@@ -262,7 +261,7 @@ export function rollupQueries(ctx: RollupContext) {
     return run(
       b,
       `SELECT ${userId}, ${ip}, sum(x.n)::BIGINT, max(x.last_at), (array_agg(x.last_ip ORDER BY x.last_id DESC))[1],
-        (array_agg(x.last_location ORDER BY x.last_id DESC))[1]
+        (array_agg(${unNullable('x.location')} ORDER BY x.last_id DESC))[1]
       FROM ${inCurrent(b, 'rollup_users')} GROUP BY x.ident
       ORDER BY 3 DESC, 4 DESC, ${b.text(userId)} NULLS LAST, ${b.text(ip)} NULLS LAST
       LIMIT ${limit}`,
