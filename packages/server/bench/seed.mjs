@@ -596,6 +596,7 @@ async function loadPostgres(store, url, generateRows, log) {
     const rollups = (await c.query("SELECT tablename FROM pg_tables WHERE tablename LIKE 'rollup\\_%'")).rows;
     if (rollups.length > 0) {
       await c.query(`DROP TABLE ${rollups.map((t) => t.tablename).join(', ')}`);
+      await c.query('ALTER TABLE keys DROP COLUMN rollups_folded_to');
       await c.query('DELETE FROM schema_migrations WHERE version = 4');
     }
     let rows = 0;
