@@ -12,16 +12,7 @@ import type {
 import type { NewRequestRow, UserAgentInfo } from '../src/index.js';
 
 /** mulberry32: a small seeded generator, so that tests make the same rows on every run. */
-export function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../src/demo/traffic.js';
 
 /** A row as inserted, with the id order it was inserted in. */
 export interface TestRow extends NewRequestRow {
