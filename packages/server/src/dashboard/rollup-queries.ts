@@ -64,40 +64,59 @@ export function rollupQueries(ctx: RollupContext) {
     period.previousFrom === null ? null : [period.previousFrom, period.from];
 
   /**
-   * The key's fold watermark, read by each query in its own statement: one snapshot holds it and
-   * the rollups it describes, even while a fold commits (coarse grains hold the rows before it,
-   * hours every row; see store/postgres-rollups.ts).
+   * The key's fold watermark in units of `width` ms (floored), read by each query in its own
+   * statement: one snapshot holds it and the rollups it describes, even while a fold commits
+   * (coarse grains hold the rows before it, hours every row; see store/postgres-rollups.ts). A
+   * scalar subquery compared with `x.bucket` bounds the index scan, not just a filter after it.
    */
-  const folded = (b: SqlBuilder) => `(SELECT k.${FOLDED} FROM keys k WHERE k.id = ${b.p(keyId, 'BIGINT')})`;
+  const folded = (b: SqlBuilder, width: number) =>
+    `(SELECT k.${FOLDED} / ${width} FROM keys k WHERE k.id = ${b.p(keyId, 'BIGINT')})`;
   /**
    * `x.<grain, bucket>` within `[from, to)`, for table alias `x`: nothing when the range holds
    * none of the key's rows; the whole-key bucket and the hours after the watermark when it holds
    * them all; else whole UTC days before the watermark, and hours for the rest.
    */
-  const cover = (b: SqlBuilder, [from, to]: [number, number]) => {
+  const cover = (b: SqlBuilder, [from, to]: [number, number]): string[] => {
     const first = ctx.firstSeen;
     const last = ctx.lastSeen;
-    if (first === null || last === null || to <= first || from > last) return 'FALSE';
-    const w = folded(b);
-    const hours = `x.grain = 0 AND x.bucket >= ${b.p(from / HOUR)} AND x.bucket < ${b.p(to / HOUR)}`;
-    if (from <= first && last < to)
-      return `(x.grain = ${WHOLE} OR (${hours} AND x.bucket::BIGINT * ${HOUR} >= ${w}))`;
+    if (first === null || last === null || to <= first || from > last) return [];
+    const hours = (lo: string, hi: string) => `(x.grain = 0 AND x.bucket >= ${lo} AND x.bucket < ${hi})`;
+    const end = b.p(to / HOUR);
+    if (from <= first && last < to) {
+      return [
+        `x.grain = ${WHOLE}`,
+        hours(`greatest(${b.p(from / HOUR, 'BIGINT')}, ${folded(b, HOUR)})`, end),
+      ];
+    }
     const d0 = Math.ceil(from / DAY);
     const d1 = Math.floor(to / DAY);
-    if (d0 >= d1) return `(${hours})`;
-    const day = (bucket: string) =>
-      `${bucket} >= ${b.p(d0)} AND ${bucket} < ${b.p(d1)} AND (${bucket} + 1)::BIGINT * ${DAY} <= ${w}`;
-    return `((x.grain = 1 AND ${day('x.bucket')}) OR (${hours} AND NOT (${day('x.bucket / 24')})))`;
+    if (d0 >= d1) return [hours(b.p(from / HOUR), end)];
+    // Days [d0, folded days), hours before and after them.
+    const days = `least(${b.p(d1, 'BIGINT')}, ${folded(b, DAY)})`;
+    return [
+      hours(b.p(from / HOUR), b.p(d0 * 24)),
+      `(x.grain = 1 AND x.bucket >= ${b.p(d0)} AND x.bucket < ${days})`,
+      hours(`greatest(${b.p(d0, 'BIGINT')}, ${days}) * 24`, end),
+    ];
   };
   const distinctUsers = 'count(DISTINCT x.ident)';
   const key = (b: SqlBuilder) => `x.key_id = ${b.p(keyId, 'BIGINT')}`;
+  /**
+   * `<rows> x` where `<rows>` are the rows of `table` within the parts of a cover, one index range
+   * scan each (`UNION ALL`: with `OR`, the planner may scan all of the key's rows instead).
+   */
+  const rows = (b: SqlBuilder, table: string, parts: string[]) => {
+    if (parts.length === 0) return `${table} x WHERE FALSE`;
+    const k = key(b);
+    return `(${parts.map((p) => `SELECT * FROM ${table} x WHERE ${k} AND ${p}`).join(' UNION ALL ')}) x WHERE TRUE`;
+  };
   /** Rows of `table x` in the current period (and the previous one with `both`); `cur` tells them apart. */
   const both = (b: SqlBuilder, table: string) => {
     const cur = cover(b, current);
-    const where = previous ? `(${cur} OR ${cover(b, previous)})` : cur;
-    return { cur, from: `${table} x WHERE ${key(b)} AND ${where}` };
+    const all = previous ? [...cur, ...cover(b, previous)] : cur;
+    return { cur: cur.length === 0 ? 'FALSE' : `(${cur.join(' OR ')})`, from: rows(b, table, all) };
   };
-  const inCurrent = (b: SqlBuilder, table: string) => `${table} x WHERE ${key(b)} AND ${cover(b, current)}`;
+  const inCurrent = (b: SqlBuilder, table: string) => rows(b, table, cover(b, current));
 
   // The timeline and heatmap read one grain: UTC days when a day bucket is a UTC day (a zone at
   // offset 0 throughout), hours otherwise. Rows are `r` with `created_at` = the bucket's start,
@@ -116,16 +135,18 @@ export function rollupQueries(ctx: RollupContext) {
    * hold both: its users are counted distinct).
    */
   const perBucket = (b: SqlBuilder, table: string, cols: string, [grain, w] = timelineGrain) => {
-    const hours = `x.grain = 0 AND x.bucket >= ${b.p(period.from / HOUR)} AND x.bucket < ${b.p(period.to / HOUR)}`;
     if (grain === 0) {
-      return `(SELECT x.bucket::BIGINT * ${HOUR} AS created_at, ${cols} FROM ${table} x WHERE ${key(b)} AND ${hours}) r`;
+      return `(SELECT x.bucket::BIGINT * ${HOUR} AS created_at, ${cols} FROM ${table} x WHERE ${key(b)}
+        AND x.grain = 0 AND x.bucket >= ${b.p(period.from / HOUR)} AND x.bucket < ${b.p(period.to / HOUR)}) r`;
     }
-    const wm = folded(b);
-    return `(SELECT x.bucket::BIGINT * CASE WHEN x.grain = 0 THEN ${HOUR} ELSE ${w} END AS created_at, ${cols}
-      FROM ${table} x WHERE ${key(b)} AND (
-        (x.grain = ${grain} AND x.bucket >= ${b.p(period.from / w)} AND x.bucket < ${b.p(period.to / w)}
-          AND (x.bucket + 1)::BIGINT * ${w} <= ${wm})
-        OR (${hours} AND (x.bucket::BIGINT * ${HOUR} / ${w} + 1) * ${w} > ${wm}))) r`;
+    // Coarse buckets before the watermark's, hours from its start (two range scans).
+    const coarse = `least(${b.p(period.to / w, 'BIGINT')}, ${folded(b, w)})`;
+    const k = key(b);
+    return `(SELECT x.bucket::BIGINT * ${w} AS created_at, ${cols} FROM ${table} x
+        WHERE ${k} AND x.grain = ${grain} AND x.bucket >= ${b.p(period.from / w)} AND x.bucket < ${coarse}
+      UNION ALL SELECT x.bucket::BIGINT * ${HOUR}, ${cols} FROM ${table} x
+        WHERE ${k} AND x.grain = 0 AND x.bucket >= greatest(${b.p(period.from / HOUR, 'BIGINT')}, ${coarse} * ${w / HOUR})
+          AND x.bucket < ${b.p(period.to / HOUR)}) r`;
   };
 
   /** Nearest-rank median and p95 per `g` (columns) from `c(g…, ms, n)`, as percentile_disc computes them. */
