@@ -340,7 +340,13 @@ export async function foldKeyRollups(client: pg.ClientBase, keyId: number, to: n
   );
   const w = r.rows[0]?.w;
   if (w === undefined || w >= to) return false;
-  for (const sql of FOLD) await client.query(sql, [keyId, w / HOUR, to / HOUR]);
+  const hours = [keyId, w / HOUR, to / HOUR];
+  // An idle key (no hour since the watermark) only has its watermark moved.
+  const any = await client.query(
+    'SELECT 1 FROM rollup_totals WHERE key_id = $1 AND grain = 0 AND bucket >= $2 AND bucket < $3 LIMIT 1',
+    hours,
+  );
+  if (any.rowCount !== 0) for (const sql of FOLD) await client.query(sql, hours);
   await client.query(`UPDATE keys SET ${FOLDED} = $2 WHERE id = $1`, [keyId, to]);
   return true;
 }
