@@ -11,9 +11,11 @@
 //
 // Reports median and p95 per case, and the collector's peak RSS over the whole run (VmHWM).
 // Environment: BENCH_MAIN_ROWS, BENCH_OTHER_ROWS, BENCH_DAYS (see seed.mjs), BENCH_RUNS (20),
-// BENCH_PG_RUNS (5: PostgreSQL takes seconds a run, it has no target yet), BENCH_ONLY (duckdb |
-// postgres), DATABASE_URL (else scripts/pg.sh starts a PostgreSQL), BENCH_DUCKDB_FILE (a DuckDB
-// file seeded once and kept).
+// BENCH_PG_RUNS (BENCH_RUNS), BENCH_PG_MAIN_ROWS (comma-separated sizes of the main key on
+// PostgreSQL, each seeded into a database of its own and timed in turn, e.g. `5000000,20000000`
+// for the rollups' growth with rows; default BENCH_MAIN_ROWS), BENCH_ONLY (duckdb | postgres),
+// DATABASE_URL (else scripts/pg.sh starts a PostgreSQL), BENCH_DUCKDB_FILE (a DuckDB file seeded
+// once and kept).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,8 +33,10 @@ if (!existsSync(join(pkg, 'dist/cli.cjs'))) {
 }
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
-/** PostgreSQL scans raw rows (rollups are a later issue): seconds a run at this size, so fewer runs. */
-const PG_RUNS = Number(process.env.BENCH_PG_RUNS ?? 5);
+const PG_RUNS = Number(process.env.BENCH_PG_RUNS ?? RUNS);
+const PG_SIZES = (process.env.BENCH_PG_MAIN_ROWS ?? process.env.BENCH_MAIN_ROWS ?? '5000000')
+  .split(',')
+  .map(Number);
 const ONLY = process.env.BENCH_ONLY ?? '';
 const CASES = [
   ['24 h', 'period=24h'],
@@ -114,14 +118,19 @@ async function timeCases(label, server, key, { warm, runs }) {
   return results;
 }
 
-async function run(label, kind, target, serverArgs, keep = false) {
+async function run(label, kind, target, serverArgs, mainRows, keep = false) {
   const keysFile = `${target}.keys.json`;
   let keys;
   if (keep && existsSync(target) && existsSync(keysFile)) {
     keys = JSON.parse(readFileSync(keysFile, 'utf8'));
     console.log(`${label}: using ${target}, seeded earlier`);
   } else {
-    const seeded = await seed({ store: kind, target, log: () => {} });
+    const seeded = await seed({
+      store: kind,
+      target,
+      mainRows,
+      log: (line) => (line.startsWith('built') ? console.log(`${label}: ${line}`) : undefined),
+    });
     keys = seeded.keys;
     if (keep) writeFileSync(keysFile, JSON.stringify(keys));
     console.log(
@@ -158,27 +167,33 @@ try {
     // later runs and for bench/dashboard-page.mjs.
     const kept = process.env.BENCH_DUCKDB_FILE;
     const file = kept || join(tmp, 'bench.duckdb');
-    all.duckdb = await run('DuckDB', 'duckdb', file, ['--db', file], Boolean(kept));
+    const mainRows = Number(process.env.BENCH_MAIN_ROWS ?? 5_000_000);
+    all.duckdb = await run('DuckDB', 'duckdb', file, ['--db', file], mainRows, Boolean(kept));
   }
   if (ONLY !== 'duckdb') {
-    all.postgres = await withBenchDatabase('dashboard', (url) =>
-      run('PostgreSQL', 'postgres', url, ['--database-url', url]),
-    );
+    for (const size of PG_SIZES) {
+      const label = PG_SIZES.length > 1 ? `PostgreSQL ${size / 1e6} M` : 'PostgreSQL';
+      all[label] = await withBenchDatabase('dashboard', (url) =>
+        run(label, 'postgres', url, ['--database-url', url], size),
+      );
+    }
   }
   // The table for docs/benchmarks.md: medians (p95) in ms.
   const fmt = ([m, p]) => `${m.toFixed(0)} (${p.toFixed(0)})`;
-  const cases = (all.duckdb ?? all.postgres).results.map((r) => r.name);
-  console.log('\n| case | rows | DuckDB cold | DuckDB warm | PostgreSQL |');
-  console.log('| --- | --- | --- | --- | --- |');
+  const pgLabels = Object.keys(all).filter((k) => k.startsWith('PostgreSQL'));
+  const cases = (all.duckdb ?? all[pgLabels[0]]).results.map((r) => r.name);
+  console.log(`\n| case | rows | DuckDB cold | DuckDB warm | ${pgLabels.join(' | ')} |`);
+  console.log(`| --- | --- | --- | --- |${pgLabels.map(() => ' --- |').join('')}`);
   cases.forEach((name, i) => {
     const d = all.duckdb?.results[i];
-    const p = all.postgres?.results[i];
+    const ps = pgLabels.map((k) => all[k].results[i]);
+    const rows = [d, ...ps].filter(Boolean).map((r) => r.requests.toLocaleString('en-US'));
     console.log(
-      `| ${name} | ${(d ?? p).requests.toLocaleString('en-US')} | ${d ? fmt(d.cold) : '—'} | ${d?.warm ? fmt(d.warm) : '—'} | ${p ? fmt(p.cold) : '—'} |`,
+      `| ${name} | ${[...new Set(rows)].join(' / ')} | ${d ? fmt(d.cold) : '—'} | ${d?.warm ? fmt(d.warm) : '—'} | ${ps.map((p) => fmt(p.cold)).join(' | ')} |`,
     );
   });
   console.log(
-    `| collector peak RSS | | ${all.duckdb ? `${all.duckdb.peakMb.toFixed(0)} MB` : '—'} | | ${all.postgres ? `${all.postgres.peakMb.toFixed(0)} MB` : '—'} |`,
+    `| collector peak RSS | | ${all.duckdb ? `${all.duckdb.peakMb.toFixed(0)} MB` : '—'} | | ${pgLabels.map((k) => `${all[k].peakMb.toFixed(0)} MB`).join(' | ')} |`,
   );
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -10,7 +10,9 @@
 //
 // Fastest bulk path per store: DuckDB through the store's own insert (groups of 200 000 rows per
 // transaction, so that its derived columns come from the same code as at ingest), PostgreSQL
-// through COPY FROM STDIN with its request indexes dropped during the load and rebuilt after.
+// through COPY FROM STDIN with its request indexes dropped during the load and rebuilt after, and
+// its dashboard rollups built after the load by the migration that builds them for existing rows
+// (schema version 4, run again).
 //
 //   node bench/seed.mjs duckdb <file.duckdb>
 //   node bench/seed.mjs postgres <postgres://…>
@@ -476,8 +478,11 @@ export async function seed({
   for (let t = now - days * DAY; store.prepareMonths && t <= now; t += 28 * DAY) await store.prepareMonths(t);
   const load = kind === 'duckdb' ? loadDuckDb : loadPostgres;
   const [[maxId]] = await store.select('SELECT coalesce(max(id), 0) FROM requests', []);
-  const rows = await load(store, target, (write) =>
-    generateCsv(keys, days, now, agents, Number(maxId) + 1, write),
+  const rows = await load(
+    store,
+    target,
+    (write) => generateCsv(keys, days, now, agents, Number(maxId) + 1, write),
+    log,
   );
   await store.close();
   const seconds = (performance.now() - t0) / 1000;
@@ -572,8 +577,11 @@ async function loadDuckDb(store, _file, generateRows) {
   return rows;
 }
 
-/** PostgreSQL: COPY FROM STDIN, the request indexes dropped during the load and rebuilt after. */
-async function loadPostgres(_store, url, generateRows) {
+/**
+ * PostgreSQL: COPY FROM STDIN, the request indexes dropped during the load and rebuilt after; the
+ * rollups dropped before and built after by their migration (COPY bypasses ingest's upserts).
+ */
+async function loadPostgres(store, url, generateRows, log) {
   const pg = (await import('pg')).default;
   const { from: copyFrom } = await import('pg-copy-streams');
   const c = new pg.Client({ connectionString: url });
@@ -585,6 +593,12 @@ async function loadPostgres(_store, url, generateRows) {
       )
     ).rows;
     for (const i of indexes) await c.query(`DROP INDEX ${i.indexname}`);
+    const rollups = (await c.query("SELECT tablename FROM pg_tables WHERE tablename LIKE 'rollup\\_%'")).rows;
+    if (rollups.length > 0) {
+      await c.query(`DROP TABLE ${rollups.map((t) => t.tablename).join(', ')}`);
+      await c.query('ALTER TABLE keys DROP COLUMN rollups_folded_to');
+      await c.query('DELETE FROM schema_migrations WHERE version = 4');
+    }
     let rows = 0;
     let copy;
     let inCopy = 0;
@@ -609,6 +623,14 @@ async function loadPostgres(_store, url, generateRows) {
     for (const i of indexes) await c.query(i.indexdef.replace(' ON ONLY ', ' ON '));
     await c.query("SELECT setval('requests_id_seq', (SELECT max(id) FROM requests))");
     await c.query('VACUUM ANALYZE');
+    if (rollups.length > 0) {
+      const t0 = performance.now();
+      await store.migrate();
+      await c.query('VACUUM ANALYZE');
+      log(
+        `built the dashboard rollups of ${rows.toLocaleString('en-US')} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+      );
+    }
     return rows;
   } finally {
     await c.end();

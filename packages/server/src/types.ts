@@ -126,6 +126,18 @@ export interface Store extends Partial<MonitorStore> {
    */
   deleteRequestsBefore?(cutoff: number): Promise<number>;
   /**
+   * Removes what the store keeps for the dashboard about the requests created before `cutoff`
+   * (PostgreSQL's rollups), after `deleteRequestsBefore`; stores that read rows for the dashboard
+   * leave it out.
+   */
+  deleteRollupsBefore?(cutoff: number): Promise<void>;
+  /**
+   * Folds the dashboard rollups of finished hours into coarser buckets (PostgreSQL); resolves
+   * with the number of keys folded. Run by the process holding the job lock, every few minutes;
+   * safe to run in two processes at once (the second finds nothing left to fold).
+   */
+  foldRollups?(now: number): Promise<number>;
+  /**
    * Prepares storage for the month of `at` and the next two (PostgreSQL: their partitions of
    * `requests`); called at start and hourly by the process holding the job lock.
    */

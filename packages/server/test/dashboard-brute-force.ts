@@ -11,6 +11,9 @@ import type {
 } from '../src/dashboard/types.js';
 import type { NewRequestRow, UserAgentInfo } from '../src/index.js';
 
+/** mulberry32: a small seeded generator, so that tests make the same rows on every run. */
+export { prng } from '../src/demo/traffic.js';
+
 /** A row as inserted, with the id order it was inserted in. */
 export interface TestRow extends NewRequestRow {
   seq: number;

@@ -7,20 +7,8 @@ import { parseDashboardQuery } from '../src/dashboard/query.js';
 import type { DashboardResponse } from '../src/dashboard/types.js';
 import type { Store, UserAgentInfo } from '../src/index.js';
 import type { SqlReader } from '../src/types.js';
-import { bruteForce, type TestRow } from './dashboard-brute-force.js';
+import { bruteForce, prng, type TestRow } from './dashboard-brute-force.js';
 import { freshStore, STORES } from './harness.js';
-
-/** mulberry32: the same rows on every run. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const UAS = new Map<string, UserAgentInfo>([
   ['Mozilla/5.0 Chrome/124', { browser: 'Chrome', os: 'Windows', device: 'desktop' }],

@@ -1,5 +1,6 @@
 import type { SqlDialect, SqlReader } from '../types.js';
 import { bucketWidth, type DashboardRequest, type ResolvedPeriod, resolvePeriod } from './query.js';
+import { rollupQueries, rollupsCover } from './rollup-queries.js';
 import { CLASS_BOUNDS, SqlBuilder, whereClause } from './sql.js';
 import { offsetPieces, periodBuckets } from './time-zone.js';
 import type {
@@ -107,14 +108,18 @@ export async function computeDashboard(
   };
   // Every figure reads the rows directly. Reading a filtered view into a temporary table first
   // was tried and measured slower on DuckDB (30 days with 1-3 filters: 569-784 ms against 325-441
-  // ms direct, bench:dashboard, 2026-11-27).
-  return figures(reader.dialect, direct, key, request, period, meta, topTimed);
+  // ms direct, bench:dashboard, 2026-11-27). PostgreSQL reads its rollups when they hold the
+  // request's figures (see rollup-queries.ts).
+  const rollups = reader.dialect === 'postgres' && rollupsCover(request, period);
+  return figures(reader.dialect, { ...direct, rollups }, key, request, period, meta, topTimed);
 }
 
 /** Where the figures read rows from: `rows(b, range)` is `<table> r WHERE <conditions>`. */
 interface Source {
   select: SqlReader['select'];
   rows(b: SqlBuilder, range: [number, number]): string;
+  /** Read PostgreSQL's rollups instead of rows. */
+  rollups?: boolean;
 }
 
 async function figures(
@@ -290,6 +295,33 @@ async function figures(
     );
   };
 
+  const raw = {
+    totals: totalsQuery,
+    responseTimes: responseTimesQuery,
+    timeline: timelineQuery,
+    endpointTimes: endpointTimesQuery,
+    endpointStatuses: endpointStatusesQuery,
+    statusCounts: () => countsQuery(() => 'r.status'),
+    hostnames: (limit: number) => countsQuery(() => 'r.hostname', limit),
+    versions: (limit: number) => countsQuery((b) => b.version(), limit),
+    heatmap: heatmapQuery,
+    agents: agentsQuery,
+    countries: countriesQuery,
+    users: (_limit: number) => usersQuery(),
+  };
+  const q = source.rollups
+    ? rollupQueries({
+        run,
+        builder: () => new SqlBuilder(dialect),
+        keyId: key.id,
+        period,
+        firstSeen,
+        lastSeen,
+        tz,
+        selected,
+        classCounts,
+      })
+    : raw;
   const [
     totalsRows,
     responseTimeRows,
@@ -304,18 +336,18 @@ async function figures(
     countryRows,
     userRows,
   ] = await Promise.all([
-    totalsQuery(),
-    responseTimesQuery(),
-    timelineQuery(),
-    endpointTimesQuery(),
-    endpointStatusesQuery(),
-    countsQuery(() => 'r.status'),
-    countsQuery(() => 'r.hostname', TOP_NAMES),
-    countsQuery((b) => b.version(), TOP_NAMES + 1),
-    heatmapQuery(),
-    agentsQuery(),
-    countriesQuery(),
-    usersQuery(),
+    q.totals(),
+    q.responseTimes(),
+    q.timeline(),
+    q.endpointTimes(),
+    q.endpointStatuses(),
+    q.statusCounts(),
+    q.hostnames(TOP_NAMES),
+    q.versions(TOP_NAMES + 1),
+    q.heatmap(),
+    q.agents(),
+    q.countries(),
+    q.users(TOP_USERS),
   ]);
 
   // Response times of each period, ascending, for nearest-rank percentiles.
@@ -384,7 +416,7 @@ async function figures(
     if (!endpointTimes.has(`${method} ${endpoint}`)) untimed.set(`${method} ${endpoint}`, [method, endpoint]);
   }
   if (untimed.size > 0) {
-    for (const r of await endpointTimesQuery([...untimed.values()]))
+    for (const r of await q.endpointTimes([...untimed.values()]))
       endpointTimes.set(`${r[0]} ${r[1]}`, r[2] as number[]);
   }
   const byEndpoint = new Map<string, EndpointFigures>();

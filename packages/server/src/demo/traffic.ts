@@ -35,8 +35,8 @@ export interface SyntheticTrafficOptions {
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
-/** A small, fast PRNG (mulberry32). */
-function prng(seed: number): () => number {
+/** A small, fast PRNG (mulberry32): the same numbers for a seed on every run (the tests use it too). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

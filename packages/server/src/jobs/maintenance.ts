@@ -13,17 +13,18 @@ export interface MaintenanceJobOptions {
 
 /**
  * The store's housekeeping, at start and every `intervalMs`, in the one process holding the job
- * lock: the storage of the coming months (`Store.prepareMonths`: PostgreSQL's partitions) and the
- * deletion of ingest batch ids older than a day (`Store.forgetBatchesBefore`). Stores without
- * either have nothing to do. The real clock, not the server's injected one: rows arrive stamped by
- * their apps' clocks and batch ids by the database's.
+ * lock: the storage of the coming months (`Store.prepareMonths`: PostgreSQL's partitions), the
+ * deletion of ingest batch ids older than a day (`Store.forgetBatchesBefore`) and the fold of the
+ * dashboard rollups of finished hours into coarser buckets (`Store.foldRollups`: ingest writes
+ * PostgreSQL's hour buckets only). Stores without any have nothing to do. The real clock, not the
+ * server's injected one: rows arrive stamped by their apps' clocks and batch ids by the database's.
  */
 const maintenanceJob: FastifyPluginAsync<MaintenanceJobOptions> = async (app, o) => {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   const run = async () => {
     const store = app.apilens.store;
-    if (!store.prepareMonths && !store.forgetBatchesBefore) return;
+    if (!store.prepareMonths && !store.forgetBatchesBefore && !store.foldRollups) return;
     if (!(await leadsJobs(store, app.log, 'store maintenance'))) return;
     await store
       .prepareMonths?.(Date.now())
@@ -31,6 +32,10 @@ const maintenanceJob: FastifyPluginAsync<MaintenanceJobOptions> = async (app, o)
     await store.forgetBatchesBefore?.(Date.now() - BATCH_ID_TTL_MS).then(
       (n) => app.log.debug({ deleted: n }, 'store maintenance: forgot batch ids older than a day'),
       (err) => app.log.error({ err }, 'store maintenance: could not delete old batch ids'),
+    );
+    await store.foldRollups?.(Date.now()).then(
+      (n) => app.log.debug({ keys: n }, 'store maintenance: folded the rollups of finished hours'),
+      (err) => app.log.error({ err }, 'store maintenance: could not fold the dashboard rollups'),
     );
   };
   app.addHook('onReady', async () => {

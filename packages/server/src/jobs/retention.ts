@@ -45,12 +45,14 @@ export async function runAgeRetention(store: Store, now: number, months: number)
 }
 
 /**
- * ROLLUPS: the one call site for deleting the dashboard's rollups with the rows they summarise
- * (issue 15, "Dashboard on PostgreSQL", whose store exposes a function deleting rollups before a
- * cutoff). Called by {@link runAgeRetention} after the rows are gone; a no-op until rollups are
- * wired here. Key deletion removes a key's rollups in the store's own `deleteKey`.
+ * The one call site for deleting the dashboard's rollups with the rows they summarise
+ * (`Store.deleteRollupsBefore`: PostgreSQL's rollups, including those of the months whose
+ * partitions were dropped). Called by {@link runAgeRetention} after the rows are gone. Key
+ * deletion removes a key's rollups in the store's own `deleteKey`.
  */
-export async function deleteRollupsBefore(_store: Store, _cutoff: number): Promise<void> {}
+export async function deleteRollupsBefore(store: Store, cutoff: number): Promise<void> {
+  await store.deleteRollupsBefore?.(cutoff);
+}
 
 /** Both retentions, as the job runs them: unused keys, then requests past the age limit. */
 export async function runAllRetention(

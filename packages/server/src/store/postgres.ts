@@ -5,6 +5,15 @@ import { type Store, UnknownKeyError, type UserAgentInfo } from '../types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { postgresJobLock } from './postgres-job-lock.js';
 import { deletePostgresKeyMonitoring, postgresMonitors } from './postgres-monitors.js';
+import {
+  deleteKeyRollups,
+  deleteKeyRollupsBefore,
+  FOLD_GRACE_MS,
+  FOLDED,
+  foldKeyRollups,
+  insertWithRollups,
+  ROLLUP_SHARDS,
+} from './postgres-rollups.js';
 import { fillInsertColumns, INSERT_COLUMNS, INSERT_INTO, type KeyRow, readRows, toKey } from './sql.js';
 
 /** Options of {@link openPostgresStore}. */
@@ -85,6 +94,21 @@ async function dropMonthsBefore(pool: pg.Pool, cutoff: number): Promise<number> 
 }
 
 /**
+ * The batch's INSERT and its dashboard rollups, one statement (see postgres-rollups.ts): the hour
+ * grain only when every row is at or after the key's fold watermark, else (late rows) every grain
+ * for the rows before it, the watermark the last parameter.
+ */
+const SHARD_PARAM = `$${INSERT_COLUMNS.length + 2}::SMALLINT`;
+const INSERT_ROWS_AND_HOURS = insertWithRollups(INSERT_ROWS, SHARD_PARAM);
+const INSERT_ROWS_AND_LATE = insertWithRollups(
+  INSERT_ROWS,
+  SHARD_PARAM,
+  `$${INSERT_COLUMNS.length + 3}::BIGINT`,
+);
+
+const HOUR = 3_600_000;
+
+/**
  * Connects to PostgreSQL as a {@link Store}: a connection pool, one multi-row `unnest`
  * INSERT per batch inside a transaction. Call `migrate()` before use.
  *
@@ -97,6 +121,21 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
   const uaIds = new Lru<string, number>(20_000);
+  // Batches in flight per rollup shard in this process (see ROLLUP_SHARDS): a batch takes the
+  // least used. The first one tried differs between processes, so that several collectors
+  // mostly write different shards.
+  const inFlight = new Array<number>(ROLLUP_SHARDS).fill(0);
+  const firstShard = Math.floor(Math.random() * (ROLLUP_SHARDS - 1));
+  const takeShard = () => {
+    let shard = 1 + firstShard;
+    for (let i = 1; i < ROLLUP_SHARDS - 1; i++) {
+      const s = 1 + ((firstShard + i) % (ROLLUP_SHARDS - 1));
+      if (inFlight[s]! < inFlight[shard]!) shard = s;
+    }
+    inFlight[shard]!++;
+    return shard;
+  };
+
   const jobLock = postgresJobLock(connectionString);
 
   async function tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -232,10 +271,18 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         const r = rows[i]!;
         fillInsertColumns(cols, i, r, r.userAgent === null ? null : (ua.get(r.userAgent) ?? null));
       }
+      let earliest = Number.POSITIVE_INFINITY;
+      for (const r of rows) if (r.createdAt < earliest) earliest = r.createdAt;
+      // Held until the transaction ends: its rollup row locks last until COMMIT.
+      const shard = takeShard();
       return tx(async (c) => {
-        // FOR SHARE: a concurrent deleteKey waits for this batch, then deletes its rows too.
-        const key = await c.query('SELECT 1 FROM keys WHERE id = $1 FOR SHARE', [keyId]);
+        // FOR SHARE: a concurrent deleteKey waits for this batch, then deletes its rows too; so
+        // does a fold of the key's rollups, and this reads its watermark after any fold before.
+        const key = await c.query<{ w: number }>(`SELECT ${FOLDED} AS w FROM keys WHERE id = $1 FOR SHARE`, [
+          keyId,
+        ]);
         if (key.rowCount === 0) throw new UnknownKeyError();
+        const w = key.rows[0]!.w;
         if (batchId !== undefined) {
           // A retry of a batch another attempt stored: nothing to add. An attempt still in
           // flight (its process died mid-transaction) holds the id's index entry, so this waits
@@ -243,9 +290,12 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
           const fresh = await c.query(RECORD_BATCH, [keyId, batchId]);
           if (fresh.rowCount === 0) return n;
         }
-        const r = await c.query(INSERT_ROWS, [keyId, ...cols]);
-        return r.rowCount ?? n;
-      });
+        const r = await c.query<{ n: number }>(
+          earliest < w ? INSERT_ROWS_AND_LATE : INSERT_ROWS_AND_HOURS,
+          earliest < w ? [keyId, ...cols, shard, w] : [keyId, ...cols, shard],
+        );
+        return r.rows[0]?.n ?? n;
+      }).finally(() => inFlight[shard]!--);
     },
 
     async queryRequests(keyId, query) {
@@ -273,6 +323,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         const keys = (await c.query('DELETE FROM keys WHERE id = $1', [keyId])).rowCount ?? 0;
         const requests = (await c.query('DELETE FROM requests WHERE key_id = $1', [keyId])).rowCount ?? 0;
         await c.query('DELETE FROM ingest_batches WHERE key_id = $1', [keyId]);
+        await deleteKeyRollups(c, keyId);
         return { keys, requests, ...(await deletePostgresKeyMonitoring(c, keyId)) };
       });
     },
@@ -291,6 +342,22 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         }
       }
       return total;
+    },
+
+    async deleteRollupsBefore(cutoff) {
+      const keys = await pool.query<{ id: number }>('SELECT id FROM keys ORDER BY id');
+      for (const { id } of keys.rows) await tx((c) => deleteKeyRollupsBefore(c, id, cutoff));
+    },
+
+    async foldRollups(now) {
+      // Finished hours, FOLD_GRACE_MS after their end; each key in its own short transaction.
+      const to = Math.floor((now - FOLD_GRACE_MS) / HOUR) * HOUR;
+      const keys = await pool.query<{ id: number }>(`SELECT id FROM keys WHERE ${FOLDED} < $1 ORDER BY id`, [
+        to,
+      ]);
+      let folded = 0;
+      for (const { id } of keys.rows) if (await tx((c) => foldKeyRollups(c, id, to))) folded++;
+      return folded;
     },
 
     async prepareMonths(at) {
