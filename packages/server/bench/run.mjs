@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Pool } from 'undici';
 import { memory, serve } from './collector.mjs';
+import { withBenchDatabase } from './pg.mjs';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const repo = join(pkg, '..', '..');
@@ -317,7 +318,6 @@ async function dataBench(label, storeArgs, store, total, afterLoad = async () =>
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'apilens-bench-'));
-let pgDir = '';
 try {
   console.log(
     `apilens collector benchmark (Node ${process.version}, ${(await import('node:os')).cpus().length} cores)`,
@@ -340,51 +340,32 @@ try {
     await dataBench('DuckDB', ['--db', db], store, ROWS, async () => store.close());
   }
 
-  // PostgreSQL
-  if (STORE !== 'duckdb') {
-    let url = process.env.DATABASE_URL;
-    if (!url) {
-      const out = execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'start'], { encoding: 'utf8' })
-        .trim()
-        .split('\n');
-      pgDir = out.at(-2);
-      url = out.at(-1);
-    }
-    for (const [name, rows] of [
-      ['ingest', 0],
-      ['data', PG_ROWS],
-    ]) {
-      const dbName = `apilens_bench_${name}_${process.pid}`;
-      const admin = openPostgresStore(url);
-      // The store has no DDL for databases; use a raw query through pg.
-      const pg = (await import('pg')).default;
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${dbName}`);
-      await c.query(`CREATE DATABASE ${dbName}`);
-      await c.end();
-      await admin.close();
-      const u = new URL(url);
-      u.pathname = `/${dbName}`;
-      const store = openPostgresStore(u.toString());
+  // PostgreSQL: a database of its own for each part, dropped after it (bench/pg.mjs).
+  if (STORE !== 'duckdb' && (ONLY === '' || ONLY === 'ingest')) {
+    await withBenchDatabase('ingest', async (url) => {
+      const store = openPostgresStore(url);
       await store.migrate();
-      if (name === 'ingest' && (ONLY === '' || ONLY === 'ingest')) {
-        const { api_key } = await createApiKey(store, Date.now());
-        await ingestBench('PostgreSQL', ['--database-url', u.toString()], api_key);
-        await ingestBench('PostgreSQL', ['--database-url', u.toString()], api_key, 'columns');
-      } else if (name === 'data' && rows > 0 && ONLY !== 'ingest') {
-        // Statistics and the visibility map, as autovacuum would leave them shortly after a bulk load.
-        await dataBench('PostgreSQL', ['--database-url', u.toString()], store, rows, async () => {
-          const c2 = new pg.Client({ connectionString: u.toString() });
-          await c2.connect();
-          await c2.query('VACUUM ANALYZE');
-          await c2.end();
-        });
-      }
+      const { api_key } = await createApiKey(store, Date.now());
       await store.close();
-    }
+      await ingestBench('PostgreSQL', ['--database-url', url], api_key);
+      await ingestBench('PostgreSQL', ['--database-url', url], api_key, 'columns');
+    });
+  }
+  if (STORE !== 'duckdb' && ONLY !== 'ingest' && PG_ROWS > 0) {
+    await withBenchDatabase('data', async (url) => {
+      const store = openPostgresStore(url);
+      await store.migrate();
+      // Statistics and the visibility map, as autovacuum would leave them shortly after a bulk load.
+      await dataBench('PostgreSQL', ['--database-url', url], store, PG_ROWS, async () => {
+        const pg = (await import('pg')).default;
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        await c.query('VACUUM ANALYZE');
+        await c.end();
+      });
+      await store.close();
+    });
   }
 } finally {
-  if (pgDir) execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'stop', pgDir]);
   rmSync(tmp, { recursive: true, force: true });
 }
