@@ -57,11 +57,17 @@ export const bars = (): uPlot.Series.PathBuilder => uPlot.paths.bars!({ size: [0
 /** A smooth-ish line that does not overshoot. */
 export const line = (): uPlot.Series.PathBuilder => uPlot.paths.linear!();
 
+/**
+ * Right padding of every chart (px): room for half of a time label centred on the last tick
+ * ("Sat 28" was cut to "Sat 2" at 375 px). The same on every chart so that synced charts align.
+ */
+export const RIGHT_PADDING = 18;
+
 /** Options every chart shares: no legend, a cursor without points. */
 export function base(c: ChartColors): Partial<uPlot.Options> {
   return {
     legend: { show: false },
-    padding: [10, 6, 6, 0],
+    padding: [10, RIGHT_PADDING, 6, 0],
     cursor: {
       points: { size: 6, fill: c.accent, stroke: c.accent },
       drag: { x: false, y: false, setScale: false },
