@@ -1,4 +1,5 @@
 import type { SqlDialect, SqlReader } from '../types.js';
+import { FilteredBatch } from './batch.js';
 import { bucketWidth, type DashboardRequest, type ResolvedPeriod, resolvePeriod } from './query.js';
 import { rollupQueries, rollupsCover } from './rollup-queries.js';
 import { CLASS_BOUNDS, SqlBuilder, whereClause } from './sql.js';
@@ -106,12 +107,16 @@ export async function computeDashboard(
     select: reader.select,
     rows: (b, r) => `requests r WHERE ${whereClause(b, key.id, r, request.filters)}`,
   };
-  // Every figure reads the rows directly. Reading a filtered view into a temporary table first
-  // was tried and measured slower on DuckDB (30 days with 1-3 filters: 569-784 ms against 325-441
-  // ms direct, bench:dashboard, 2026-11-27). PostgreSQL reads its rollups when they hold the
-  // request's figures (see rollup-queries.ts).
+  // PostgreSQL reads its rollups when they hold the request's figures (see rollup-queries.ts).
   const rollups = reader.dialect === 'postgres' && rollupsCover(request, period);
-  return figures(reader.dialect, { ...direct, rollups }, key, request, period, meta, topTimed);
+  // DuckDB with filters: two statements (one per reader connection) that each filter the rows
+  // once and compute half the figures from them (see batch.ts). Without filters every figure
+  // reads the rows directly, concurrently: copying millions of rows would cost more than it saves.
+  const batches =
+    reader.dialect === 'duckdb' && Object.keys(request.filters).length > 0
+      ? [new FilteredBatch(), new FilteredBatch()]
+      : undefined;
+  return figures(reader.dialect, { ...direct, rollups, batches }, key, request, period, meta, topTimed);
 }
 
 /** Where the figures read rows from: `rows(b, range)` is `<table> r WHERE <conditions>`. */
@@ -120,6 +125,8 @@ interface Source {
   rows(b: SqlBuilder, range: [number, number]): string;
   /** Read PostgreSQL's rollups instead of rows. */
   rollups?: boolean;
+  /** Gather the queries into these batches (round robin) over rows filtered once. */
+  batches?: FilteredBatch[];
 }
 
 async function figures(
@@ -136,15 +143,32 @@ async function figures(
   }: { firstSeen: number | null; lastSeen: number | null; now: number; storeName: string },
   topTimed: number,
 ): Promise<DashboardResponse> {
-  const run = (b: SqlBuilder, sql: string) => source.select(sql, b.params);
   const { tz, filters } = request;
   const current: [number, number] = [period.from, period.to];
   const withPrevious: [number, number] = [period.previousFrom ?? period.from, period.to];
-  const rows = (b: SqlBuilder, range = current) => source.rows(b, range);
+  const { batches } = source;
+  let turn = 0;
+  // Queries of the current period go to the batches, if any, in turn; those of both periods
+  // (`batched` false) read the rows directly.
+  const builder = (batched = true) =>
+    batches && batched ? batches[turn++ % batches.length]!.b : new SqlBuilder(dialect);
+  const batchOf = (b: SqlBuilder) => batches?.find((batch) => batch.b === b);
+  const run = (b: SqlBuilder, sql: string) => batchOf(b)?.add(sql) ?? source.select(sql, b.params);
+  const rows = (b: SqlBuilder, range = current) => batchOf(b)?.rows() ?? source.rows(b, range);
+  /** Awaits queries just started, running the batched ones first, if any. */
+  const settled = async <T extends unknown[]>(
+    pending: [...{ [K in keyof T]: Promise<T[K]> }],
+  ): Promise<T> => {
+    if (batches) {
+      const where = (b: SqlBuilder) => whereClause(b, key.id, current, filters);
+      await Promise.all(batches.map((batch) => batch.run(source.select, where)));
+    }
+    return Promise.all(pending) as Promise<T>;
+  };
   const width = bucketWidth(period.bucket);
 
   const totalsQuery = () => {
-    const b = new SqlBuilder(dialect);
+    const b = builder(false);
     return run(
       b,
       `SELECT r.created_at >= ${b.p(period.from, 'BIGINT')}, count(*), ${b.users()},
@@ -156,7 +180,7 @@ async function figures(
   // Response times counted per distinct value: exact percentiles of both periods and the
   // histogram, from a few thousand rows at most (times are whole milliseconds).
   const responseTimesQuery = () => {
-    const b = new SqlBuilder(dialect);
+    const b = builder(false);
     return run(
       b,
       `SELECT r.created_at >= ${b.p(period.from, 'BIGINT')}, r.response_time, count(*)
@@ -165,11 +189,29 @@ async function figures(
   };
 
   const timelineQuery = () => {
-    const b = new SqlBuilder(dialect);
+    const b = builder();
     const local = b.localTime(offsetPieces(tz, period.from, period.to));
+    // Placeholders may appear more than once: bound once, used in both halves below.
+    const bucket = b.idiv(local, b.p(width, 'BIGINT'));
+    if (dialect === 'duckdb') {
+      // Users per bucket from the distinct (bucket, identity) pairs: a grouped count(DISTINCT)
+      // cost twice as much (30 days: 150 against 90 ms of CPU with the rest, 2026-11-28).
+      return run(
+        b,
+        `SELECT t.k, t.n, coalesce(u.users, 0), t.ok, t.p FROM (
+          SELECT ${bucket} AS k, count(*) AS n, count(*) FILTER (WHERE r.status < 400) AS ok,
+            percentile_disc(${MEDIAN_P95}) WITHIN GROUP (ORDER BY r.response_time) AS p
+          FROM ${rows(b)} GROUP BY 1
+        ) t LEFT JOIN (
+          SELECT k, count(*) AS users FROM (
+            SELECT DISTINCT ${bucket} AS k, r.identity FROM ${rows(b)} AND r.identity IS NOT NULL
+          ) GROUP BY 1
+        ) u ON u.k = t.k`,
+      );
+    }
     return run(
       b,
-      `SELECT ${b.idiv(local, b.p(width, 'BIGINT'))}, count(*), ${b.users()},
+      `SELECT ${bucket}, count(*), ${b.users()},
         count(*) FILTER (WHERE r.status < 400),
         percentile_disc(${MEDIAN_P95}) WITHIN GROUP (ORDER BY r.response_time)
       FROM ${rows(b)} GROUP BY 1`,
@@ -198,7 +240,7 @@ async function figures(
 
   // Requests per status of the listed endpoints (their totals, classes and error rates follow).
   const endpointStatusesQuery = () => {
-    const b = new SqlBuilder(dialect);
+    const b = builder();
     return run(
       b,
       `WITH e AS (
@@ -215,7 +257,7 @@ async function figures(
   // listed endpoints here as well cost half as much again). A listed endpoint beyond them, rare,
   // is timed by a second query.
   const endpointTimesQuery = (only?: Array<[string, string]>) => {
-    const b = new SqlBuilder(dialect);
+    const b = builder();
     const endpoint = b.endpoint();
     const restrict = only
       ? ` AND (r.method, ${endpoint}) IN (SELECT unnest(${b.p(only.map((e) => e[0]))}::VARCHAR[]), unnest(${b.p(only.map((e) => e[1]))}::VARCHAR[]))`
@@ -230,7 +272,7 @@ async function figures(
 
   /** Requests per value of one expression, the most frequent `limit` (ties by byte order). */
   const countsQuery = (expr: (b: SqlBuilder) => string, limit?: number) => {
-    const b = new SqlBuilder(dialect);
+    const b = builder();
     const e = expr(b);
     return run(
       b,
@@ -240,7 +282,7 @@ async function figures(
   };
 
   const heatmapQuery = () => {
-    const b = new SqlBuilder(dialect);
+    const b = builder();
     const local = b.localTime(offsetPieces(tz, period.from, period.to));
     const hours = b.idiv(local, b.p(3_600_000, 'BIGINT'));
     // Hours since the (biased) epoch, a Thursday: weekday 0 = Monday.
@@ -251,7 +293,7 @@ async function figures(
   };
 
   const agentsQuery = () => {
-    const b = new SqlBuilder(dialect);
+    const b = builder();
     return run(
       b,
       `SELECT GROUPING(u.browser), GROUPING(u.os), u.browser, u.os, u.device, sum(c.n)::BIGINT
@@ -262,13 +304,22 @@ async function figures(
   };
 
   const countriesQuery = () => {
-    const b = new SqlBuilder(dialect);
+    const b = builder();
+    if (dialect === 'duckdb') {
+      // Users per country from the distinct (country, identity) pairs (see the timeline).
+      return run(
+        b,
+        `SELECT location, sum(n)::BIGINT, count(identity) FROM (
+          SELECT r.location, r.identity, count(*) AS n FROM ${rows(b)} GROUP BY 1, 2
+        ) GROUP BY 1`,
+      );
+    }
     return run(b, `SELECT r.location, count(*), ${b.users()} FROM ${rows(b)} GROUP BY 1`);
   };
 
   // Top users: [user id, IP (for users known by IP only), requests, last seen, latest IP, latest country].
   const usersQuery = () => {
-    const b = new SqlBuilder(dialect);
+    const b = builder();
     const ipKey = 'CASE WHEN r.user_id IS NULL THEN r.ip_address END';
     if (dialect === 'duckdb') {
       // Grouped by the identity hash (an integer) with the id of each group's latest row; then
@@ -335,7 +386,7 @@ async function figures(
     agentRows,
     countryRows,
     userRows,
-  ] = await Promise.all([
+  ] = await settled([
     q.totals(),
     q.responseTimes(),
     q.timeline(),
@@ -416,8 +467,8 @@ async function figures(
     if (!endpointTimes.has(`${method} ${endpoint}`)) untimed.set(`${method} ${endpoint}`, [method, endpoint]);
   }
   if (untimed.size > 0) {
-    for (const r of await q.endpointTimes([...untimed.values()]))
-      endpointTimes.set(`${r[0]} ${r[1]}`, r[2] as number[]);
+    const [timed] = await settled([q.endpointTimes([...untimed.values()])]);
+    for (const r of timed) endpointTimes.set(`${r[0]} ${r[1]}`, r[2] as number[]);
   }
   const byEndpoint = new Map<string, EndpointFigures>();
   for (const [method, endpoint, status, n] of statusRows as [string, string, number, number][]) {
