@@ -147,7 +147,7 @@ const CASES: Case[] = [
   { name: 'a custom year, UTC, no filter', query: FULL_YEAR, now: NOW, period: FULL_YEAR_PERIOD },
   { name: 'listed endpoints beyond the first timing pass', query: FULL_YEAR, now: NOW, topTimed: 20 },
   {
-    // With a filter DuckDB batches its queries (dashboard/batch.ts): the second pass too.
+    // The second pass with a filter: its query reads the filtered rows too.
     name: 'listed endpoints beyond the first timing pass, filtered',
     query: { ...FULL_YEAR, statusClass: '2xx' },
     now: NOW,

@@ -1,5 +1,4 @@
 import type { SqlDialect, SqlReader } from '../types.js';
-import { FilteredBatch } from './batch.js';
 import { bucketWidth, type DashboardRequest, type ResolvedPeriod, resolvePeriod } from './query.js';
 import { rollupQueries, rollupsCover } from './rollup-queries.js';
 import { CLASS_BOUNDS, SqlBuilder, whereClause } from './sql.js';
@@ -107,16 +106,14 @@ export async function computeDashboard(
     select: reader.select,
     rows: (b, r) => `requests r WHERE ${whereClause(b, key.id, r, request.filters)}`,
   };
-  // PostgreSQL reads its rollups when they hold the request's figures (see rollup-queries.ts).
+  // Every figure reads the rows directly. Reading a filtered view into a temporary table first
+  // was tried and measured slower on DuckDB (30 days with 1-3 filters: 569-784 ms against 325-441
+  // ms direct, bench:dashboard, 2026-11-27), and so did gathering the figures into two statements
+  // over a MATERIALIZED CTE of the filtered rows (465 against 384 ms of CPU, 2026-11-28; see
+  // docs/decisions.md). PostgreSQL reads its rollups when they hold the request's figures (see
+  // rollup-queries.ts).
   const rollups = reader.dialect === 'postgres' && rollupsCover(request, period);
-  // DuckDB with filters: two statements (one per reader connection) that each filter the rows
-  // once and compute half the figures from them (see batch.ts). Without filters every figure
-  // reads the rows directly, concurrently: copying millions of rows would cost more than it saves.
-  const batches =
-    reader.dialect === 'duckdb' && Object.keys(request.filters).length > 0
-      ? [new FilteredBatch(), new FilteredBatch()]
-      : undefined;
-  return figures(reader.dialect, { ...direct, rollups, batches }, key, request, period, meta, topTimed);
+  return figures(reader.dialect, { ...direct, rollups }, key, request, period, meta, topTimed);
 }
 
 /** Where the figures read rows from: `rows(b, range)` is `<table> r WHERE <conditions>`. */
@@ -125,8 +122,6 @@ interface Source {
   rows(b: SqlBuilder, range: [number, number]): string;
   /** Read PostgreSQL's rollups instead of rows. */
   rollups?: boolean;
-  /** Gather the queries into these batches (round robin) over rows filtered once. */
-  batches?: FilteredBatch[];
 }
 
 async function figures(
@@ -143,32 +138,15 @@ async function figures(
   }: { firstSeen: number | null; lastSeen: number | null; now: number; storeName: string },
   topTimed: number,
 ): Promise<DashboardResponse> {
+  const run = (b: SqlBuilder, sql: string) => source.select(sql, b.params);
   const { tz, filters } = request;
   const current: [number, number] = [period.from, period.to];
   const withPrevious: [number, number] = [period.previousFrom ?? period.from, period.to];
-  const { batches } = source;
-  let turn = 0;
-  // Queries of the current period go to the batches, if any, in turn; those of both periods
-  // (`batched` false) read the rows directly.
-  const builder = (batched = true) =>
-    batches && batched ? batches[turn++ % batches.length]!.b : new SqlBuilder(dialect);
-  const batchOf = (b: SqlBuilder) => batches?.find((batch) => batch.b === b);
-  const run = (b: SqlBuilder, sql: string) => batchOf(b)?.add(sql) ?? source.select(sql, b.params);
-  const rows = (b: SqlBuilder, range = current) => batchOf(b)?.rows() ?? source.rows(b, range);
-  /** Awaits queries just started, running the batched ones first, if any. */
-  const settled = async <T extends unknown[]>(
-    pending: [...{ [K in keyof T]: Promise<T[K]> }],
-  ): Promise<T> => {
-    if (batches) {
-      const where = (b: SqlBuilder) => whereClause(b, key.id, current, filters);
-      await Promise.all(batches.map((batch) => batch.run(source.select, where)));
-    }
-    return Promise.all(pending) as Promise<T>;
-  };
+  const rows = (b: SqlBuilder, range = current) => source.rows(b, range);
   const width = bucketWidth(period.bucket);
 
   const totalsQuery = () => {
-    const b = builder(false);
+    const b = new SqlBuilder(dialect);
     return run(
       b,
       `SELECT r.created_at >= ${b.p(period.from, 'BIGINT')}, count(*), ${b.users()},
@@ -179,17 +157,26 @@ async function figures(
 
   // Response times counted per distinct value: exact percentiles of both periods and the
   // histogram, from a few thousand rows at most (times are whole milliseconds).
-  const responseTimesQuery = () => {
-    const b = builder(false);
-    return run(
-      b,
-      `SELECT r.created_at >= ${b.p(period.from, 'BIGINT')}, r.response_time, count(*)
-      FROM ${rows(b, withPrevious)} GROUP BY 1, 2`,
-    );
+  const responseTimesQuery = async () => {
+    const b = new SqlBuilder(dialect);
+    const current = `r.created_at >= ${b.p(period.from, 'BIGINT')}`;
+    if (dialect === 'duckdb') {
+      // Two rows of two lists rather than thousands of rows: the reader converts each row's
+      // values one by one (~3 µs a row), list elements in bulk. Same rows as below.
+      const lists = (await run(
+        b,
+        `SELECT c, list(ms), list(n) FROM (
+          SELECT ${current} AS c, r.response_time AS ms, count(*)::INTEGER AS n
+          FROM ${rows(b, withPrevious)} GROUP BY 1, 2
+        ) GROUP BY 1`,
+      )) as [boolean, number[], number[]][];
+      return lists.flatMap(([c, ms, n]) => ms.map((v, i) => [c, v, n[i]]));
+    }
+    return run(b, `SELECT ${current}, r.response_time, count(*) FROM ${rows(b, withPrevious)} GROUP BY 1, 2`);
   };
 
   const timelineQuery = () => {
-    const b = builder();
+    const b = new SqlBuilder(dialect);
     const local = b.localTime(offsetPieces(tz, period.from, period.to));
     // Placeholders may appear more than once: bound once, used in both halves below.
     const bucket = b.idiv(local, b.p(width, 'BIGINT'));
@@ -240,7 +227,7 @@ async function figures(
 
   // Requests per status of the listed endpoints (their totals, classes and error rates follow).
   const endpointStatusesQuery = () => {
-    const b = builder();
+    const b = new SqlBuilder(dialect);
     return run(
       b,
       `WITH e AS (
@@ -257,7 +244,7 @@ async function figures(
   // listed endpoints here as well cost half as much again). A listed endpoint beyond them, rare,
   // is timed by a second query.
   const endpointTimesQuery = (only?: Array<[string, string]>) => {
-    const b = builder();
+    const b = new SqlBuilder(dialect);
     const endpoint = b.endpoint();
     const restrict = only
       ? ` AND (r.method, ${endpoint}) IN (SELECT unnest(${b.p(only.map((e) => e[0]))}::VARCHAR[]), unnest(${b.p(only.map((e) => e[1]))}::VARCHAR[]))`
@@ -272,7 +259,7 @@ async function figures(
 
   /** Requests per value of one expression, the most frequent `limit` (ties by byte order). */
   const countsQuery = (expr: (b: SqlBuilder) => string, limit?: number) => {
-    const b = builder();
+    const b = new SqlBuilder(dialect);
     const e = expr(b);
     return run(
       b,
@@ -282,7 +269,7 @@ async function figures(
   };
 
   const heatmapQuery = () => {
-    const b = builder();
+    const b = new SqlBuilder(dialect);
     const local = b.localTime(offsetPieces(tz, period.from, period.to));
     const hours = b.idiv(local, b.p(3_600_000, 'BIGINT'));
     // Hours since the (biased) epoch, a Thursday: weekday 0 = Monday.
@@ -293,7 +280,7 @@ async function figures(
   };
 
   const agentsQuery = () => {
-    const b = builder();
+    const b = new SqlBuilder(dialect);
     return run(
       b,
       `SELECT GROUPING(u.browser), GROUPING(u.os), u.browser, u.os, u.device, sum(c.n)::BIGINT
@@ -304,7 +291,7 @@ async function figures(
   };
 
   const countriesQuery = () => {
-    const b = builder();
+    const b = new SqlBuilder(dialect);
     if (dialect === 'duckdb') {
       // Users per country from the distinct (country, identity) pairs (see the timeline).
       return run(
@@ -319,7 +306,7 @@ async function figures(
 
   // Top users: [user id, IP (for users known by IP only), requests, last seen, latest IP, latest country].
   const usersQuery = () => {
-    const b = builder();
+    const b = new SqlBuilder(dialect);
     const ipKey = 'CASE WHEN r.user_id IS NULL THEN r.ip_address END';
     if (dialect === 'duckdb') {
       // Grouped by the identity hash (an integer) with the id of each group's latest row; then
@@ -386,7 +373,7 @@ async function figures(
     agentRows,
     countryRows,
     userRows,
-  ] = await settled([
+  ] = await Promise.all([
     q.totals(),
     q.responseTimes(),
     q.timeline(),
@@ -467,8 +454,8 @@ async function figures(
     if (!endpointTimes.has(`${method} ${endpoint}`)) untimed.set(`${method} ${endpoint}`, [method, endpoint]);
   }
   if (untimed.size > 0) {
-    const [timed] = await settled([q.endpointTimes([...untimed.values()])]);
-    for (const r of timed) endpointTimes.set(`${r[0]} ${r[1]}`, r[2] as number[]);
+    for (const r of await q.endpointTimes([...untimed.values()]))
+      endpointTimes.set(`${r[0]} ${r[1]}`, r[2] as number[]);
   }
   const byEndpoint = new Map<string, EndpointFigures>();
   for (const [method, endpoint, status, n] of statusRows as [string, string, number, number][]) {
