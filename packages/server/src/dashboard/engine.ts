@@ -157,22 +157,13 @@ async function figures(
 
   // Response times counted per distinct value: exact percentiles of both periods and the
   // histogram, from a few thousand rows at most (times are whole milliseconds).
-  const responseTimesQuery = async () => {
+  const responseTimesQuery = () => {
     const b = new SqlBuilder(dialect);
-    const current = `r.created_at >= ${b.p(period.from, 'BIGINT')}`;
-    if (dialect === 'duckdb') {
-      // Two rows of two lists rather than thousands of rows: the reader converts each row's
-      // values one by one (~3 µs a row), list elements in bulk. Same rows as below.
-      const lists = (await run(
-        b,
-        `SELECT c, list(ms), list(n) FROM (
-          SELECT ${current} AS c, r.response_time AS ms, count(*)::INTEGER AS n
-          FROM ${rows(b, withPrevious)} GROUP BY 1, 2
-        ) GROUP BY 1`,
-      )) as [boolean, number[], number[]][];
-      return lists.flatMap(([c, ms, n]) => ms.map((v, i) => [c, v, n[i]]));
-    }
-    return run(b, `SELECT ${current}, r.response_time, count(*) FROM ${rows(b, withPrevious)} GROUP BY 1, 2`);
+    return run(
+      b,
+      `SELECT r.created_at >= ${b.p(period.from, 'BIGINT')}, r.response_time, count(*)
+      FROM ${rows(b, withPrevious)} GROUP BY 1, 2`,
+    );
   };
 
   const timelineQuery = () => {
@@ -182,9 +173,10 @@ async function figures(
     const bucket = b.idiv(local, b.p(width, 'BIGINT'));
     if (dialect === 'duckdb' && Object.keys(filters).length === 0) {
       // Users per bucket from the distinct (bucket, identity) pairs, in a second scan: a grouped
-      // count(DISTINCT) of a million rows cost more (30 days: 134 against 101 ms of CPU, all time
-      // 605 against 478, 2026-11-28). With filters the second scan filters the rows again, which
-      // costs more than counting the few rows left (30 days, 1-3 filters: 35-46 against 48-72).
+      // count(DISTINCT) of a million rows cost more (this statement's CPU, 30 days: 134-140
+      // against 101-106 ms, all time 534-605 against 465-478; two runs, 2026-11-28). With filters
+      // the second scan filters the rows again, which costs more than counting the few rows left
+      // (30 days, 1-3 filters: 35-46 against 48-72).
       return run(
         b,
         `SELECT t.k, t.n, coalesce(u.users, 0), t.ok, t.p FROM (
