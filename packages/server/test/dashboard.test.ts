@@ -147,6 +147,13 @@ const CASES: Case[] = [
   { name: 'a custom year, UTC, no filter', query: FULL_YEAR, now: NOW, period: FULL_YEAR_PERIOD },
   { name: 'listed endpoints beyond the first timing pass', query: FULL_YEAR, now: NOW, topTimed: 20 },
   {
+    // The second pass with a filter: its query reads the filtered rows too.
+    name: 'listed endpoints beyond the first timing pass, filtered',
+    query: { ...FULL_YEAR, statusClass: '2xx' },
+    now: NOW,
+    topTimed: 20,
+  },
+  {
     name: '30 d in New York across the November change (6 h buckets)',
     query: { period: '30d', tz: 'America/New_York' },
     now: Date.UTC(2026, 10, 10, 15, 17),

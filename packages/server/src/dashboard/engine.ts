@@ -108,8 +108,10 @@ export async function computeDashboard(
   };
   // Every figure reads the rows directly. Reading a filtered view into a temporary table first
   // was tried and measured slower on DuckDB (30 days with 1-3 filters: 569-784 ms against 325-441
-  // ms direct, bench:dashboard, 2026-11-27). PostgreSQL reads its rollups when they hold the
-  // request's figures (see rollup-queries.ts).
+  // ms direct, bench:dashboard, 2026-11-27), and so did gathering the figures into two statements
+  // over a MATERIALIZED CTE of the filtered rows (465 against 384 ms of CPU, 2026-11-28; see
+  // docs/decisions.md). PostgreSQL reads its rollups when they hold the request's figures (see
+  // rollup-queries.ts).
   const rollups = reader.dialect === 'postgres' && rollupsCover(request, period);
   return figures(reader.dialect, { ...direct, rollups }, key, request, period, meta, topTimed);
 }
@@ -167,9 +169,30 @@ async function figures(
   const timelineQuery = () => {
     const b = new SqlBuilder(dialect);
     const local = b.localTime(offsetPieces(tz, period.from, period.to));
+    // Placeholders may appear more than once: bound once, used in both halves below.
+    const bucket = b.idiv(local, b.p(width, 'BIGINT'));
+    if (dialect === 'duckdb' && Object.keys(filters).length === 0) {
+      // Users per bucket from the distinct (bucket, identity) pairs, in a second scan: a grouped
+      // count(DISTINCT) of a million rows cost more (this statement's CPU, 30 days: 134-140
+      // against 101-106 ms, all time 534-605 against 465-478; two runs, 2026-11-28). With filters
+      // the second scan filters the rows again, which costs more than counting the few rows left
+      // (30 days, 1-3 filters: 35-46 against 48-72).
+      return run(
+        b,
+        `SELECT t.k, t.n, coalesce(u.users, 0), t.ok, t.p FROM (
+          SELECT ${bucket} AS k, count(*) AS n, count(*) FILTER (WHERE r.status < 400) AS ok,
+            percentile_disc(${MEDIAN_P95}) WITHIN GROUP (ORDER BY r.response_time) AS p
+          FROM ${rows(b)} GROUP BY 1
+        ) t LEFT JOIN (
+          SELECT k, count(*) AS users FROM (
+            SELECT DISTINCT ${bucket} AS k, r.identity FROM ${rows(b)} AND r.identity IS NOT NULL
+          ) GROUP BY 1
+        ) u ON u.k = t.k`,
+      );
+    }
     return run(
       b,
-      `SELECT ${b.idiv(local, b.p(width, 'BIGINT'))}, count(*), ${b.users()},
+      `SELECT ${bucket}, count(*), ${b.users()},
         count(*) FILTER (WHERE r.status < 400),
         percentile_disc(${MEDIAN_P95}) WITHIN GROUP (ORDER BY r.response_time)
       FROM ${rows(b)} GROUP BY 1`,
