@@ -1,12 +1,12 @@
-import { createHash, hash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /**
  * The dashboard columns DuckDB stores beside each row (`version`, `identity`), computed in
  * JavaScript while a group is staged rather than in the INSERT: in SQL, `regexp_extract` and
- * `md5_number_lower` took a third of the DuckDB thread's time per row (1.2 and 1.5 µs of 6.8,
- * measured on this machine), and that thread is what bounds ingest. Both must give exactly what
- * the SQL gives: `importCsv` still derives them in SQL, and identities stored before and after
- * must match (a test compares the two on hostile input).
+ * `md5_number_lower` took a third of the DuckDB thread's CPU per row (about 1.0–1.5 and
+ * 1.5–1.7 µs of 6.7–7.0, docs/benchmarks.md), and every group's commit waits for that thread.
+ * Both must give exactly what the SQL gives: `importCsv` still derives them in SQL, and
+ * identities stored before and after must match (a test compares the two on hostile input).
  */
 
 const SLASH = 47;
@@ -36,11 +36,14 @@ export function apiVersion(path: string | null): string | null {
   return null;
 }
 
-/** `crypto.hash` (one call, no Hash object) where Node has it (20.12+), else `createHash`. */
-const md5: (text: string) => Buffer =
-  typeof hash === 'function'
-    ? (text) => hash('md5', text, 'buffer') as unknown as Buffer
-    : (text) => createHash('md5').update(text).digest();
+/**
+ * `crypto.hash` (one call, no Hash object) where Node has it (20.12+), else `createHash`. Read
+ * from the namespace: a named import of it would fail to load on older Node 20 releases.
+ */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }).hash;
+const md5: (text: string) => Buffer = oneShot
+  ? (text) => oneShot('md5', text, 'buffer')
+  : (text) => crypto.createHash('md5').update(text).digest();
 
 /** DuckDB's `md5_number_lower(text)`: the last 8 bytes of the MD5 of the UTF-8 text, little-endian. */
 export function md5NumberLower(text: string): bigint {
