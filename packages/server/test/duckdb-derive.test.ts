@@ -10,19 +10,9 @@ import { VERSION_PATTERN } from '../src/dashboard/sql.js';
 import { openDuckDbStore, type Store } from '../src/index.js';
 import { apiVersion, Identities } from '../src/store/duckdb-derive.js';
 import type { NewRequestRow } from '../src/types.js';
+import { prng as random } from './dashboard-brute-force.js';
 import { tempDir } from './helpers.js';
-
-/** A seeded generator, so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { row } from './store-conformance.js';
 
 /** Strings made of the characters the version rule looks at, and a few it must not trip on. */
 function hostile(rand: () => number, maxLength: number): string {
@@ -94,20 +84,16 @@ describe('version and identity computed while staging', () => {
       const pick = () => (rand() < 0.2 ? null : pool[Math.floor(rand() * pool.length)]!);
       // 8 batches of 700 rows sent at once: one group of 5 600 rows, three 2 048-row chunks.
       const batches: NewRequestRow[][] = Array.from({ length: 8 }, (_, b) =>
-        Array.from({ length: 700 }, (_, i) => ({
-          hostname: 'h',
-          ipAddress: pick(),
-          path: rand() < 0.5 ? `/v${i % 3}/r${b}` : hostile(rand, 14),
-          route: rand() < 0.5 ? null : pick(),
-          userAgent: null,
-          method: 'GET',
-          status: 200,
-          responseTime: i,
-          location: null,
-          userId: pick(),
-          framework: null,
-          createdAt: b * 1000 + i,
-        })),
+        Array.from({ length: 700 }, (_, i) =>
+          row({
+            ipAddress: pick(),
+            path: rand() < 0.5 ? `/v${i % 3}/r${b}` : hostile(rand, 14),
+            route: rand() < 0.5 ? null : pick(),
+            userAgent: null,
+            userId: pick(),
+            createdAt: b * 1000 + i,
+          }),
+        ),
       );
       const counts = await Promise.all(batches.map((rows) => store.insertRequests(key.id, rows, new Map())));
       expect(counts).toEqual(batches.map((b) => b.length));
@@ -131,20 +117,7 @@ describe('version and identity computed while staging', () => {
 
     it('a row without a path fails its batch loudly with the database error, and stores none of it', async () => {
       const key = await store.createKey({ keyHash: 'bad', dashboardId: 'bad', createdAt: 0 });
-      const good: NewRequestRow = {
-        hostname: null,
-        ipAddress: '192.0.2.1',
-        path: '/v1/a',
-        route: null,
-        userAgent: null,
-        method: 'GET',
-        status: 200,
-        responseTime: 1,
-        location: null,
-        userId: null,
-        framework: null,
-        createdAt: 1,
-      };
+      const good = row({ path: '/v1/a', userAgent: null });
       const bad = { ...good, path: null } as unknown as NewRequestRow;
       await expect(store.insertRequests(key.id, [good, bad, good], new Map())).rejects.toThrow(
         /NOT NULL|path/i,
