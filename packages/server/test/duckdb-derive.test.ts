@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION_PATTERN } from '../src/dashboard/sql.js';
 import { openDuckDbStore, type Store } from '../src/index.js';
 import { apiVersion, Identities } from '../src/store/duckdb-derive.js';
+import { StagedRows } from '../src/store/duckdb-rows.js';
 import type { NewRequestRow } from '../src/types.js';
 import { prng as random } from './dashboard-brute-force.js';
 import { tempDir } from './helpers.js';
@@ -63,6 +64,15 @@ describe('version and identity computed while staging', () => {
       const want = user !== null ? md5Low(`u:${user}`) : ip !== null ? md5Low(`i:${ip}`) : null;
       expect(ids.of(user, ip)).toBe(want);
     }
+  });
+
+  it('refuses to stage a group over one not yet released (the table function returns one group)', () => {
+    const staged = new StagedRows();
+    const rows: [number, NewRequestRow, null][] = [[1, row(), null]];
+    staged.stage(1, rows);
+    expect(() => staged.stage(2, rows)).toThrow(/staged already/);
+    staged.release();
+    expect(() => staged.stage(2, rows)).not.toThrow();
   });
 
   describe('stored through the DuckDB store', () => {
