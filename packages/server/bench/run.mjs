@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Pool } from 'undici';
-import { memory, serve } from './collector.mjs';
+import { cpuMs, memory, serve } from './collector.mjs';
 import { withBenchDatabase } from './pg.mjs';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
@@ -132,6 +132,7 @@ async function ingestBench(label, storeArgs, apiKey, format = 'rows') {
   const pool = new Pool(server.url, { connections: CLIENTS, pipelining: 1 });
   let rows = 0;
   let failed = 0;
+  const cpuBefore = cpuMs(server.proc.pid);
   const started = performance.now();
   const deadline = started + INGEST_SECONDS * 1000;
   await Promise.all(
@@ -150,12 +151,13 @@ async function ingestBench(label, storeArgs, apiKey, format = 'rows') {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpuPerRow = ((cpuMs(server.proc.pid) - cpuBefore) * 1000) / rows;
   const mem = memory(server.proc.pid);
   await pool.close();
   await server.stop();
   const rate = rows / seconds;
   console.log(
-    `ingest ${label}, ${format}: ${fmt(rate)} rows/s (${fmt(rows)} rows in ${seconds.toFixed(1)} s, ${CLIENTS} clients, gzip batches of ${BATCH}, ${failed} failed, server peak RSS ${mb(mem.peak)})`,
+    `ingest ${label}, ${format}: ${fmt(rate)} rows/s (${fmt(rows)} rows in ${seconds.toFixed(1)} s, ${CLIENTS} clients, gzip batches of ${BATCH}, ${failed} failed, server peak RSS ${mb(mem.peak)}, server CPU ${cpuPerRow.toFixed(1)} µs per row)`,
   );
   return rate;
 }

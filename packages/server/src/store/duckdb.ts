@@ -13,7 +13,7 @@ import { backupDuckDb } from './duckdb-backup.js';
 import { Conn, ConnectionPool } from './duckdb-connection.js';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.js';
 import { deleteDuckDbKeyMonitoring, duckDbMonitors } from './duckdb-monitors.js';
-import { ROWS_FUNCTION, STAGED_COLUMNS, STAGED_SELECT, STAGED_TYPES, StagedRows } from './duckdb-rows.js';
+import { INSERT_STAGED, STAGED_COLUMNS, STAGED_SELECT, STAGED_TYPES, StagedRows } from './duckdb-rows.js';
 import { readRows } from './sql.js';
 
 /** Options of {@link openDuckDbStore}. */
@@ -38,12 +38,15 @@ export interface DuckDbStoreOptions {
 }
 
 /**
- * Stores staged rows with the derived columns. The identity hash is MD5-based (its lower 64 bits),
- * a function whose result never changes between DuckDB versions: identities stored today must
- * match those stored after an upgrade. User ids and IPs get different prefixes, so a user id
- * that looks like an IP is still another identity.
+ * Inserts rows from `source` (staged columns, see duckdb-rows.ts), deriving the dashboard's
+ * columns in SQL: `importCsv` loads through it. Batches are inserted by INSERT_STAGED instead,
+ * with `version` and `identity` computed in JavaScript (duckdb-derive.ts) to exactly these
+ * values. The identity hash is MD5-based (its lower 64 bits), a function whose result never
+ * changes between DuckDB versions: identities stored today must match those stored after an
+ * upgrade. User ids and IPs get different prefixes, so a user id that looks like an IP is still
+ * another identity.
  */
-const insertFrom = (
+const insertDerivingFrom = (
   source: string,
 ) => `INSERT INTO requests (${STAGED_COLUMNS.join(', ')}, endpoint, version, identity)
 SELECT ${STAGED_SELECT.join(', ')},
@@ -52,7 +55,6 @@ SELECT ${STAGED_SELECT.join(', ')},
   CASE WHEN user_id IS NOT NULL THEN md5_number_lower('u:' || user_id)
        WHEN ip_address IS NOT NULL THEN md5_number_lower('i:' || ip_address) END
 FROM ${source}`;
-const INSERT_STAGED = insertFrom(`${ROWS_FUNCTION}($1)`);
 
 interface Pending {
   keyId: number;
@@ -328,13 +330,13 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       if (accepted.length > 0) {
         const ua = await resolveUserAgents(w, accepted);
         const firstId = nextRequestId;
-        const token = staged.stage(firstId, stagedRows(accepted, ua));
+        staged.stage(firstId, stagedRows(accepted, ua));
         nextRequestId += accepted.reduce((n, p) => n + p.rows.length, 0);
         const ids = accepted.filter((p) => p.batchId !== undefined);
         try {
           if (ids.length === 0) {
             // One statement in auto-commit: the whole group is one transaction.
-            await w.changes(INSERT_STAGED, [token]);
+            await w.changes(INSERT_STAGED);
           } else {
             await tx(w, async () => {
               await w.changes(
@@ -342,7 +344,7 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
                 [listValue(ids.map((p) => p.keyId)), listValue(ids.map((p) => p.batchId!)), Date.now()],
                 [LIST(DOUBLE), LIST(VARCHAR), DOUBLE],
               );
-              await w.changes(INSERT_STAGED, [token]);
+              await w.changes(INSERT_STAGED);
             });
           }
         } catch (err) {
@@ -350,7 +352,7 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
           nextRequestId = firstId;
           throw err;
         } finally {
-          staged.release(token);
+          staged.release();
         }
       }
       const now = Date.now();
@@ -576,7 +578,10 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     async importCsv(path) {
       const columns = STAGED_COLUMNS.map((c, i) => `'${c}': '${STAGED_TYPES[i]}'`).join(', ');
       return write(async (w) => {
-        const n = await w.changes(insertFrom(`read_csv($1, header = false, columns = {${columns}})`), [path]);
+        const n = await w.changes(
+          insertDerivingFrom(`read_csv($1, header = false, columns = {${columns}})`),
+          [path],
+        );
         await readCounters(w);
         for (const key of keys.byId.keys()) changed(key);
         return n;
