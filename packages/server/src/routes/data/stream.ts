@@ -15,7 +15,7 @@ import type { RowWriter } from './writers.js';
 export const STREAM_CHUNK = 5000;
 
 /** Rows per step of a whole export that the database writes (see text-sql.ts). */
-export const TEXT_CHUNK = Number(process.env.APILENS_TEXT_CHUNK ?? 5000);
+export const TEXT_CHUNK = 5000;
 
 /** Rows written per slice of a chunk, with a turn of the event loop between slices. */
 export const WRITE_SLICE = 1000;
@@ -119,7 +119,7 @@ function respond(
   request: FastifyRequest,
   reply: FastifyReply,
   writer: RowWriter,
-  pieces: AsyncIterable<string | Buffer>,
+  pieces: AsyncIterable<string>,
 ): FastifyReply {
   // highWaterMark 1: read the next chunk only when the socket has taken the previous one.
   const stream = Readable.from(pieces, { highWaterMark: 1 });
