@@ -103,9 +103,14 @@ export function lineSql(d: SqlDialect, format: TextFormat): string {
  * itself was computed for every row before the LIMIT (700 ms a step instead of 20).
  */
 export function textChunkSql(d: SqlDialect, format: TextFormat, rowQuery: string): string {
+  // The last row's id: DuckDB orders by the (created_at, id) pair in one pass; a subquery reading
+  // the CTE again made DuckDB run the row query (scan and top-N) once per reference.
+  const lastId =
+    d === 'duckdb'
+      ? 'arg_max(c.id, (c.created_at, c.id))'
+      : '(SELECT max(id) FROM c WHERE created_at = (SELECT max(created_at) FROM c))';
   return `WITH c AS MATERIALIZED (${rowQuery})
-SELECT string_agg(${lineSql(d, format)}, '' ORDER BY c.created_at, c.id), count(*), max(c.created_at),
-  (SELECT max(id) FROM c WHERE created_at = (SELECT max(created_at) FROM c))
+SELECT string_agg(${lineSql(d, format)}, '' ORDER BY c.created_at, c.id), count(*), max(c.created_at), ${lastId}
 FROM c`;
 }
 
