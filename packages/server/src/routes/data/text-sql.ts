@@ -46,8 +46,8 @@ function jsonText(d: SqlDialect, x: string): string {
   // replace, no lambda: a lambda cost every row of a step, not only the rare one.
   let fixed = `replace(to_json(${x})::VARCHAR, '\\\\', chr(1))`;
   for (const cp of [0x0b, 0x0e, 0x0f, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f]) {
-    const escape = JSON.stringify(String.fromCharCode(cp)).slice(1, -1);
-    fixed = `replace(${fixed}, ${lit(escape.toUpperCase().replace('\\U', '\\u'))}, ${lit(escape)})`;
+    const lower = JSON.stringify(String.fromCharCode(cp)).slice(1, -1);
+    fixed = `replace(${fixed}, ${lit(lower.toUpperCase().replace('\\U', '\\u'))}, ${lit(lower)})`;
   }
   fixed = `replace(${fixed}, chr(1), '\\\\')`;
   return `coalesce(CASE WHEN ${matches(d, x, `[${UPPER_HEX_CONTROLS}]`)} THEN ${fixed} ELSE to_json(${x})::VARCHAR END, 'null')`;
