@@ -118,7 +118,7 @@ const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, o) => 
         const rows = await o.exports.read(reader.dialect, () =>
           reader.select(textChunkSql(reader.dialect, f, q.sql), q.params),
         );
-        return toTextChunk(rows[0]);
+        return toTextChunk(rows);
       });
     },
   });

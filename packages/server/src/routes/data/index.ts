@@ -46,7 +46,7 @@ const dataRoutes: FastifyPluginAsync<DataOptions> = async (app, o) => {
           const rows = await o.exports.read(store.kind, () =>
             select(textChunkSql(store.kind, format, sql), params),
           );
-          return toTextChunk(rows[0]);
+          return toTextChunk(rows);
         });
       }
       return sendRows(request, reply, writer, limit, (sent, after) =>

@@ -148,10 +148,11 @@ export async function sendText(
     let chunk = first;
     if (writer.head) yield writer.head;
     while (chunk.rows > 0) {
-      yield chunk.data;
+      // Piece by piece (see TEXT_PIECE): each is a young string, gone at the next scavenge.
+      yield* chunk.pieces;
       if (chunk.rows < TEXT_CHUNK || !chunk.last) break;
       const after = chunk.last;
-      chunk = { data: '', rows: 0 };
+      chunk = { pieces: [], rows: 0 };
       chunk = await fetch(after);
     }
     if (writer.tail) yield writer.tail;

@@ -1,5 +1,6 @@
 import { type ColumnKind, REQUEST_COLUMNS } from '../../columns.js';
 import { field } from '../../row-code.js';
+import { SELECT_ROWS } from '../../store/sql.js';
 import type { SqlDialect } from '../../types.js';
 
 /**
@@ -84,48 +85,73 @@ const JSON_VALUE: Encoding = {
 /** SQL expression of one row's text in `format`, columns in table order, as the format's writer. */
 export function lineSql(d: SqlDialect, format: TextFormat): string {
   const csv = format === 'csv';
-  const parts = REQUEST_COLUMNS.map((c, i) => {
+  const parts = REQUEST_COLUMNS.flatMap((c, i) => {
     const x = field('c', c.name);
     const prefix = (i === 0 ? (csv ? '' : '{') : ',') + (csv ? '' : `${JSON.stringify(c.name)}:`);
     const value = (csv ? CSV : JSON_VALUE)[c.kind](d, x);
-    return prefix ? `${lit(prefix)} || ${value}` : value;
+    return prefix ? [lit(prefix), value] : [value];
   });
-  return `${parts.join(' || ')} || ${csv ? 'chr(13) || chr(10)' : "'}' || chr(10)"}`;
+  // One concat of every part (none is NULL: each value is coalesced), not a chain of `||`: each
+  // `||` built the line so far again (30 copies a row), which halved DuckDB's speed and doubled
+  // what its allocator held during an export.
+  const end = csv ? ['chr(13)', 'chr(10)'] : ["'}'", 'chr(10)'];
+  return `concat(${[...parts, ...end].join(', ')})`;
 }
 
 /**
+ * Lines per piece of a step's text: a piece stays under V8's large-object size (128 KiB) for
+ * ordinary rows (a CSV line of a 200-character path is about 350 bytes, its NDJSON twice that).
+ * One 1.75 MB string per step went to V8's large-object space, freed only by a full GC, and kept
+ * the driver's result (native memory V8 does not count) alive with it: 40 MB of DuckDB's results
+ * were waiting for a GC at the end of a 100 000-row export. Small pieces die young in the
+ * scavenges that their own allocation triggers, and their results with them.
+ */
+export const TEXT_PIECE = 128;
+
+/**
  * Wraps a row query (SELECT_ROWS' columns, with its WHERE, ORDER BY and LIMIT: the data API's
- * or the dashboard export's) into one that returns a single row: the step's text in `format`,
- * its row count, and the keyset cursor of its last row (created_at, id). The text comes back as
- * one string: decoding it is one call on the event loop (about a millisecond a megabyte); as
- * UTF-8 bytes (DuckDB's `encode`) it saved nothing measurable and the process grew more.
- * The rows are picked first and only they are formatted: a line computed in the row query
- * itself was computed for every row before the LIMIT (700 ms a step instead of 20).
+ * or the dashboard export's) into one that returns the step's text in `format` as pieces of
+ * {@link TEXT_PIECE} lines in order, each with its row count and the keyset cursor of its last
+ * row (created_at, id). The rows are picked first and only they are formatted: a line computed in
+ * the row query itself was computed for every row before the LIMIT (700 ms a step instead of 20).
  */
 export function textChunkSql(d: SqlDialect, format: TextFormat, rowQuery: string): string {
-  // The last row's id: DuckDB orders by the (created_at, id) pair in one pass; a subquery reading
-  // the CTE again made DuckDB run the row query (scan and top-N) once per reference.
+  // The piece's last id: DuckDB orders by the (created_at, id) pair in one pass; PostgreSQL has
+  // no arg_max, the first of the piece's ids in descending order is the same.
   const lastId =
     d === 'duckdb'
       ? 'arg_max(c.id, (c.created_at, c.id))'
-      : '(SELECT max(id) FROM c WHERE created_at = (SELECT max(created_at) FROM c))';
-  return `WITH c AS MATERIALIZED (${rowQuery})
+      : '(array_agg(c.id ORDER BY c.created_at DESC, c.id DESC))[1]';
+  // Integer division: DuckDB's `/` is a float division, its `//` the integer one.
+  const div = d === 'duckdb' ? '//' : '/';
+  // DuckDB has no index: a step's top-N reads every later row of the key, and with every column
+  // it decoded all their text (half of what DuckDB allocated in an export, held by its allocator
+  // for a second after). The top-N of the ids alone, then the text of those rows only.
+  const rows = d === 'duckdb' ? `${SELECT_ROWS}\nWHERE r.id IN (SELECT s.id FROM (${rowQuery}) s)` : rowQuery;
+  return `WITH c AS MATERIALIZED (${rows}),
+n AS (SELECT c.*, (row_number() OVER (ORDER BY c.created_at, c.id) - 1) ${div} ${TEXT_PIECE} AS piece FROM c)
 SELECT string_agg(${lineSql(d, format)}, '' ORDER BY c.created_at, c.id), count(*), max(c.created_at), ${lastId}
-FROM c`;
+FROM n AS c GROUP BY c.piece ORDER BY c.piece`;
 }
 
 /** One step of a whole export as the database wrote it. */
 export interface TextChunk {
-  /** The rows' text, in order. */
-  data: string;
+  /** The rows' text in order, in pieces of at most {@link TEXT_PIECE} lines. */
+  pieces: string[];
   rows: number;
   /** Keyset cursor of the last row; absent without rows. */
   last?: { createdAt: number; id: number };
 }
 
-/** Reads the single row of a {@link textChunkSql} query. */
-export function toTextChunk(row: readonly unknown[] | undefined): TextChunk {
-  const rows = Number(row?.[1] ?? 0);
-  if (!row || rows === 0) return { data: '', rows: 0 };
-  return { data: String(row[0]), rows, last: { createdAt: Number(row[2]), id: Number(row[3]) } };
+/** Reads the rows of a {@link textChunkSql} query. */
+export function toTextChunk(result: readonly (readonly unknown[])[]): TextChunk {
+  const end = result.at(-1);
+  if (!end) return { pieces: [], rows: 0 };
+  let rows = 0;
+  for (const piece of result) rows += Number(piece[1]);
+  return {
+    pieces: result.map((piece) => String(piece[0])),
+    rows,
+    last: { createdAt: Number(end[2]), id: Number(end[3]) },
+  };
 }
