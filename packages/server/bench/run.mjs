@@ -255,14 +255,17 @@ async function stallBench(label, server, apiKey, otherKey, format) {
   );
   exporting = true;
   const [health, ingest] = probes();
+  const pid = server.proc.pid;
+  const cpu0 = { process: cpuMs(pid), loop: cpuMs(pid, pid) };
   const r = await timed(url, `/api/data?format=${format}`, apiKey);
   exporting = false;
+  const cpu1 = { process: cpuMs(pid), loop: cpuMs(pid, pid) };
   // VmHWM is the process's peak so far: each store's stall run has a fresh server.
   const rss = memory(server.proc.pid);
   const [h, i] = await Promise.all([health, ingest]);
   await pool.close();
   console.log(
-    `stall ${label}: during a ${format.toUpperCase()} export of ${fmt(format === 'csv' ? r.lines - 1 : r.lines)} rows (${(r.ms / 1000).toFixed(1)} s, ${(r.bytes / 1e6).toFixed(0)} MB): ${show('health', h)}; ${show('other key 1 000-row ingest', i)}; server RSS ${mb(rss.rss)}, peak ${mb(rss.peak)} (load average ${loadavg()
+    `stall ${label}: during a ${format.toUpperCase()} export of ${fmt(format === 'csv' ? r.lines - 1 : r.lines)} rows (${(r.ms / 1000).toFixed(1)} s, ${(r.bytes / 1e6).toFixed(0)} MB): ${show('health', h)}; ${show('other key 1 000-row ingest', i)}; server RSS ${mb(rss.rss)}, peak ${mb(rss.peak)}; server CPU ${((cpu1.process - cpu0.process) / 1000).toFixed(1)} s, event loop's thread ${((cpu1.loop - cpu0.loop) / 1000).toFixed(1)} s (with the probes' requests) (load average ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')})`,
   );
