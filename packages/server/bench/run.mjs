@@ -17,7 +17,7 @@
 // BENCH_CPU_PROF (a directory: V8 CPU profiles of the collector processes).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -211,7 +211,8 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(
  * 1 000-row ingest, each in its own loop (one request at a time, 20 ms apart), for as long as the
  * export runs.
  */
-async function stallBench(label, url, apiKey, otherKey, format) {
+async function stallBench(label, server, apiKey, otherKey, format) {
+  const { url } = server;
   const body = gzipSync(
     JSON.stringify({
       api_key: otherKey,
@@ -254,12 +255,19 @@ async function stallBench(label, url, apiKey, otherKey, format) {
   );
   exporting = true;
   const [health, ingest] = probes();
+  const pid = server.proc.pid;
+  const cpu0 = { process: cpuMs(pid), loop: cpuMs(pid, pid) };
   const r = await timed(url, `/api/data?format=${format}`, apiKey);
   exporting = false;
+  const cpu1 = { process: cpuMs(pid), loop: cpuMs(pid, pid) };
+  // VmHWM is the process's peak so far: each store's stall run has a fresh server.
+  const rss = memory(server.proc.pid);
   const [h, i] = await Promise.all([health, ingest]);
   await pool.close();
   console.log(
-    `stall ${label}: during a ${format.toUpperCase()} export of ${fmt(format === 'csv' ? r.lines - 1 : r.lines)} rows (${(r.ms / 1000).toFixed(1)} s, ${(r.bytes / 1e6).toFixed(0)} MB): ${show('health', h)}; ${show('other key 1 000-row ingest', i)}`,
+    `stall ${label}: during a ${format.toUpperCase()} export of ${fmt(format === 'csv' ? r.lines - 1 : r.lines)} rows (${(r.ms / 1000).toFixed(1)} s, ${(r.bytes / 1e6).toFixed(0)} MB): ${show('health', h)}; ${show('other key 1 000-row ingest', i)}; server RSS ${mb(rss.rss)}, peak ${mb(rss.peak)}; server CPU ${((cpu1.process - cpu0.process) / 1000).toFixed(1)} s, event loop's thread ${((cpu1.loop - cpu0.loop) / 1000).toFixed(1)} s (with the probes' requests) (load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
   );
 }
 
@@ -276,7 +284,7 @@ async function dataBench(label, storeArgs, store, total, afterLoad = async () =>
   let server;
   if (ONLY === 'stall') {
     server = await serve(storeArgs);
-    for (const format of ['csv', 'ndjson']) await stallBench(label, server.url, apiKey, otherKey, format);
+    for (const format of ['csv', 'ndjson']) await stallBench(label, server, apiKey, otherKey, format);
     await server.stop();
     return;
   }
@@ -315,7 +323,7 @@ async function dataBench(label, storeArgs, store, total, afterLoad = async () =>
   await server.stop();
 
   server = await serve(storeArgs);
-  for (const format of ['csv', 'ndjson']) await stallBench(label, server.url, apiKey, otherKey, format);
+  for (const format of ['csv', 'ndjson']) await stallBench(label, server, apiKey, otherKey, format);
   await server.stop();
 }
 

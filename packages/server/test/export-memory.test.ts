@@ -1,6 +1,6 @@
 // "Memory stays flat whatever the size of the export": a real collector process (the built
 // `apilens serve`) holding 100 000 long rows, whose whole CSV export (35 MB of text, several times
-// that as row objects) a client then takes. The process runs with a 64 MB old generation, where an
+// that as row objects) a client then takes twice. The process runs with a 64 MB old generation, where an
 // export held in memory cannot fit (it dies of it) while one streamed chunk by chunk does; its
 // peak resident memory (VmHWM, reset just before the export) is read from /proc.
 import { spawn } from 'node:child_process';
@@ -17,12 +17,15 @@ const BATCH = 5_000;
 /** About 350 bytes of CSV a row. */
 const PATH_TAIL = 'p'.repeat(220);
 /**
- * What the export may add to the process's resident memory at its peak (MB): less than the 35 MB of
- * CSV it streams (whole, as text and row objects, it would be several times that, past the 64 MB old
- * generation). DuckDB reads the rows into its own buffer pool in the process, which grew it by
- * 34 MB in one CI run (22-27 MB in others): its bound leaves room for that.
+ * What a whole export may add to the process's resident memory at its peak (MB). Less than the
+ * 35 MB of CSV it streams: held whole (as text, row objects or the driver's results) it would be
+ * several times that, past the 64 MB old generation. DuckDB formats the rows in the process
+ * (routes/data/text-sql.ts), and its allocator (the jemalloc built into DuckDB: two arenas, freed
+ * pages kept for a second, no background thread) keeps the pages of the export's steps: 45-69 MB
+ * at the peak where the JavaScript writers grew 22-34 MB, none of it DuckDB's buffer pool
+ * (duckdb_memory() stays at 27 MB), and no more at 5 times the rows (docs/decisions.md).
  */
-const GROWTH_MB = { DuckDB: 48, PostgreSQL: 32 };
+const GROWTH_MB = { DuckDB: 96, PostgreSQL: 32 };
 /**
  * The process's peak (MB), near the README's figures for a 5M-row export: DuckDB's cache is
  * bounded by its 256 MB `memory_limit` (252 MB measured at 5M rows), PostgreSQL's is in the
@@ -38,7 +41,7 @@ function memory(pid: number): { rss: number; peak: number } {
 }
 
 describe.each(STORES)('export memory (%s)', (storeName) => {
-  it(`streams a ${ROWS}-row CSV export in flat memory`, { timeout: 180_000 }, async () => {
+  it(`streams a ${ROWS}-row CSV export in flat memory`, { timeout: 240_000 }, async () => {
     await ensureBuilt(['server']);
     const where = await emptyLocation(storeName);
     const cli = join(packageDir('server'), 'dist/cli.cjs');
@@ -83,31 +86,37 @@ describe.each(STORES)('export memory (%s)', (storeName) => {
       }
       // The data route once (an empty page), then the peak reset to what the process holds now.
       expect(await (await fetch(`${url}/api/data?format=csv&page=3`, auth)).text()).toMatch(/^hostname,/);
-      writeFileSync(`/proc/${child.pid}/clear_refs`, '5');
-      const before = memory(child.pid!);
-
-      let bytes = 0;
-      let lines = 0;
-      try {
-        const res = await fetch(`${url}/api/data?format=csv`, auth);
-        expect(res.status).toBe(200);
-        const reader = res.body!.getReader();
-        for (let r = await reader.read(); !r.done; r = await reader.read()) {
-          bytes += r.value.length;
-          for (const b of r.value) if (b === 10) lines++;
+      let start: number | undefined;
+      for (const run of ['first', 'second'] as const) {
+        writeFileSync(`/proc/${child.pid}/clear_refs`, '5');
+        const before = memory(child.pid!);
+        start ??= before.rss;
+        let bytes = 0;
+        let lines = 0;
+        try {
+          const res = await fetch(`${url}/api/data?format=csv`, auth);
+          expect(res.status).toBe(200);
+          const reader = res.body!.getReader();
+          for (let r = await reader.read(); !r.done; r = await reader.read()) {
+            bytes += r.value.length;
+            for (const b of r.value) if (b === 10) lines++;
+          }
+        } catch (err) {
+          // The collector died (out of memory, if it held the export): say so.
+          throw new Error(`the ${run} export failed after ${bytes} bytes: ${err}\n${out.slice(-1000)}`);
         }
-      } catch (err) {
-        // The collector died (out of memory, if it held the export): say so.
-        throw new Error(`the export failed after ${bytes} bytes: ${err}\n${out.slice(-1000)}`);
+        const after = memory(child.pid!);
+        expect(lines, `lines of the ${run} export (${out.slice(-500)})`).toBe(ROWS + 1);
+        expect(bytes).toBeGreaterThan(30 * 2 ** 20);
+        const figures = `${run} export: peak RSS ${after.peak.toFixed(0)} MB, ${before.rss.toFixed(0)} MB before`;
+        expect(after.peak - before.rss, figures).toBeLessThan(GROWTH_MB[storeName]);
+        expect(after.peak, figures).toBeLessThan(PEAK_MB[storeName]);
+        // The second export reuses what the first took: within the same bound of where the first
+        // began (peaks 273, 283, 283 MB over three 100 000-row exports; 320, 320, 323 at 500 000).
+        expect(after.peak - start, `${figures}, ${start.toFixed(0)} MB before the first`).toBeLessThan(
+          GROWTH_MB[storeName],
+        );
       }
-      const after = memory(child.pid!);
-      expect(lines, `lines of the export (${out.slice(-500)})`).toBe(ROWS + 1);
-      expect(bytes).toBeGreaterThan(30 * 2 ** 20);
-      const growth = after.peak - before.rss;
-      expect(growth, `peak RSS ${after.peak.toFixed(0)} MB, ${before.rss.toFixed(0)} MB before`).toBeLessThan(
-        GROWTH_MB[storeName],
-      );
-      expect(after.peak).toBeLessThan(PEAK_MB[storeName]);
       expect((await call(url, 'GET', '/api/health')).status).toBe(200);
     } finally {
       child.kill('SIGTERM');

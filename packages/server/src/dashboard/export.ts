@@ -1,23 +1,22 @@
-import type { StoredRow } from '../columns.js';
-import { fromArray, SELECT_ROWS } from '../store/sql.js';
-import type { RowQuery, SqlReader } from '../types.js';
+import { SELECT_ROWS, type SqlQuery } from '../store/sql.js';
+import type { RowQuery, SqlDialect } from '../types.js';
 import type { DashboardRequest, ResolvedPeriod } from './query.js';
 import { SqlBuilder, whereClause } from './sql.js';
 
 /**
- * The next rows of a dashboard export: the key's rows of the period that pass every filter, in
- * (created_at, id) order, at most `limit`, after the keyset cursor when given. The columns of
- * the data API (its writers write them).
+ * The query of the next rows of a dashboard export: the key's rows of the period that pass every
+ * filter, in (created_at, id) order, at most `limit`, after the keyset cursor when given; the
+ * data API's columns (SELECT_ROWS), which the export's text is written from.
  */
-export async function exportRows(
-  reader: SqlReader,
+export function exportQuery(
+  dialect: SqlDialect,
   keyId: number,
   request: DashboardRequest,
   period: ResolvedPeriod,
   limit: number,
   after?: RowQuery['after'],
-): Promise<StoredRow[]> {
-  const b = new SqlBuilder(reader.dialect);
+): SqlQuery {
+  const b = new SqlBuilder(dialect);
   let where = whereClause(b, keyId, [period.from, period.to], request.filters);
   if (after) {
     // As the data API's cursor (store/sql.ts): a plain bound for DuckDB's row-group pruning, the
@@ -25,9 +24,8 @@ export async function exportRows(
     const t = b.p(after.createdAt, 'BIGINT');
     where += ` AND r.created_at >= ${t} AND (r.created_at, r.id) > (${t}, ${b.p(after.id, 'BIGINT')})`;
   }
-  const rows = await reader.select(
-    `${SELECT_ROWS}\nWHERE ${where}\nORDER BY r.created_at, r.id LIMIT ${b.p(limit)}`,
-    b.params,
-  );
-  return rows.map(fromArray);
+  return {
+    sql: `${SELECT_ROWS}\nWHERE ${where}\nORDER BY r.created_at, r.id LIMIT ${b.p(limit)}`,
+    params: b.params,
+  };
 }

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { DashboardCache } from '../dashboard/cache.js';
 import { computeDashboard, keyBounds } from '../dashboard/engine.js';
-import { exportRows } from '../dashboard/export.js';
+import { exportQuery } from '../dashboard/export.js';
 import { type DashboardRequest, parseDashboardQuery, resolvePeriod } from '../dashboard/query.js';
 import { HttpError, preview } from '../errors.js';
 import { headerApiKey } from '../keys.js';
 import { definePlugin } from '../plugins/define.js';
 import type { KeyRecord, SqlReader, Store } from '../types.js';
-import { type ExportSlots, STREAM_CHUNK, sendRows } from './data/stream.js';
+import { type ExportSlots, sendText, TEXT_CHUNK } from './data/stream.js';
+import { textChunkSql, toTextChunk } from './data/text-sql.js';
 import { WRITERS } from './data/writers.js';
 
 /** Options of the dashboard routes. */
@@ -110,13 +111,15 @@ const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, o) => 
       const [firstSeen] = query.period === 'all' ? await keyBounds(reader, key.id) : [null];
       const period = resolvePeriod(query, o.now(), firstSeen);
       o.exports.take(key.id, reply);
-      return sendRows(
-        request,
-        reply,
-        WRITERS[format as (typeof EXPORT_FORMATS)[number]],
-        Infinity,
-        (_sent, after) => exportRows(reader, key.id, query, period, STREAM_CHUNK, after),
-      );
+      // The database writes the text (data/text-sql.ts); the event loop only passes it on.
+      const f = format as (typeof EXPORT_FORMATS)[number];
+      return sendText(request, reply, WRITERS[f], async (after) => {
+        const q = exportQuery(reader.dialect, key.id, query, period, TEXT_CHUNK, after);
+        const rows = await o.exports.read(reader.dialect, () =>
+          reader.select(textChunkSql(reader.dialect, f, q.sql), q.params),
+        );
+        return toTextChunk(rows);
+      });
     },
   });
 };

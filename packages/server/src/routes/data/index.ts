@@ -1,8 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { DEFAULTS } from '../../options.js';
 import { definePlugin } from '../../plugins/define.js';
+import { buildRowQuery } from '../../store/sql.js';
 import { parseDataQuery } from './query.js';
-import { type ExportSlots, STREAM_CHUNK, sendRows } from './stream.js';
+import { type ExportSlots, STREAM_CHUNK, sendRows, sendText, TEXT_CHUNK } from './stream.js';
+import { isTextFormat, textChunkSql, toTextChunk } from './text-sql.js';
 import { WRITERS } from './writers.js';
 
 /** Options of the data API route. */
@@ -31,6 +33,22 @@ const dataRoutes: FastifyPluginAsync<DataOptions> = async (app, o) => {
       const limit = paged ? pageSize : Number.POSITIVE_INFINITY;
       const skip = paged ? ((q.page ?? 1) - 1) * pageSize : 0;
       if (!paged) o.exports.take(key.id, reply);
+      const select = store.select?.bind(store);
+      if (!paged && select && isTextFormat(q.format)) {
+        // The database writes the text (text-sql.ts); the event loop only passes it on.
+        const format = q.format;
+        return sendText(request, reply, writer, async (after) => {
+          const { sql, params } = buildRowQuery(key.id, {
+            ...q.filter,
+            limit: TEXT_CHUNK,
+            ...(after ? { after } : {}),
+          });
+          const rows = await o.exports.read(store.kind, () =>
+            select(textChunkSql(store.kind, format, sql), params),
+          );
+          return toTextChunk(rows);
+        });
+      }
       return sendRows(request, reply, writer, limit, (sent, after) =>
         store.queryRequests(key.id, {
           ...q.filter,

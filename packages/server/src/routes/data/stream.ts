@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { StoredRow } from '../../columns.js';
 import { HttpError } from '../../errors.js';
-import type { RowQuery } from '../../types.js';
+import type { RowQuery, StoreKind } from '../../types.js';
+import type { TextChunk } from './text-sql.js';
 import type { RowWriter } from './writers.js';
 
 /**
@@ -12,6 +13,9 @@ import type { RowWriter } from './writers.js';
  * (minutes); 5 000 rows stay within the export memory bounds (export-memory.test.ts).
  */
 export const STREAM_CHUNK = 5000;
+
+/** Rows per step of a whole export that the database writes (see text-sql.ts). */
+export const TEXT_CHUNK = 5000;
 
 /** Rows written per slice of a chunk, with a turn of the event loop between slices. */
 export const WRITE_SLICE = 1000;
@@ -24,8 +28,21 @@ export const WRITE_SLICE = 1000;
 export class ExportSlots {
   private readonly running = new Map<number, number>();
 
+  /** Queries of whole exports at once, across keys (see {@link ExportReads}). */
+  private reads?: ExportReads;
+
   /** `max` exports per key at once; `0` for no limit. */
   constructor(private readonly max: number) {}
+
+  /**
+   * Runs one step of a whole export when the store has room for it: one at a time on DuckDB (one
+   * of its two reader connections stays for the dashboard; ingest has the writer), three on
+   * PostgreSQL (seven of the pool's ten connections stay for ingest and the dashboard).
+   */
+  read<T>(kind: StoreKind, query: () => Promise<T>): Promise<T> {
+    this.reads ??= new ExportReads(kind === 'duckdb' ? 1 : 3);
+    return this.reads.run(query);
+  }
 
   /** Takes one of the key's slots until the response is over (sent or abandoned). */
   take(keyId: number, reply: FastifyReply): void {
@@ -94,10 +111,76 @@ export async function sendRows(
     text += writer.tail;
     if (text) yield text;
   }
+  return respond(request, reply, writer, chunks());
+}
+
+/** Streams a response's pieces, reading the next only when the socket has taken the previous one. */
+function respond(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  writer: RowWriter,
+  pieces: AsyncIterable<string>,
+): FastifyReply {
   // highWaterMark 1: read the next chunk only when the socket has taken the previous one.
-  const stream = Readable.from(chunks(), { highWaterMark: 1 });
+  const stream = Readable.from(pieces, { highWaterMark: 1 });
   stream.on('error', (err) => request.log.error({ err }, 'export failed mid-stream'));
   reply.header('content-type', writer.contentType);
   reply.headers(writer.headers);
   return reply.send(stream);
+}
+
+/**
+ * Streams a whole export that the database writes (see text-sql.ts): `fetch(after)` returns the
+ * next {@link TEXT_CHUNK} rows' text after the cursor, or the first ones without it. As
+ * {@link sendRows}, the first step is read before answering (a failure is a clean 503) and the
+ * next only when the socket has taken the previous one; the event loop only passes each step's
+ * bytes on. A client that goes away ends the stream at its next step: nothing else is held.
+ */
+export async function sendText(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  writer: RowWriter,
+  fetch: (after?: RowQuery['after']) => Promise<TextChunk>,
+): Promise<FastifyReply> {
+  const first = await fetch();
+
+  async function* chunks() {
+    let chunk = first;
+    if (writer.head) yield writer.head;
+    while (chunk.rows > 0) {
+      // Piece by piece (see TEXT_PIECE): each is a young string, gone at the next scavenge.
+      yield* chunk.pieces;
+      if (chunk.rows < TEXT_CHUNK || !chunk.last) break;
+      const after = chunk.last;
+      chunk = { pieces: [], rows: 0 };
+      chunk = await fetch(after);
+    }
+    if (writer.tail) yield writer.tail;
+  }
+  return respond(request, reply, writer, chunks());
+}
+
+/**
+ * At most `max` queries of whole exports at once across every key (FIFO): what is left of the
+ * store's connections (PostgreSQL's pool, DuckDB's readers) stays free for ingest and the
+ * dashboard however many keys export at once.
+ */
+export class ExportReads {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly max: number) {}
+
+  /** Runs `read` when one of the `max` places is free. */
+  async run<T>(read: () => Promise<T>): Promise<T> {
+    if (this.running >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await read();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
 }
