@@ -9,9 +9,8 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewRequestRow } from '../src/columns.js';
-import { hashApiKey } from '../src/keys.js';
 import type { Store, UserAgentInfo } from '../src/types.js';
-import { freshStore, generateKey, STORES, startServer, type TestServer } from './harness.js';
+import { STORES, serveFreshKey, type TestServer } from './harness.js';
 
 const run = promisify(execFile);
 const ROWS = 200_000;
@@ -97,12 +96,9 @@ describe.each(STORES)('a whole export does not hold the event loop (%s)', (store
   let key: { api_key: string; dashboard_id: string };
 
   beforeAll(async () => {
-    const s = await freshStore(storeName);
-    store = s.store;
-    cleanup = s.cleanup;
-    server = await startServer(store, { rateLimitPerMinute: 0 });
-    key = await generateKey(server.url);
-    const id = (await store.findKeyByHash(hashApiKey(key.api_key)))!.id;
+    const s = await serveFreshKey(storeName, { rateLimitPerMinute: 0 });
+    ({ store, server, key, cleanup } = s);
+    const id = s.keyId;
     for (let start = 0; start < ROWS; start += 10_000) {
       await store.insertRequests(
         id,

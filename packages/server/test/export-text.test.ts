@@ -4,10 +4,9 @@
 // starts, JavaScript's white space at either end, escapes spelled as text, astral characters.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewRequestRow, StoredRow } from '../src/columns.js';
-import { hashApiKey } from '../src/keys.js';
 import { WRITERS } from '../src/routes/data/writers.js';
 import type { Store } from '../src/types.js';
-import { freshStore, generateKey, getData, STORES, startServer, type TestServer } from './harness.js';
+import { getData, STORES, serveFreshKey, type TestServer } from './harness.js';
 
 const VALUES: (string | null)[] = [
   ...Array.from({ length: 0x1f }, (_, i) => `a${String.fromCharCode(i + 1)}b`),
@@ -57,12 +56,9 @@ describe.each(STORES)('whole exports written by the database (%s)', (storeName) 
   let key: { api_key: string; dashboard_id: string };
 
   beforeAll(async () => {
-    const s = await freshStore(storeName);
-    store = s.store;
-    cleanup = s.cleanup;
-    server = await startServer(store, { rateLimitPerMinute: 0 });
-    key = await generateKey(server.url);
-    const id = (await store.findKeyByHash(hashApiKey(key.api_key)))!.id;
+    const s = await serveFreshKey(storeName, { rateLimitPerMinute: 0 });
+    ({ store, server, key, cleanup } = s);
+    const id = s.keyId;
     const rows = VALUES.map((v, i) => row(i, v));
     const agents = new Map(
       rows

@@ -14,6 +14,7 @@ import {
   type ServerOptions,
   type Store,
 } from '../src/index.js';
+import { hashApiKey } from '../src/keys.js';
 import { createTestDatabase, tempDir } from './helpers.js';
 
 export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -144,6 +145,24 @@ export async function generateKey(url: string): Promise<{ api_key: string; dashb
   const r = await call(url, 'POST', '/api/generate');
   if (r.status !== 200) throw new Error(`generate failed: ${r.status} ${r.text}`);
   return r.json;
+}
+
+/** A server over a fresh store with one key made over HTTP: what most HTTP tests start from. */
+export async function serveFreshKey(
+  name: StoreName,
+  options: ServerOptions = {},
+): Promise<{
+  store: Store;
+  server: TestServer;
+  key: { api_key: string; dashboard_id: string };
+  keyId: number;
+  cleanup(): Promise<void>;
+}> {
+  const { store, cleanup } = await freshStore(name);
+  const server = await startServer(store, options);
+  const key = await generateKey(server.url);
+  const keyId = (await store.findKeyByHash(hashApiKey(key.api_key)))!.id;
+  return { store, server, key, keyId, cleanup };
 }
 
 /** A wire row with sensible defaults. */
