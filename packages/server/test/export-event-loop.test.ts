@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewRequestRow } from '../src/columns.js';
-import type { Store, UserAgentInfo } from '../src/types.js';
-import { STORES, serveFreshKey, type TestServer } from './harness.js';
+import type { UserAgentInfo } from '../src/types.js';
+import { type FreshKey, STORES, serveFreshKey } from './harness.js';
 
 const run = promisify(execFile);
 const ROWS = 200_000;
@@ -90,27 +90,20 @@ async function countLines(url: string, apiKey: string): Promise<{ status: number
 }
 
 describe.each(STORES)('a whole export does not hold the event loop (%s)', (storeName) => {
-  let store: Store;
-  let server: TestServer;
-  let cleanup: () => Promise<void>;
-  let key: { api_key: string; dashboard_id: string };
+  let f: FreshKey;
 
   beforeAll(async () => {
-    const s = await serveFreshKey(storeName, { rateLimitPerMinute: 0 });
-    ({ store, server, key, cleanup } = s);
-    const id = s.keyId;
+    f = await serveFreshKey(storeName, { rateLimitPerMinute: 0 });
+    const id = f.keyId;
     for (let start = 0; start < ROWS; start += 10_000) {
-      await store.insertRequests(
+      await f.store.insertRequests(
         id,
         Array.from({ length: 10_000 }, (_, j) => row(start + j)),
         UAS,
       );
     }
   }, 180_000);
-  afterAll(async () => {
-    await server?.close();
-    await cleanup?.();
-  });
+  afterAll(() => f?.close());
 
   it.each([
     ['CSV from the data API', '/api/data?format=csv', ROWS + 1],
@@ -120,10 +113,10 @@ describe.each(STORES)('a whole export does not hold the event loop (%s)', (store
     { timeout: 180_000 },
     async (_name, path, lines) => {
       const url = path.startsWith('/export')
-        ? `${server.url}/api/dashboard/${key.dashboard_id}${path}`
-        : `${server.url}${path}`;
+        ? `${f.server.url}/api/dashboard/${f.key.dashboard_id}${path}`
+        : `${f.server.url}${path}`;
       const watch = watchLoop();
-      const r = await countLines(url, key.api_key);
+      const r = await countLines(url, f.key.api_key);
       const loop = watch.stop();
       expect(r.status).toBe(200);
       expect(r.lines).toBe(lines);

@@ -5,8 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewRequestRow, StoredRow } from '../src/columns.js';
 import { WRITERS } from '../src/routes/data/writers.js';
-import type { Store } from '../src/types.js';
-import { getData, STORES, serveFreshKey, type TestServer } from './harness.js';
+import { type FreshKey, getData, STORES, serveFreshKey } from './harness.js';
 
 const VALUES: (string | null)[] = [
   ...Array.from({ length: 0x1f }, (_, i) => `a${String.fromCharCode(i + 1)}b`),
@@ -50,27 +49,20 @@ function row(i: number, v: string | null): NewRequestRow {
 }
 
 describe.each(STORES)('whole exports written by the database (%s)', (storeName) => {
-  let store: Store;
-  let server: TestServer;
-  let cleanup: () => Promise<void>;
-  let key: { api_key: string; dashboard_id: string };
+  let f: FreshKey;
 
   beforeAll(async () => {
-    const s = await serveFreshKey(storeName, { rateLimitPerMinute: 0 });
-    ({ store, server, key, cleanup } = s);
-    const id = s.keyId;
+    f = await serveFreshKey(storeName, { rateLimitPerMinute: 0 });
+    const id = f.keyId;
     const rows = VALUES.map((v, i) => row(i, v));
     const agents = new Map(
       rows
         .filter((r) => r.userAgent !== null)
         .map((r) => [r.userAgent!, { browser: r.userAgent, os: r.userAgent, device: r.userAgent }]),
     );
-    await store.insertRequests(id, rows, agents);
+    await f.store.insertRequests(id, rows, agents);
   });
-  afterAll(async () => {
-    await server?.close();
-    await cleanup?.();
-  });
+  afterAll(() => f?.close());
 
   it.each(['csv', 'ndjson'] as const)(
     '%s is what the JavaScript writer makes of the same rows',
@@ -100,14 +92,14 @@ describe.each(STORES)('whole exports written by the database (%s)', (storeName) 
       });
       const w = WRITERS[format];
       const expected = w.head + stored.map((r) => w.row(r)).join(w.separator) + w.tail;
-      const data = await getData(server.url, key.api_key, `format=${format}`);
+      const data = await getData(f.server.url, f.key.api_key, `format=${format}`);
       expect(data.status).toBe(200);
       expect(data.text).toBe(expected);
       const dashboard = await getData(
-        server.url,
+        f.server.url,
         undefined,
         `format=${format}&period=all`,
-        `/api/dashboard/${key.dashboard_id}/export`,
+        `/api/dashboard/${f.key.dashboard_id}/export`,
       );
       expect(dashboard.text).toBe(expected);
     },

@@ -147,22 +147,32 @@ export async function generateKey(url: string): Promise<{ api_key: string; dashb
   return r.json;
 }
 
-/** A server over a fresh store with one key made over HTTP: what most HTTP tests start from. */
-export async function serveFreshKey(
-  name: StoreName,
-  options: ServerOptions = {},
-): Promise<{
+/** A server over a fresh store, with one key made over HTTP. */
+export interface FreshKey {
   store: Store;
   server: TestServer;
   key: { api_key: string; dashboard_id: string };
   keyId: number;
-  cleanup(): Promise<void>;
-}> {
+  /** Closes the server and the store, and removes the store. */
+  close(): Promise<void>;
+}
+
+/** A server over a fresh store with one key made over HTTP: what most HTTP tests start from. */
+export async function serveFreshKey(name: StoreName, options: ServerOptions = {}): Promise<FreshKey> {
   const { store, cleanup } = await freshStore(name);
   const server = await startServer(store, options);
   const key = await generateKey(server.url);
   const keyId = (await store.findKeyByHash(hashApiKey(key.api_key)))!.id;
-  return { store, server, key, keyId, cleanup };
+  return {
+    store,
+    server,
+    key,
+    keyId,
+    async close() {
+      await server.close();
+      await cleanup();
+    },
+  };
 }
 
 /** A wire row with sensible defaults. */
