@@ -11,7 +11,10 @@
 //
 // The file is seeded first when it does not exist (several minutes) and kept, with its keys in
 // `<file>.keys.json`, for the next run. Each case is measured RUNS times (default 10):
-// - first visit: a fresh browser profile, every asset downloaded;
+// - new visitor: a browser already running, a new context (no cache, no cookies): every asset
+//   downloaded, nothing of the collector's cached, as for someone opening a shared link;
+// - fresh browser: Chromium launched on a new profile just before the visit (the browser's own
+//   start-up work, its built-in pages included, competes with the page for the two cores);
 // - returning: the same browser again, assets from its cache;
 // and in both, one request is ingested for the key before every visit, so the collector computes
 // the figures from the rows each time (its response cache would otherwise answer).
@@ -120,21 +123,43 @@ async function visit(page, query) {
   return { total, apiStart, apiEnd };
 }
 
+const LAUNCH = {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+};
+const VIEWPORT = { width: 1440, height: 900 };
+
+/** A running browser for new visitors: each visit in a context of its own. */
+async function runningBrowser() {
+  const running = await chromium.launch(LAUNCH);
+  // Let the browser finish starting (its built-in pages) before the first visit.
+  const warm = await running.newPage();
+  await warm.goto('about:blank');
+  await new Promise((r) => setTimeout(r, 3000));
+  await warm.close();
+  return running;
+}
+
+async function newVisitor(running, query) {
+  const context = await running.newContext({ viewport: VIEWPORT });
+  try {
+    return await visit(await context.newPage(), query);
+  } finally {
+    await context.close();
+  }
+}
+
 async function browser() {
   const profile = mkdtempSync(join(tmpdir(), 'apilens-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-    viewport: { width: 1440, height: 900 },
-  });
+  const context = await chromium.launchPersistentContext(profile, { ...LAUNCH, viewport: VIEWPORT });
   return {
     page: context.pages()[0],
     close: async () => {
@@ -166,7 +191,10 @@ try {
   // Medians of: the whole visit; when the API request left; the rest after its answer was in.
   const summary = (visits) =>
     `${median(totals(visits)).toFixed(0)} ms (p90 ${p90(totals(visits)).toFixed(0)}; request at ${median(visits.map((v) => v.apiStart)).toFixed(0)}, drawn ${median(visits.map((v) => v.total - v.apiEnd)).toFixed(0)} after the answer)`;
+  const running = await runningBrowser();
   for (const [label, query] of VIEWS) {
+    const visitor = [];
+    for (let i = 0; i < RUNS; i++) visitor.push(await newVisitor(running, query));
     const first = [];
     for (let i = 0; i < RUNS; i++) {
       const b = await browser();
@@ -180,17 +208,20 @@ try {
     await b.close();
     const api = [];
     for (let i = 0; i < RUNS; i++) api.push(await apiTime(query));
-    results.push({ label, first, again, api });
+    results.push({ label, visitor, first, again, api });
     console.log(
-      `${label.padEnd(20)} first visit ${summary(first)} · returning ${summary(again)} · API alone ${median(api).toFixed(0)} ms`,
+      `${label.padEnd(20)} new visitor ${summary(visitor)} · fresh browser ${summary(first)} · returning ${summary(again)} · API alone ${median(api).toFixed(0)} ms`,
     );
   }
-  console.log(`\n| view | first visit, median (p90) | returning visit, median (p90) | API alone, median |`);
-  console.log('|---|---|---|---|');
+  await running.close();
+  console.log(
+    `\n| view | new visitor, median (p90) | fresh browser, median (p90) | returning visit, median (p90) | API alone, median |`,
+  );
+  console.log('|---|---|---|---|---|');
+  const cell = (visits) => `${median(totals(visits)).toFixed(0)} ms (${p90(totals(visits)).toFixed(0)})`;
   for (const r of results) {
-    const [first, again] = [totals(r.first), totals(r.again)];
     console.log(
-      `| ${r.label} | ${median(first).toFixed(0)} ms (${p90(first).toFixed(0)}) | ${median(again).toFixed(0)} ms (${p90(again).toFixed(0)}) | ${median(r.api).toFixed(0)} ms |`,
+      `| ${r.label} | ${cell(r.visitor)} | ${cell(r.first)} | ${cell(r.again)} | ${median(r.api).toFixed(0)} ms |`,
     );
   }
 } finally {
