@@ -31,7 +31,7 @@ describe('DuckDB: groups committing while the next one inserts', () => {
     return (await store.findKeyByHash(hashApiKey(api_key)))!.id;
   }
   const count = async (keyId: number) =>
-    Number((await store.select('SELECT count(*) FROM requests WHERE key_id = $1', [keyId]))[0]![0]);
+    Number((await store.select!('SELECT count(*) FROM requests WHERE key_id = $1', [keyId]))[0]![0]);
 
   it('a retry that arrives while its first attempt commits is answered as stored, and stored once', async () => {
     const key = await newKey();
@@ -83,7 +83,7 @@ describe('DuckDB: groups committing while the next one inserts', () => {
     for (let i = 0; i < 40; i++) want += 300 + i;
     expect(stored.get(kept)).toBe(want);
     expect(await count(kept)).toBe(want);
-    const [[all, distinct]] = (await store.select(
+    const [[all, distinct]] = (await store.select!(
       'SELECT count(*), count(DISTINCT id) FROM requests',
       [],
     )) as [[number, number]];

@@ -111,11 +111,13 @@ function openError(file: string, err: unknown): Error {
 }
 
 /**
- * Opens (creating if needed) a DuckDB database file as a {@link Store}. One writer connection
- * serialises every write; batches that arrive while a commit is running are written together in
- * the next transaction (group commit: one WAL fsync for several batches), each still all-or-nothing,
- * and each caller hears only after COMMIT has fsynced the WAL. Reads use a few other connections
- * and see every committed batch at once. Call `migrate()` before use.
+ * Opens (creating if needed) a DuckDB database file as a {@link Store}. One queue serialises every
+ * write; batches that arrive while a group is being written are written together in the next
+ * transaction (group commit: one WAL fsync for several batches), each still all-or-nothing, and
+ * each caller hears only after its group's COMMIT has fsynced the WAL. Groups alternate between
+ * two writer connections, so the next group inserts while the previous one commits; every other
+ * write waits for running commits. Reads use a few other connections and see every committed
+ * batch at once. Call `migrate()` before use.
  *
  * DuckDB lets one process open a file for writing: a second collector on the same file fails to
  * start with an error saying so.
