@@ -33,12 +33,8 @@ export const STAGED_SELECT: readonly string[] = STAGED.map(([name, type]) =>
 /** DuckDB's vector size: a table function hands over at most this many rows per call. */
 export const CHUNK_ROWS = 2048;
 
-/**
- * Name of the table function through which a writer connection inserts staged rows: one per
- * connection that inserts (`n`), since DuckDB keeps table functions in its catalog, shared by
- * every connection.
- */
-const rowsFunction = (n: number) => `apilens_staged_rows${n === 0 ? '' : `_${n}`}`;
+/** Name of the table function through which the writer inserts staged rows. */
+export const ROWS_FUNCTION = 'apilens_staged_rows';
 
 /** Column names of the staged rows, in order, for the INSERT's column list. */
 export const STAGED_COLUMNS: readonly string[] = STAGED.map(([name]) => name);
@@ -60,13 +56,11 @@ const VERSION_AT = STAGED.length;
 const IDENTITY_AT = STAGED.length + 1;
 
 /**
- * The INSERT of the group staged in table function `n`: its columns, `endpoint` (a `coalesce`,
- * cheap in SQL) and the `version` and `identity` staged with it.
+ * The INSERT of a staged group: its columns, `endpoint` (a `coalesce`, cheap in SQL) and the
+ * `version` and `identity` staged with it.
  */
-const insertStaged = (
-  n: number,
-) => `INSERT INTO requests (${STAGED.map(([name]) => name).join(', ')}, endpoint, version, identity)
-SELECT ${STAGED_SELECT.join(', ')}, coalesce(route, path), version, identity FROM ${rowsFunction(n)}()`;
+export const INSERT_STAGED = `INSERT INTO requests (${STAGED.map(([name]) => name).join(', ')}, endpoint, version, identity)
+SELECT ${STAGED_SELECT.join(', ')}, coalesce(route, path), version, identity FROM ${ROWS_FUNCTION}()`;
 
 /** One chunk's worth of rows, column by column, in the table function's column order. */
 type ColumnChunk = unknown[][];
@@ -78,9 +72,8 @@ type ColumnChunk = unknown[][];
  * into DuckDB's vectors when DuckDB asks for the next chunk. An appender would also flush on the
  * event loop, which took as long again as filling the vectors.
  *
- * The function takes no parameter and returns the one group staged now: each connection that
- * inserts has its own (see {@link rowsFunction}) and runs one INSERT at a time, so there is never
- * more than one. A parameter (a token naming the
+ * The function takes no parameter and returns the one group staged now: the writer connection
+ * runs one INSERT at a time, so there is never more than one. A parameter (a token naming the
  * group) made DuckDB bind and plan the prepared INSERT again on every execution, a call into
  * the event loop and 3 ms per group more (measured: 3.5 against 0.5 ms for a 10-row INSERT).
  */
@@ -88,19 +81,11 @@ export class StagedRows {
   private current: ColumnChunk[] | undefined;
   private readonly identities = new Identities();
 
-  /** The INSERT that stores the staged group (through this object's own table function). */
-  readonly insertSql: string;
-
-  /** `n`: this connection's number among those that insert (each has a table function of its own). */
-  constructor(private readonly n = 0) {
-    this.insertSql = insertStaged(n);
-  }
-
   /** Registers the table function on the connection that inserts. */
   register(connection: DuckDBConnection): void {
     connection.registerTableFunction(
       DuckDBTableFunction.create({
-        name: rowsFunction(this.n),
+        name: ROWS_FUNCTION,
         bindFunction: (info) => {
           for (const [name, type] of FUNCTION_COLUMNS) info.addResultColumn(name, type);
         },

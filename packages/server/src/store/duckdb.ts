@@ -13,7 +13,7 @@ import { backupDuckDb } from './duckdb-backup.js';
 import { Conn, ConnectionPool } from './duckdb-connection.js';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.js';
 import { deleteDuckDbKeyMonitoring, duckDbMonitors } from './duckdb-monitors.js';
-import { STAGED_COLUMNS, STAGED_SELECT, STAGED_TYPES, StagedRows } from './duckdb-rows.js';
+import { INSERT_STAGED, STAGED_COLUMNS, STAGED_SELECT, STAGED_TYPES, StagedRows } from './duckdb-rows.js';
 import { readRows } from './sql.js';
 
 /** Options of {@link openDuckDbStore}. */
@@ -39,7 +39,7 @@ export interface DuckDbStoreOptions {
 
 /**
  * Inserts rows from `source` (staged columns, see duckdb-rows.ts), deriving the dashboard's
- * columns in SQL: `importCsv` loads through it. Batches are inserted by StagedRows' INSERT instead,
+ * columns in SQL: `importCsv` loads through it. Batches are inserted by INSERT_STAGED instead,
  * with `version` and `identity` computed in JavaScript (duckdb-derive.ts) to exactly these
  * values. The identity hash is MD5-based (its lower 64 bits), a function whose result never
  * changes between DuckDB versions: identities stored today must match those stored after an
@@ -55,14 +55,6 @@ SELECT ${STAGED_SELECT.join(', ')},
   CASE WHEN user_id IS NOT NULL THEN md5_number_lower('u:' || user_id)
        WHEN ip_address IS NOT NULL THEN md5_number_lower('i:' || ip_address) END
 FROM ${source}`;
-
-/** A connection that inserts ingest groups, with its staged rows and its last group's COMMIT. */
-interface Inserter {
-  conn: Conn;
-  staged: StagedRows;
-  /** Settles when the last group's COMMIT on this connection has (never rejects). */
-  committed: Promise<void>;
-}
 
 interface Pending {
   keyId: number;
@@ -111,13 +103,11 @@ function openError(file: string, err: unknown): Error {
 }
 
 /**
- * Opens (creating if needed) a DuckDB database file as a {@link Store}. One queue serialises every
- * write; batches that arrive while a group is being written are written together in the next
- * transaction (group commit: one WAL fsync for several batches), each still all-or-nothing, and
- * each caller hears only after its group's COMMIT has fsynced the WAL. Groups alternate between
- * two writer connections, so the next group inserts while the previous one commits; every other
- * write waits for running commits. Reads use a few other connections and see every committed
- * batch at once. Call `migrate()` before use.
+ * Opens (creating if needed) a DuckDB database file as a {@link Store}. One writer connection
+ * serialises every write; batches that arrive while a commit is running are written together in
+ * the next transaction (group commit: one WAL fsync for several batches), each still all-or-nothing,
+ * and each caller hears only after COMMIT has fsynced the WAL. Reads use a few other connections
+ * and see every committed batch at once. Call `migrate()` before use.
  *
  * DuckDB lets one process open a file for writing: a second collector on the same file fails to
  * start with an error saying so.
@@ -141,10 +131,9 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
   interface Opened {
     instance: DuckDBInstance;
     writer: Conn;
-    /** The writer and a second connection, taking ingest groups in turn (see `flushQueue`). */
-    inserters: [Inserter, Inserter];
     readers: ConnectionPool;
   }
+  const staged = new StagedRows();
   const opening: Promise<Opened> = (async () => {
     let instance: DuckDBInstance;
     try {
@@ -153,17 +142,12 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       throw openError(file, err);
     }
     const writer = new Conn(await instance.connect());
-    const second = new Conn(await instance.connect());
-    const inserters = [writer, second].map((conn, n) => {
-      const staged = new StagedRows(n);
-      staged.register(conn.connection);
-      return { conn, staged, committed: Promise.resolve() };
-    }) as [Inserter, Inserter];
+    staged.register(writer.connection);
     const readers: Conn[] = [];
     for (let i = 0; i < readerCount; i++) readers.push(new Conn(await instance.connect()));
     await writer.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at BIGINT NOT NULL)`);
-    return { instance, writer, inserters, readers: new ConnectionPool(readers) };
+    return { instance, writer, readers: new ConnectionPool(readers) };
   })();
   // An open failure surfaces on the first call (migrate), not as an unhandled rejection.
   opening.catch(() => {});
@@ -216,24 +200,11 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     bounds.set(keyId, [min, max]);
   };
 
-  /**
-   * Ingest groups whose COMMIT is running (see `flushQueue`), by batch key of their batches with
-   * an id; and every such COMMIT, settled or not.
-   */
-  const committingBatches = new Set<string>();
-  const commits = new Set<Promise<void>>();
-  const allCommitted = async () => {
-    while (commits.size > 0) await Promise.all(commits);
-  };
-
-  // Every write goes through this chain, one at a time, on the writer connection. An ingest
-  // group leaves the chain when its INSERT is done and commits beside it (`flushQueue`); every
-  // other write waits for those commits first, so it sees the database as if writes were serial.
+  // Every write goes through this chain, one at a time, on the writer connection.
   let writeChain: Promise<unknown> = Promise.resolve();
-  function write<T>(fn: (w: Conn, opened: Opened) => Promise<T>, ingest = false): Promise<T> {
+  function write<T>(fn: (w: Conn, opened: Opened) => Promise<T>): Promise<T> {
     const run = writeChain.then(async () => {
       const opened = await opening;
-      if (!ingest) await allCommitted();
       return fn(opened.writer, opened);
     });
     writeChain = run.catch(() => {});
@@ -341,29 +312,14 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
 
   let queue: Pending[] = [];
   let flushing = false;
-  /** The inserter that takes the next group. */
-  let turn = 0;
 
-  /**
-   * Writes every queued batch in one transaction; batches queued meanwhile go in the next one.
-   * Groups alternate between two connections: the next group's INSERT runs while this one's
-   * COMMIT waits for the WAL's fsync (4–7 ms a group, during which a single connection wrote
-   * nothing). Each batch is still answered only after its own group's COMMIT returned.
-   */
+  /** Writes every queued batch in one transaction; batches queued meanwhile go in the next one. */
   function flushQueue(): void {
     if (flushing || queue.length === 0) return;
     flushing = true;
     const group = queue;
     queue = [];
-    write(async (_w, opened) => {
-      const ins = opened.inserters[turn]!;
-      turn = 1 - turn;
-      // Its previous group's COMMIT first (a connection runs one transaction at a time).
-      await ins.committed;
-      // A batch whose id is in a COMMIT still running: its outcome decides whether this one is
-      // a repeat, so that COMMIT ends first (rare: a retry that overtook its first attempt).
-      if (group.some((p) => p.batchId !== undefined && committingBatches.has(batchKey(p.keyId, p.batchId))))
-        await allCommitted();
+    write(async (w) => {
       // Every write goes through this queue, so the set of live keys is exact here: a batch for a
       // key deleted before this point is refused, and a deletion queued after it waits for it.
       const live = group.filter((p) => keys.byId.has(p.keyId));
@@ -371,82 +327,55 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       // or is earlier in this group, is answered as stored and not stored again.
       const repeated = repeatedBatches(live);
       const accepted = live.filter((p) => !repeated.has(p));
-      const committed =
-        accepted.length === 0 ? Promise.resolve() : (await insertGroup(ins, accepted)).committed;
-      return { live, accepted, committed };
-    }, true)
+      if (accepted.length > 0) {
+        const ua = await resolveUserAgents(w, accepted);
+        const firstId = nextRequestId;
+        staged.stage(firstId, stagedRows(accepted, ua));
+        nextRequestId += accepted.reduce((n, p) => n + p.rows.length, 0);
+        const ids = accepted.filter((p) => p.batchId !== undefined);
+        try {
+          if (ids.length === 0) {
+            // One statement in auto-commit: the whole group is one transaction.
+            await w.changes(INSERT_STAGED);
+          } else {
+            await tx(w, async () => {
+              await w.changes(
+                'INSERT INTO ingest_batches SELECT unnest($1), unnest($2), $3',
+                [listValue(ids.map((p) => p.keyId)), listValue(ids.map((p) => p.batchId!)), Date.now()],
+                [LIST(DOUBLE), LIST(VARCHAR), DOUBLE],
+              );
+              await w.changes(INSERT_STAGED);
+            });
+          }
+        } catch (err) {
+          // Nothing of the group was stored: its ids may be handed out again.
+          nextRequestId = firstId;
+          throw err;
+        } finally {
+          staged.release();
+        }
+      }
+      const now = Date.now();
+      for (const p of accepted)
+        if (p.batchId !== undefined) recentBatches.add(batchKey(p.keyId, p.batchId), now);
+      return { live, accepted };
+    })
       .then(
-        ({ live, accepted, committed }) => {
-          // The next group may start its INSERT now, while this one commits.
-          flushing = false;
-          flushQueue();
-          return committed.then(() => {
-            for (const p of accepted) inserted(p.keyId, p.rows);
-            for (const p of group) {
-              if (live.includes(p)) p.resolve(p.rows.length);
-              else p.reject(new UnknownKeyError());
-            }
-          });
+        ({ live, accepted }) => {
+          for (const p of accepted) inserted(p.keyId, p.rows);
+          for (const p of group) {
+            if (live.includes(p)) p.resolve(p.rows.length);
+            else p.reject(new UnknownKeyError());
+          }
         },
         (err: Error) => {
-          flushing = false;
-          flushQueue();
-          throw err;
+          for (const p of group) p.reject(err);
         },
       )
-      .catch((err: Error) => {
-        for (const p of group) p.reject(err);
+      .finally(() => {
+        flushing = false;
+        flushQueue();
       });
-  }
-
-  /**
-   * Inserts a group in a transaction on `ins` and starts its COMMIT: resolves when the rows are
-   * inserted, with a promise of the COMMIT (which records the batch ids once it is done).
-   */
-  async function insertGroup(ins: Inserter, accepted: Pending[]): Promise<{ committed: Promise<void> }> {
-    const w = ins.conn;
-    const ua = await resolveUserAgents(w, accepted);
-    const firstId = nextRequestId;
-    const count = accepted.reduce((n, p) => n + p.rows.length, 0);
-    ins.staged.stage(firstId, stagedRows(accepted, ua));
-    nextRequestId += count;
-    const ids = accepted.filter((p) => p.batchId !== undefined);
-    const batchKeys = ids.map((p) => batchKey(p.keyId, p.batchId!));
-    const failed = async (err: unknown): Promise<never> => {
-      await w.exec('ROLLBACK').catch(() => {});
-      // Nothing of the group was stored: its ids may be handed out again if no later group took some.
-      if (nextRequestId === firstId + count) nextRequestId = firstId;
-      for (const k of batchKeys) committingBatches.delete(k);
-      throw err;
-    };
-    for (const k of batchKeys) committingBatches.add(k);
-    try {
-      await w.exec('BEGIN TRANSACTION');
-      if (ids.length > 0) {
-        await w.changes(
-          'INSERT INTO ingest_batches SELECT unnest($1), unnest($2), $3',
-          [listValue(ids.map((p) => p.keyId)), listValue(ids.map((p) => p.batchId!)), Date.now()],
-          [LIST(DOUBLE), LIST(VARCHAR), DOUBLE],
-        );
-      }
-      await w.changes(ins.staged.insertSql);
-    } catch (err) {
-      return failed(err);
-    } finally {
-      ins.staged.release();
-    }
-    const committed = w.exec('COMMIT').then(() => {
-      const now = Date.now();
-      for (const k of batchKeys) {
-        recentBatches.add(k, now);
-        committingBatches.delete(k);
-      }
-    }, failed);
-    const settled = committed.catch(() => {});
-    ins.committed = settled;
-    commits.add(settled);
-    settled.finally(() => commits.delete(settled));
-    return { committed };
   }
 
   /** The batches of a group whose id the key has stored already, or an earlier batch of the group has. */
@@ -520,7 +449,6 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
         await new Promise((r) => setImmediate(r));
       }
       await writeChain;
-      await allCommitted();
       if (backup) {
         // A backup can take minutes: the store closes now, and the backup fails (its temporary
         // file removed) rather than being cut off by closing the database under it.
@@ -534,7 +462,7 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
         return;
       }
       opened.readers.close();
-      for (const { conn } of opened.inserters) conn.close();
+      opened.writer.close();
       // Checkpoints the WAL into the file, so the next start does not replay it.
       opened.instance.closeSync();
     },

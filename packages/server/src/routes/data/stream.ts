@@ -166,7 +166,7 @@ export async function sendText(
  * 1 / (1 + EXPORT_PAUSE) of a database thread. A bulk download gives up that share of its speed
  * so that other tenants' ingest and reads keep theirs (issue 10; figures in docs/benchmarks.md).
  */
-export const EXPORT_PAUSE = Number(process.env.APILENS_EXPORT_PAUSE ?? 0.5);
+export const EXPORT_PAUSE = 0.5;
 
 /**
  * At most `max` queries of whole exports at once across every key (FIFO): what is left of the

@@ -1,6 +1,7 @@
-// The DuckDB store inserts the next group of batches while the previous group's COMMIT runs, on a
-// second connection. These tests hold what that must not change: a retry of a batch whose first
-// attempt is still committing is stored once, a key deletion waits for every running COMMIT, and
+// The DuckDB store writes the batches queued meanwhile as one group per transaction. These tests
+// hold what any change to that (e.g. overlapping a group's INSERT with the previous group's
+// COMMIT, tried in branch duck10) must keep: a retry of a batch that arrives in the group after
+// its first attempt's is stored once, a key deletion sees every batch acknowledged before it, and
 // every acknowledged row is stored once with an id of its own.
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,11 +16,11 @@ const UAS = new Map<string, UserAgentInfo>([
 const rows = (n: number, tag: string) => Array.from({ length: n }, (_, i) => row({ path: `/${tag}/${i}` }));
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('DuckDB: groups committing while the next one inserts', () => {
+describe('DuckDB: consecutive groups of batches', () => {
   const tmp = tempDir();
   let store: DuckDbStore;
   beforeEach(async () => {
-    store = openDuckDbStore(join(tmp.dir, `overlap-${Date.now()}.duckdb`));
+    store = openDuckDbStore(join(tmp.dir, `groups-${Date.now()}.duckdb`));
     await store.migrate();
   });
   afterEach(async () => {
@@ -33,7 +34,7 @@ describe('DuckDB: groups committing while the next one inserts', () => {
   const count = async (keyId: number) =>
     Number((await store.select!('SELECT count(*) FROM requests WHERE key_id = $1', [keyId]))[0]![0]);
 
-  it('a retry that arrives while its first attempt commits is answered as stored, and stored once', async () => {
+  it('a retry that arrives in the group after its first attempt is answered as stored, and stored once', async () => {
     const key = await newKey();
     const big = rows(20_000, 'big');
     const answers: Promise<number>[] = [store.insertRequests(key, big, UAS, 'batch-1')];
@@ -49,7 +50,7 @@ describe('DuckDB: groups committing while the next one inserts', () => {
     expect(await count(key)).toBe(20_000 + 6 * 10);
   });
 
-  it('a key deleted while its batches commit loses them all; other keys keep every acknowledged row', async () => {
+  it('a key deleted while its batches flow loses them all; other keys keep every acknowledged row', async () => {
     const doomed = await newKey();
     const kept = await newKey();
     const stored = new Map<number, number>([
