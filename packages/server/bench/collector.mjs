@@ -2,12 +2,12 @@
 // demo dashboard or rate limits, and its memory read from /proc.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 /** The build to run: this package's, or BENCH_DIST (another checkout's dist, for A/B runs). */
-export const DIST = process.env.BENCH_DIST ?? join(pkg, 'dist');
+export const DIST = resolve(pkg, process.env.BENCH_DIST ?? 'dist');
 
 /** Peak and current RSS of a process, from /proc (kB). */
 export function memory(pid) {
@@ -28,14 +28,20 @@ export function cpuMs(pid, thread) {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/** Starts the built CLI; resolves with { url, proc, stop() }. */
-export async function serve(args) {
+/**
+ * Builds to compare in one run, alternating on the same data: BENCH_DISTS (comma-separated dist
+ * directories, relative to this package or absolute), else the one {@link DIST}.
+ */
+export const DISTS = (process.env.BENCH_DISTS ?? DIST).split(',').map((d) => resolve(pkg, d));
+
+/** Starts the built CLI (`dist`, default {@link DIST}); resolves with { url, proc, stop() }. */
+export async function serve(args, dist = DIST) {
   const proc = spawn(
     process.execPath,
     [
       // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the collector, written when it exits.
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
-      join(DIST, 'cli.cjs'),
+      join(dist, 'cli.cjs'),
       'serve',
       '--port',
       '0',

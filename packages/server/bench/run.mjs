@@ -14,15 +14,18 @@
 // Environment: BENCH_ROWS (default 5 000 000), BENCH_PG_ROWS (default = BENCH_ROWS), BENCH_STORE
 // (duckdb or postgres: one store only),
 // BENCH_INGEST_SECONDS (10), BENCH_CLIENTS (4), DATABASE_URL (else scripts/pg.sh starts one),
-// BENCH_CPU_PROF (a directory: V8 CPU profiles of the collector processes).
+// BENCH_CPU_PROF (a directory: V8 CPU profiles of the collector processes), BENCH_DIST (the build
+// to run, default ./dist) or BENCH_DISTS (several, comma-separated, e.g. `dist,.dist-main`: each
+// part runs each build in turn on the same data), BENCH_ROUNDS (1: rounds over those builds),
+// BENCH_FORMATS (csv,ndjson: the stall part's export formats).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Pool } from 'undici';
-import { cpuMs, memory, serve } from './collector.mjs';
+import { cpuMs, DISTS, memory, serve } from './collector.mjs';
 import { withBenchDatabase } from './pg.mjs';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
@@ -44,6 +47,15 @@ const BATCH = 1000;
 const BODIES = Number(process.env.BENCH_BODIES ?? 1200);
 const ONLY = process.env.BENCH_ONLY ?? ''; // 'ingest', 'data' or 'stall' to run one part
 const STORE = process.env.BENCH_STORE ?? ''; // 'duckdb' or 'postgres' to run one store
+/** Export formats of the stall part (BENCH_FORMATS, comma-separated). */
+const FORMATS = (process.env.BENCH_FORMATS ?? 'csv,ndjson').split(',');
+/** Rounds over the builds of BENCH_DISTS (ingest and stall parts), alternating: a, b, a, b… */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+/** Each build of BENCH_DISTS, ROUNDS times in turn, with a label for the output. */
+const builds = () =>
+  Array.from({ length: ROUNDS }, () => DISTS)
+    .flat()
+    .map((dist) => ({ dist, name: relative(pkg, dist) || dist }));
 
 const AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
@@ -114,8 +126,8 @@ function compactBody(apiKey, rows, base) {
  * `format`: `rows` (the upstream row format, POST /api/log-request, what upstream clients send)
  * or `columns` (the compact format, POST /api/log-columns, what apilens SDKs send).
  */
-async function ingestBench(label, storeArgs, apiKey, format = 'rows') {
-  const server = await serve(storeArgs);
+async function ingestBench(label, storeArgs, apiKey, format = 'rows', build = builds()[0]) {
+  const server = await serve(storeArgs, build.dist);
   // Pre-built gzip bodies, so the load generator does not steal the server's CPU (2 cores).
   // Times increase from batch to batch, as they do from a live API (replaying one batch over and
   // over would make every insert land in the middle of the time index).
@@ -133,11 +145,13 @@ async function ingestBench(label, storeArgs, apiKey, format = 'rows') {
   let rows = 0;
   let failed = 0;
   const cpuBefore = cpuMs(server.proc.pid);
+  const latencies = [];
   const started = performance.now();
   const deadline = started + INGEST_SECONDS * 1000;
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, c) => {
       for (let n = c; performance.now() < deadline; n += CLIENTS) {
+        const t0 = performance.now();
         const res = await pool.request({
           path,
           method: 'POST',
@@ -145,6 +159,7 @@ async function ingestBench(label, storeArgs, apiKey, format = 'rows') {
           body: bodies[n % bodies.length],
         });
         const json = await res.body.json();
+        latencies.push(performance.now() - t0);
         if (res.statusCode === 200) rows += json.accepted;
         else failed++;
       }
@@ -156,8 +171,11 @@ async function ingestBench(label, storeArgs, apiKey, format = 'rows') {
   await pool.close();
   await server.stop();
   const rate = rows / seconds;
+  latencies.sort((a, b) => a - b);
   console.log(
-    `ingest ${label}, ${format}: ${fmt(rate)} rows/s (${fmt(rows)} rows in ${seconds.toFixed(1)} s, ${CLIENTS} clients, gzip batches of ${BATCH}, ${failed} failed, server peak RSS ${mb(mem.peak)}, server CPU ${cpuPerRow.toFixed(1)} µs per row)`,
+    `ingest ${label} [${build.name}], ${format}: ${fmt(rate)} rows/s (${fmt(rows)} rows in ${seconds.toFixed(1)} s, ${CLIENTS} clients, gzip batches of ${BATCH}, ${failed} failed, batch p50 ${percentile(latencies, 0.5).toFixed(0)} ms, p99 ${percentile(latencies, 0.99).toFixed(0)} ms, server peak RSS ${mb(mem.peak)}, server CPU ${cpuPerRow.toFixed(1)} µs per row) (load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
   );
   return rate;
 }
@@ -212,6 +230,7 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(
  * export runs.
  */
 async function stallBench(label, server, apiKey, otherKey, format) {
+  label = `${label} [${server.build}]`;
   const { url } = server;
   const body = gzipSync(
     JSON.stringify({
@@ -283,9 +302,7 @@ async function dataBench(label, storeArgs, store, total, afterLoad = async () =>
 
   let server;
   if (ONLY === 'stall') {
-    server = await serve(storeArgs);
-    for (const format of ['csv', 'ndjson']) await stallBench(label, server, apiKey, otherKey, format);
-    await server.stop();
+    await stallBenches(label, storeArgs, apiKey, otherKey);
     return;
   }
   server = await serve(storeArgs);
@@ -322,9 +339,17 @@ async function dataBench(label, storeArgs, store, total, afterLoad = async () =>
   );
   await server.stop();
 
-  server = await serve(storeArgs);
-  for (const format of ['csv', 'ndjson']) await stallBench(label, server, apiKey, otherKey, format);
-  await server.stop();
+  await stallBenches(label, storeArgs, apiKey, otherKey);
+}
+
+/** The stall bench of each build in turn, each with a fresh server (its peak RSS is its own). */
+async function stallBenches(label, storeArgs, apiKey, otherKey) {
+  for (const build of builds()) {
+    const server = await serve(storeArgs, build.dist);
+    server.build = build.name;
+    for (const format of FORMATS) await stallBench(label, server, apiKey, otherKey, format);
+    await server.stop();
+  }
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'apilens-bench-'));
@@ -340,8 +365,10 @@ try {
     await store.migrate();
     const { api_key } = await createApiKey(store, Date.now());
     await store.close();
-    await ingestBench('DuckDB', ['--db', db], api_key);
-    await ingestBench('DuckDB', ['--db', db], api_key, 'columns');
+    for (const build of builds()) {
+      await ingestBench('DuckDB', ['--db', db], api_key, 'rows', build);
+      await ingestBench('DuckDB', ['--db', db], api_key, 'columns', build);
+    }
   }
   if (STORE !== 'postgres' && ONLY !== 'ingest') {
     const db = join(tmp, 'data.duckdb');
@@ -357,8 +384,10 @@ try {
       await store.migrate();
       const { api_key } = await createApiKey(store, Date.now());
       await store.close();
-      await ingestBench('PostgreSQL', ['--database-url', url], api_key);
-      await ingestBench('PostgreSQL', ['--database-url', url], api_key, 'columns');
+      for (const build of builds()) {
+        await ingestBench('PostgreSQL', ['--database-url', url], api_key, 'rows', build);
+        await ingestBench('PostgreSQL', ['--database-url', url], api_key, 'columns', build);
+      }
     });
   }
   if (STORE !== 'duckdb' && ONLY !== 'ingest' && PG_ROWS > 0) {

@@ -161,22 +161,38 @@ export async function sendText(
 }
 
 /**
+ * After each step of a whole export, the export waits this fraction of the step's query time
+ * before its next step, keeping its place meanwhile: an export's queries use at most
+ * 1 / (1 + EXPORT_PAUSE) of a database thread. A bulk download gives up that share of its speed
+ * so that other tenants' ingest and reads keep theirs (issue 10; figures in docs/benchmarks.md).
+ */
+export const EXPORT_PAUSE = 0.5;
+
+/**
  * At most `max` queries of whole exports at once across every key (FIFO): what is left of the
  * store's connections (PostgreSQL's pool, DuckDB's readers) stays free for ingest and the
- * dashboard however many keys export at once.
+ * dashboard however many keys export at once. Each query keeps its place for a pause after it
+ * ({@link EXPORT_PAUSE}), so exports together never use more than that duty cycle of a place.
  */
 export class ExportReads {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly pause = EXPORT_PAUSE,
+  ) {}
 
-  /** Runs `read` when one of the `max` places is free. */
+  /** Runs `read` when one of the `max` places is free; resolves after its pause. */
   async run<T>(read: () => Promise<T>): Promise<T> {
     if (this.running >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.running++;
     try {
-      return await read();
+      const started = performance.now();
+      const result = await read();
+      const ms = (performance.now() - started) * this.pause;
+      if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+      return result;
     } finally {
       const next = this.waiting.shift();
       if (next) next();
