@@ -19,9 +19,21 @@ import { fillInsertColumns, INSERT_COLUMNS, INSERT_INTO, type KeyRow, readRows, 
 
 /** Options of {@link openPostgresStore}. */
 export interface PostgresStoreOptions {
-  /** Maximum pooled connections. @default 10 */
+  /** Maximum pooled connections for ingest, keys, deletion and the jobs. @default 10 */
   poolSize?: number;
+  /**
+   * Maximum pooled connections for `select` (the dashboard and whole exports), a pool of its
+   * own: however many exports stream, ingest keeps every connection of its pool. @default 5
+   */
+  readPoolSize?: number;
 }
+
+/**
+ * How long a background read (a step of a whole export) waits at most for this process's
+ * ingest batches in flight to finish before it starts anyway: while it waits, the export's
+ * backend leaves the CPU to the batches; the bound keeps exports moving under constant ingest.
+ */
+const BACKGROUND_WAIT_MS = 50;
 
 // BIGINT columns hold epoch milliseconds and ids, far below 2^53: read them as numbers.
 const types = {
@@ -151,8 +163,30 @@ const HOUR = 3_600_000;
  */
 export function openPostgresStore(connectionString: string, options: PostgresStoreOptions = {}): Store {
   const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, types });
+  const readPool = new pg.Pool({ connectionString, max: options.readPoolSize ?? 5, types });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
+  readPool.on('error', () => {});
+  // Ingest batches in flight in this process, and background reads waiting for them to end.
+  let batches = 0;
+  let idle: Array<() => void> = [];
+  const batchDone = () => {
+    if (--batches > 0) return;
+    const waiting = idle;
+    idle = [];
+    for (const resolve of waiting) resolve();
+  };
+  /** Resolves when no batch is in flight, or after BACKGROUND_WAIT_MS. */
+  const afterBatches = () =>
+    batches === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, BACKGROUND_WAIT_MS);
+          idle.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
   const uaIds = new Lru<string, number>(20_000);
   // Batches in flight per rollup shard in this process (see ROLLUP_SHARDS): a batch takes the
   // least used. The first one tried differs between processes, so that several collectors
@@ -265,7 +299,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
 
     async close() {
       await jobLock.release();
-      await pool.end();
+      await Promise.all([pool.end(), readPool.end()]);
     },
 
     leadJobs: jobLock.lead,
@@ -312,6 +346,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
       );
       // Held until the batch commits: its rollup row locks last until then.
       const shard = takeShard();
+      batches++;
       try {
         const one = await pool.query<{ w: number | null; fresh: number; n: number }>(
           batchId === undefined ? INSERT_HOURS : INSERT_HOURS_WITH_ID,
@@ -344,6 +379,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         });
       } finally {
         inFlight[shard]!--;
+        batchDone();
       }
     },
 
@@ -352,7 +388,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         keyId,
         query,
         async ({ sql, params }) =>
-          (await pool.query<unknown[]>({ text: sql, values: params, rowMode: 'array' })).rows,
+          (await readPool.query<unknown[]>({ text: sql, values: params, rowMode: 'array' })).rows,
       );
     },
 
@@ -430,8 +466,10 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
       return r.rows.map((row) => row.id);
     },
 
-    async select(sql, params) {
-      return (await pool.query<unknown[]>({ text: sql, values: params as unknown[], rowMode: 'array' })).rows;
+    async select(sql, params, o) {
+      if (o?.background) await afterBatches();
+      const query = { text: sql, values: params as unknown[], rowMode: 'array' as const };
+      return (await readPool.query<unknown[]>(query)).rows;
     },
 
     ...postgresMonitors(pool, tx),
