@@ -161,7 +161,11 @@ async function main() {
         );
       }
     }
-    console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
   } finally {
     for (const store of stores) await store.close();
     if (dir) execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'stop', dir]);
