@@ -11,7 +11,11 @@
 // `dist`: with several, each has its own store and key in the same database, and the builds take
 // turns round by round, so that an A/B sees the same machine), DATABASE_URL (else scripts/pg.sh
 // starts a cluster; its processes are the ones measured), BENCH_BATCHES (160), BENCH_WARMUP (40),
-// BENCH_CONCURRENCY (4), BENCH_ROUNDS (3).
+// BENCH_CONCURRENCY (4), BENCH_ROUNDS (3), BENCH_READS (`plain` or `background`, or one per
+// build, comma-separated, a build listed twice for both: during every
+// measured run, two loops of CPU-bound reads through `store.select`, each a stand-in for an
+// export step's backend work, plain or marked `{ background: true }`; builds without the option
+// ignore it).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -28,6 +32,9 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 40);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BATCH = 1000;
+const READS_OF = (process.env.BENCH_READS ?? '').split(',');
+/** About an export step's work in its backend (5 000 rows formatted): tens of ms of CPU. */
+const READ_SQL = "SELECT length(string_agg(md5(g::text), '')) FROM generate_series(1, 20000) g";
 
 const AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
@@ -114,7 +121,15 @@ async function main() {
       };
       store.insert = () => store.insertRequests(key.id, batch(), uas);
     }
-    const run = async (store, n, concurrency) => {
+    const run = async (store, n, concurrency, READS = '') => {
+      let reading = READS !== '';
+      let reads = 0;
+      const readers = Array.from({ length: reading ? 2 : 0 }, async () => {
+        while (reading) {
+          await store.select(READ_SQL, [], READS === 'background' ? { background: true } : undefined);
+          reads++;
+        }
+      });
       const times = [];
       const cpu0 = cpuNow();
       const pg0 = postmaster ? clusterCpuMs(postmaster) : 0;
@@ -129,35 +144,43 @@ async function main() {
           }
         }),
       );
+      const wall = performance.now() - t0;
+      reading = false;
+      await Promise.all(readers);
       return {
-        wall: performance.now() - t0,
+        wall,
+        reads,
         times,
         cpu: cpuNow() - cpu0,
         pg: postmaster ? clusterCpuMs(postmaster) - pg0 : Number.NaN,
       };
     };
     for (const store of stores) await run(store, WARMUP, CONCURRENCY);
-    const sums = DISTS.map(() => [1, CONCURRENCY].map(() => ({ wall: 0, times: [], cpu: 0, pg: 0, n: 0 })));
+    const sums = DISTS.map(() =>
+      [1, CONCURRENCY].map(() => ({ wall: 0, times: [], cpu: 0, pg: 0, n: 0, reads: 0 })),
+    );
     for (let r = 0; r < ROUNDS; r++) {
       for (const [b, store] of stores.entries()) {
         for (const [j, c] of [1, CONCURRENCY].entries()) {
-          const s = await run(store, BATCHES, c);
+          const s = await run(store, BATCHES, c, READS_OF[b] ?? READS_OF[0]);
           const sum = sums[b][j];
           sum.wall += s.wall;
           sum.times.push(...s.times);
           sum.cpu += s.cpu;
           sum.pg += s.pg;
+          sum.reads += s.reads;
           sum.n += BATCHES;
         }
       }
     }
     for (const [b, dist] of DISTS.entries()) {
+      const READS = READS_OF[b] ?? READS_OF[0];
       for (const [j, c] of [1, CONCURRENCY].entries()) {
         const s = sums[b][j];
         s.times.sort((x, y) => x - y);
         const q = (p) => s.times[Math.min(s.n - 1, Math.floor(s.n * p))].toFixed(1);
         console.log(
-          `pg-ingest ${dist}, ${c} at a time: ${(s.wall / s.n).toFixed(1)} ms per batch (latency p50 ${q(0.5)}, p99 ${q(0.99)} ms), CPU per batch: this process ${(s.cpu / s.n).toFixed(1)} ms, PostgreSQL ${(s.pg / s.n).toFixed(1)} ms (${s.n} batches in ${ROUNDS} rounds)`,
+          `pg-ingest ${dist}, ${c} at a time: ${(s.wall / s.n).toFixed(1)} ms per batch (latency p50 ${q(0.5)}, p99 ${q(0.99)} ms), CPU per batch: this process ${(s.cpu / s.n).toFixed(1)} ms, PostgreSQL ${(s.pg / s.n).toFixed(1)} ms (${s.n} batches in ${ROUNDS} rounds${READS ? `; ${READS} reads beside: ${((s.reads * 1000) / s.wall).toFixed(1)}/s` : ''})`,
         );
       }
     }
