@@ -16,14 +16,14 @@
 // measured run, two loops of CPU-bound reads through `store.select`, each a stand-in for an
 // export step's backend work, plain or marked `{ background: true }`; builds without the option
 // ignore it).
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withBenchDatabase } from './pg.mjs';
+import { AGENTS, storeRow } from './rows.mjs';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
-const repo = join(pkg, '..', '..');
 const DISTS = (process.env.BENCH_DIST ?? 'dist').split(',');
 const builds = await Promise.all(DISTS.map((d) => import(join(pkg, d, 'index.mjs'))));
 
@@ -35,37 +35,6 @@ const BATCH = 1000;
 const READS_OF = (process.env.BENCH_READS ?? '').split(',');
 /** About an export step's work in its backend (5 000 rows formatted): tens of ms of CPU. */
 const READ_SQL = "SELECT length(string_agg(md5(g::text), '')) FROM generate_series(1, 20000) g";
-
-const AGENTS = [
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
-  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15',
-  'curl/8.5.0',
-  'python-requests/2.31.0',
-  'Go-http-client/1.1',
-];
-const HOSTS = ['api.example.com', 'eu.example.com', 'us.example.com', 'staging.example.com'];
-const ROUTES = Array.from({ length: 40 }, (_, i) => `/v1/resource${i}/:id`);
-const STATUSES = [200, 200, 200, 200, 200, 200, 201, 204, 301, 400, 401, 404, 404, 500];
-const IPS = ['8.8.8.8', '1.1.1.1', '2a00:1450::1', '81.2.69.160', '203.0.113.9', '5.9.1.1'];
-
-/** Row `i` of the stream, created at `t` (bench/run.mjs's wireRow, as the store receives it). */
-function row(i, t) {
-  const route = ROUTES[i % ROUTES.length];
-  return {
-    hostname: HOSTS[i % HOSTS.length],
-    ipAddress: IPS[i % IPS.length],
-    path: route.replace(':id', String(i % 1000)),
-    route,
-    userAgent: AGENTS[i % AGENTS.length],
-    method: i % 5 === 0 ? 'POST' : 'GET',
-    status: STATUSES[i % STATUSES.length],
-    responseTime: i % 250,
-    location: i % 7 === 0 ? 'DE' : 'US',
-    userId: i % 3 === 0 ? `user-${i % 500}` : null,
-    framework: 'Express',
-    createdAt: t,
-  };
-}
 
 /**
  * CPU (ms, user + system) of the PostgreSQL cluster whose postmaster is `pid`: its processes
@@ -91,16 +60,7 @@ const cpuNow = () => {
   return (u.user + u.system) / 1000;
 };
 
-async function main() {
-  let dir;
-  let url = process.env.DATABASE_URL;
-  if (!url) {
-    const out = execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'start'], { encoding: 'utf8' })
-      .trim()
-      .split('\n');
-    dir = out.at(-2);
-    url = out.at(-1);
-  }
+async function main(url, dir) {
   const postmaster = dir ? Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]) : null;
   const stores = [];
   try {
@@ -117,7 +77,7 @@ async function main() {
       // Times move forward batch by batch within the current hour, as from a live API.
       const batch = () => {
         const b = next++;
-        return Array.from({ length: BATCH }, (_, i) => row(b * BATCH + i, base + b * 10 + (i % 10)));
+        return Array.from({ length: BATCH }, (_, i) => storeRow(b * BATCH + i, base + b * 10 + (i % 10)));
       };
       store.insert = () => store.insertRequests(key.id, batch(), uas);
     }
@@ -191,8 +151,7 @@ async function main() {
     );
   } finally {
     for (const store of stores) await store.close();
-    if (dir) execFileSync('sh', [join(repo, 'scripts/pg.sh'), 'stop', dir]);
   }
 }
 
-await main();
+await withBenchDatabase('pg_ingest', main);
