@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 
-/** Runs `fn(url)` on a new database named `apilens_bench_<name>_<pid>`, then drops it. */
+/**
+ * Runs `fn(url, dir)` on a new database named `apilens_bench_<name>_<pid>`, then drops it; `dir` is
+ * the cluster's directory when this started one (its processes can then be measured).
+ */
 export async function withBenchDatabase(name, fn) {
   let pgDir;
   let url = process.env.DATABASE_URL;
@@ -25,7 +28,7 @@ export async function withBenchDatabase(name, fn) {
     await admin.query(`CREATE DATABASE ${dbName}`);
     const u = new URL(url);
     u.pathname = `/${dbName}`;
-    return await fn(u.toString());
+    return await fn(u.toString(), pgDir);
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await admin.end();

@@ -27,6 +27,7 @@ import { gzipSync } from 'node:zlib';
 import { Pool } from 'undici';
 import { cpuMs, DISTS, memory, serve } from './collector.mjs';
 import { withBenchDatabase } from './pg.mjs';
+import { AGENTS, storeRow, wireRow } from './rows.mjs';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const repo = join(pkg, '..', '..');
@@ -57,39 +58,8 @@ const builds = () =>
     .flat()
     .map((dist) => ({ dist, name: relative(pkg, dist) || dist }));
 
-const AGENTS = [
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
-  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15',
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
-  'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0',
-  'curl/8.5.0',
-  'python-requests/2.31.0',
-  'Go-http-client/1.1',
-  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36',
-];
-const HOSTS = ['api.example.com', 'eu.example.com', 'us.example.com', 'staging.example.com'];
-const ROUTES = Array.from({ length: 40 }, (_, i) => `/v1/resource${i}/:id`);
-const STATUSES = [200, 200, 200, 200, 200, 200, 201, 204, 301, 400, 401, 404, 404, 500];
-const IPS = ['8.8.8.8', '1.1.1.1', '2a00:1450::1', '81.2.69.160', '203.0.113.9', '5.9.1.1'];
-
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const mb = (kb) => `${(kb / 1024).toFixed(0)} MB`;
-
-function wireRow(i, t) {
-  const route = ROUTES[i % ROUTES.length];
-  return {
-    hostname: HOSTS[i % HOSTS.length],
-    ip_address: IPS[i % IPS.length],
-    path: route.replace(':id', String(i % 1000)),
-    user_agent: AGENTS[i % AGENTS.length],
-    method: i % 5 === 0 ? 'POST' : 'GET',
-    status: STATUSES[i % STATUSES.length],
-    response_time: i % 250,
-    user_id: i % 3 === 0 ? `user-${i % 500}` : null,
-    created_at: new Date(t).toISOString(),
-    route,
-  };
-}
 
 /** A batch in the compact format of apilens SDKs (docs/wire-format.md): strings once, columns of indexes. */
 function compactBody(apiKey, rows, base) {
@@ -189,21 +159,7 @@ async function bulkLoad(store, keyId, total) {
   for (let from = 0; from < total; from += chunk) {
     const rows = [];
     for (let i = from; i < Math.min(total, from + chunk); i++) {
-      const w = wireRow(i, start + Math.floor(i * step));
-      rows.push({
-        hostname: w.hostname,
-        ipAddress: w.ip_address,
-        path: w.path,
-        route: w.route,
-        userAgent: w.user_agent,
-        method: w.method,
-        status: w.status,
-        responseTime: w.response_time,
-        location: i % 7 === 0 ? 'DE' : 'US',
-        userId: w.user_id,
-        framework: 'Express',
-        createdAt: start + Math.floor(i * step),
-      });
+      rows.push(storeRow(i, start + Math.floor(i * step)));
     }
     await store.insertRequests(keyId, rows, uas);
   }

@@ -46,6 +46,7 @@ export {
   type NewRequestRow,
   type RowFilter,
   type RowQuery,
+  type SelectOptions,
   type Store,
   type StoredRow,
   type StoreKind,

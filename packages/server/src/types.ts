@@ -149,7 +149,7 @@ export interface Store extends Partial<MonitorStore> {
    * parameters; rows as arrays of plain JS values (see {@link SqlReader}). Stores that cannot
    * serve the dashboard leave it out.
    */
-  select?(sql: string, params: readonly unknown[]): Promise<unknown[][]>;
+  select?(sql: string, params: readonly unknown[], options?: SelectOptions): Promise<unknown[][]>;
   /**
    * A number that changes whenever the key's rows change (ingest, deletion), for caches of
    * computed figures. Only a store that sees every write (one process per database) has it.
@@ -167,6 +167,16 @@ export interface Store extends Partial<MonitorStore> {
    * a file of this process has it (DuckDB); PostgreSQL has `pg_dump`.
    */
   backup?(file: string): Promise<BackupResult>;
+}
+
+/** Options of {@link Store.select}. */
+export interface SelectOptions {
+  /**
+   * Work nobody waits for line by line (a step of a whole export): the store may let the
+   * latency-bound work (ingest) go first. PostgreSQL waits up to 50 ms for the batches in flight
+   * in this process. @default false
+   */
+  background?: boolean;
 }
 
 /** What {@link Store.backup} wrote. */

@@ -6,6 +6,7 @@ import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { postgresJobLock } from './postgres-job-lock.js';
 import { deletePostgresKeyMonitoring, postgresMonitors } from './postgres-monitors.js';
 import {
+  countRollups,
   deleteKeyRollups,
   deleteKeyRollupsBefore,
   FOLD_GRACE_MS,
@@ -18,9 +19,21 @@ import { fillInsertColumns, INSERT_COLUMNS, INSERT_INTO, type KeyRow, readRows, 
 
 /** Options of {@link openPostgresStore}. */
 export interface PostgresStoreOptions {
-  /** Maximum pooled connections. @default 10 */
+  /** Maximum pooled connections for ingest, keys, deletion and the jobs. @default 10 */
   poolSize?: number;
+  /**
+   * Maximum pooled connections for `select` (the dashboard and whole exports), a pool of its
+   * own: however many exports stream, ingest keeps every connection of its pool. @default 5
+   */
+  readPoolSize?: number;
 }
+
+/**
+ * How long a background read (a step of a whole export) waits at most for this process's
+ * ingest batches in flight to finish before it starts anyway: while it waits, the export's
+ * backend leaves the CPU to the batches; the bound keeps exports moving under constant ingest.
+ */
+const BACKGROUND_WAIT_MS = 50;
 
 // BIGINT columns hold epoch milliseconds and ids, far below 2^53: read them as numbers.
 const types = {
@@ -94,17 +107,49 @@ async function dropMonthsBefore(pool: pg.Pool, cutoff: number): Promise<number> 
 }
 
 /**
- * The batch's INSERT and its dashboard rollups, one statement (see postgres-rollups.ts): the hour
- * grain only when every row is at or after the key's fold watermark, else (late rows) every grain
- * for the rows before it, the watermark the last parameter.
+ * The batch's INSERT and its dashboard rollups, one statement (see postgres-rollups.ts), inside
+ * {@link insertRequests}' transaction: every grain for the rows created before the key's fold
+ * watermark (the last parameter), the hour grain for the others.
  */
 const SHARD_PARAM = `$${INSERT_COLUMNS.length + 2}::SMALLINT`;
-const INSERT_ROWS_AND_HOURS = insertWithRollups(INSERT_ROWS, SHARD_PARAM);
-const INSERT_ROWS_AND_LATE = insertWithRollups(
-  INSERT_ROWS,
-  SHARD_PARAM,
-  `$${INSERT_COLUMNS.length + 3}::BIGINT`,
-);
+const INSERT_ROWS_AND_LATE = insertWithRollups(INSERT_ROWS, SHARD_PARAM, {
+  before: `$${INSERT_COLUMNS.length + 3}::BIGINT`,
+});
+
+/**
+ * The common case in one statement, its own transaction: one round trip instead of four (BEGIN,
+ * the key's watermark, the INSERT, COMMIT), each a wait for a scheduler on a busy machine. The
+ * key's row is read `FOR SHARE` first (`k`, the same lock and the same watermark as the
+ * transaction of {@link INSERT_ROWS_AND_LATE}: a concurrent deletion or fold of the key waits for
+ * this statement, or this one for it and then reads the moved watermark). Nothing is written
+ * unless every row is at or after the watermark (parameter "earliest", the batch's earliest
+ * `created_at`), so that the hour grain alone is right; else the result's `w` tells the caller to
+ * take the transaction. With a batch id (last parameter), the id is recorded under the same
+ * condition and the rows inserted only when it is new (`b`); its `ON CONFLICT` waits for an
+ * attempt still in flight. The totals, response times and dimensions come counted from the
+ * collector (`countRollups`), the other hour rows from the inserted rows.
+ */
+const EARLIEST = `$${INSERT_COLUMNS.length + 3}::BIGINT`;
+/** The first of countRollups' parameters (ten arrays), after the batch's and then the batch id. */
+const COUNTED = INSERT_COLUMNS.length + 4;
+const BATCH_ID = COUNTED + 10;
+const KEY_CTE = `k AS (SELECT ${FOLDED} AS w FROM keys WHERE id = $1 FOR SHARE)`;
+const FITS = `(SELECT w FROM k) <= ${EARLIEST}`;
+const BATCH_CTE = `b AS (INSERT INTO ingest_batches (key_id, batch_id, received_at)
+  SELECT $1, $${BATCH_ID}::TEXT, (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+  WHERE ${FITS} ON CONFLICT DO NOTHING RETURNING 1)`;
+const oneStatement = (batch: boolean) =>
+  insertWithRollups(
+    `${INSERT_ROWS} WHERE ${FITS}${batch ? ' AND EXISTS (SELECT 1 FROM b)' : ''}`,
+    SHARD_PARAM,
+    {
+      counted: COUNTED,
+      head: batch ? `${KEY_CTE}, ${BATCH_CTE}` : KEY_CTE,
+      result: `(SELECT w FROM k) AS w, ${batch ? '(SELECT count(*) FROM b)' : '1'}::INT AS fresh, count(*) AS n`,
+    },
+  );
+const INSERT_HOURS = oneStatement(false);
+const INSERT_HOURS_WITH_ID = oneStatement(true);
 
 const HOUR = 3_600_000;
 
@@ -118,8 +163,30 @@ const HOUR = 3_600_000;
  */
 export function openPostgresStore(connectionString: string, options: PostgresStoreOptions = {}): Store {
   const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, types });
+  const readPool = new pg.Pool({ connectionString, max: options.readPoolSize ?? 5, types });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
+  readPool.on('error', () => {});
+  // Ingest batches in flight in this process, and background reads waiting for them to end.
+  let batches = 0;
+  let idle: Array<() => void> = [];
+  const batchDone = () => {
+    if (--batches > 0) return;
+    const waiting = idle;
+    idle = [];
+    for (const resolve of waiting) resolve();
+  };
+  /** Resolves when no batch is in flight, or after BACKGROUND_WAIT_MS. */
+  const afterBatches = () =>
+    batches === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, BACKGROUND_WAIT_MS);
+          idle.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
   const uaIds = new Lru<string, number>(20_000);
   // Batches in flight per rollup shard in this process (see ROLLUP_SHARDS): a batch takes the
   // least used. The first one tried differs between processes, so that several collectors
@@ -232,7 +299,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
 
     async close() {
       await jobLock.release();
-      await pool.end();
+      await Promise.all([pool.end(), readPool.end()]);
     },
 
     leadJobs: jobLock.lead,
@@ -271,31 +338,49 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         const r = rows[i]!;
         fillInsertColumns(cols, i, r, r.userAgent === null ? null : (ua.get(r.userAgent) ?? null));
       }
-      let earliest = Number.POSITIVE_INFINITY;
+      // No row: any watermark fits (the key is still checked, the batch id still recorded).
+      let earliest = Number.MAX_SAFE_INTEGER;
       for (const r of rows) if (r.createdAt < earliest) earliest = r.createdAt;
-      // Held until the transaction ends: its rollup row locks last until COMMIT.
+      const counted = countRollups(rows, (r) =>
+        r.userAgent === null ? null : (ua.get(r.userAgent) ?? null),
+      );
+      // Held until the batch commits: its rollup row locks last until then.
       const shard = takeShard();
-      return tx(async (c) => {
-        // FOR SHARE: a concurrent deleteKey waits for this batch, then deletes its rows too; so
-        // does a fold of the key's rollups, and this reads its watermark after any fold before.
-        const key = await c.query<{ w: number }>(`SELECT ${FOLDED} AS w FROM keys WHERE id = $1 FOR SHARE`, [
-          keyId,
-        ]);
-        if (key.rowCount === 0) throw new UnknownKeyError();
-        const w = key.rows[0]!.w;
-        if (batchId !== undefined) {
-          // A retry of a batch another attempt stored: nothing to add. An attempt still in
-          // flight (its process died mid-transaction) holds the id's index entry, so this waits
-          // for its commit or rollback rather than storing the rows a second time.
-          const fresh = await c.query(RECORD_BATCH, [keyId, batchId]);
-          if (fresh.rowCount === 0) return n;
-        }
-        const r = await c.query<{ n: number }>(
-          earliest < w ? INSERT_ROWS_AND_LATE : INSERT_ROWS_AND_HOURS,
-          earliest < w ? [keyId, ...cols, shard, w] : [keyId, ...cols, shard],
+      batches++;
+      try {
+        const one = await pool.query<{ w: number | null; fresh: number; n: number }>(
+          batchId === undefined ? INSERT_HOURS : INSERT_HOURS_WITH_ID,
+          [keyId, ...cols, shard, earliest, ...counted, ...(batchId === undefined ? [] : [batchId])],
         );
-        return r.rows[0]?.n ?? n;
-      }).finally(() => inFlight[shard]!--);
+        const r = one.rows[0]!;
+        if (r.w === null) throw new UnknownKeyError();
+        // Stored, or a retry of a batch another attempt stored (nothing to add).
+        if (r.w <= earliest) return r.fresh === 0 ? n : r.n;
+        // Rows before the key's fold watermark: the transaction below, which writes every grain.
+        return await tx(async (c) => {
+          // FOR SHARE: a concurrent deleteKey waits for this batch, then deletes its rows too;
+          // so does a fold of the key's rollups, and this reads its watermark after any fold.
+          const key = await c.query<{ w: number }>(
+            `SELECT ${FOLDED} AS w FROM keys WHERE id = $1 FOR SHARE`,
+            [keyId],
+          );
+          if (key.rowCount === 0) throw new UnknownKeyError();
+          const w = key.rows[0]!.w;
+          if (batchId !== undefined) {
+            // A retry of a batch another attempt stored: nothing to add. An attempt still in
+            // flight (its process died mid-transaction) holds the id's index entry, so this
+            // waits for its commit or rollback rather than storing the rows a second time.
+            const fresh = await c.query(RECORD_BATCH, [keyId, batchId]);
+            if (fresh.rowCount === 0) return n;
+          }
+          // Right whatever the watermark (the rows at or after it get the hour grain only).
+          const ins = await c.query<{ n: number }>(INSERT_ROWS_AND_LATE, [keyId, ...cols, shard, w]);
+          return ins.rows[0]?.n ?? n;
+        });
+      } finally {
+        inFlight[shard]!--;
+        batchDone();
+      }
     },
 
     async queryRequests(keyId, query) {
@@ -303,7 +388,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         keyId,
         query,
         async ({ sql, params }) =>
-          (await pool.query<unknown[]>({ text: sql, values: params, rowMode: 'array' })).rows,
+          (await readPool.query<unknown[]>({ text: sql, values: params, rowMode: 'array' })).rows,
       );
     },
 
@@ -381,8 +466,10 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
       return r.rows.map((row) => row.id);
     },
 
-    async select(sql, params) {
-      return (await pool.query<unknown[]>({ text: sql, values: params as unknown[], rowMode: 'array' })).rows;
+    async select(sql, params, o) {
+      if (o?.background) await afterBatches();
+      const query = { text: sql, values: params as unknown[], rowMode: 'array' as const };
+      return (await readPool.query<unknown[]>(query)).rows;
     },
 
     ...postgresMonitors(pool, tx),
