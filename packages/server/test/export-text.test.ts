@@ -104,4 +104,26 @@ describe.each(STORES)('whole exports written by the database (%s)', (storeName) 
       expect(dashboard.text).toBe(expected);
     },
   );
+
+  it('reads every step of a whole export in the background (ingest goes first)', async () => {
+    const real = f.store.select!.bind(f.store);
+    const seen: Array<boolean | undefined> = [];
+    f.store.select = (sql, params, options) => {
+      seen.push(options?.background);
+      return real(sql, params, options);
+    };
+    try {
+      expect((await getData(f.server.url, f.key.api_key, 'format=csv')).status).toBe(200);
+      const fromData = seen.length;
+      expect(fromData).toBeGreaterThan(0);
+      const path = `/api/dashboard/${f.key.dashboard_id}/export`;
+      expect((await getData(f.server.url, undefined, 'format=ndjson&period=all', path)).status).toBe(200);
+      // The dashboard export reads the key's first time (a foreground read) before its steps.
+      expect(seen.slice(0, fromData).every((b) => b === true)).toBe(true);
+      expect(seen.slice(fromData).filter((b) => b === true).length).toBeGreaterThan(0);
+      expect(seen.at(-1)).toBe(true);
+    } finally {
+      f.store.select = real;
+    }
+  });
 });

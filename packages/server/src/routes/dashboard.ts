@@ -116,7 +116,7 @@ const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, o) => 
       return sendText(request, reply, WRITERS[f], async (after) => {
         const q = exportQuery(reader.dialect, key.id, query, period, TEXT_CHUNK, after);
         const rows = await o.exports.read(reader.dialect, () =>
-          reader.select(textChunkSql(reader.dialect, f, q.sql), q.params),
+          app.apilens.store.select!(textChunkSql(reader.dialect, f, q.sql), q.params, { background: true }),
         );
         return toTextChunk(rows);
       });

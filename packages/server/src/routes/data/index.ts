@@ -44,7 +44,7 @@ const dataRoutes: FastifyPluginAsync<DataOptions> = async (app, o) => {
             ...(after ? { after } : {}),
           });
           const rows = await o.exports.read(store.kind, () =>
-            select(textChunkSql(store.kind, format, sql), params),
+            select(textChunkSql(store.kind, format, sql), params, { background: true }),
           );
           return toTextChunk(rows);
         });

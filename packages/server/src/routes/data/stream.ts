@@ -37,7 +37,9 @@ export class ExportSlots {
   /**
    * Runs one step of a whole export when the store has room for it: one at a time on DuckDB (one
    * of its two reader connections stays for the dashboard; ingest has the writer), three on
-   * PostgreSQL (seven of the pool's ten connections stay for ingest and the dashboard).
+   * PostgreSQL (two of the read pool's five connections stay for the dashboard and data pages;
+   * ingest has a pool of its own). Each step is a background read: PostgreSQL lets this
+   * process's ingest batches in flight finish first.
    */
   read<T>(kind: StoreKind, query: () => Promise<T>): Promise<T> {
     this.reads ??= new ExportReads(kind === 'duckdb' ? 1 : 3);
