@@ -4,6 +4,7 @@ import { stripQuery } from '../src/internal.js';
 import { BatchQueue } from '../src/queue.js';
 import { Reporter } from '../src/report.js';
 import { backoffMs, isRetryableStatus, parseRetryAfter } from '../src/retry.js';
+import { WALL_CLOCK_RESYNC_MS, WallClock } from '../src/wall-clock.js';
 
 describe('BatchQueue', () => {
   /** The ids of a batch's live rows, read back through its dictionary (the path column). */
@@ -108,5 +109,30 @@ describe('helpers', () => {
     expect(defaultIpAddress({ 'x-forwarded-for': '' }, '9.9.9.9')).toBe('9.9.9.9');
     const h = new Headers({ 'x-real-ip': '4.4.4.4' });
     expect(defaultIpAddressFrom((n) => h.get(n), '9.9.9.9')).toBe('4.4.4.4');
+  });
+});
+
+describe('WallClock', () => {
+  it('dates performance.now() readings from one wall-clock offset per second, then reads the wall clock again', () => {
+    const clock = new WallClock();
+    const before = Date.now();
+    const t = performance.now();
+    const first = clock.epochAt(t);
+    const after = Date.now();
+    // The first reading syncs: it is the wall clock at t.
+    expect(first).toBeGreaterThanOrEqual(before);
+    expect(first).toBeLessThanOrEqual(after + 1);
+    // Within the second the offset is reused: epoch times move exactly with the monotonic clock.
+    expect(clock.epochAt(t + 400.25)).toBe(first + 400.25);
+    expect(clock.epochAt(t + WALL_CLOCK_RESYNC_MS - 0.5)).toBe(first + WALL_CLOCK_RESYNC_MS - 0.5);
+    // A second later (or a reading from before the sync) the wall clock is read again: the
+    // offset becomes Date.now() - t', whatever the monotonic clock says.
+    for (const later of [t + WALL_CLOCK_RESYNC_MS, t - 1]) {
+      const lo = Date.now();
+      const epoch = clock.epochAt(later);
+      const hi = Date.now();
+      expect(epoch).toBeGreaterThanOrEqual(lo);
+      expect(epoch).toBeLessThanOrEqual(hi);
+    }
   });
 });
