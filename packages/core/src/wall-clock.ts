@@ -14,8 +14,8 @@ export class WallClock {
   private syncedAt = Number.NEGATIVE_INFINITY;
 
   /**
-   * Epoch milliseconds at `performance.now()` reading `t`, taken just before the call (the
-   * wall clock is read at `t` whenever the offset is older than {@link WALL_CLOCK_RESYNC_MS}).
+   * Epoch milliseconds at `performance.now()` reading `t` (the offset between the clocks is
+   * read anew whenever it is older than {@link WALL_CLOCK_RESYNC_MS} at `t`).
    *
    * @example
    * const end = performance.now();
@@ -24,7 +24,9 @@ export class WallClock {
   epochAt(t: number): number {
     const age = t - this.syncedAt;
     if (!(age >= 0 && age < WALL_CLOCK_RESYNC_MS)) {
-      this.offset = Date.now() - t;
+      // Both clocks back to back, not `Date.now() - t`: on a busy machine the process may have
+      // been descheduled since `t` was read, and that gap would shift a whole second of requests.
+      this.offset = Date.now() - performance.now();
       this.syncedAt = t;
     }
     return t + this.offset;

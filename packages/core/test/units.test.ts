@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ApilensError, defaultIpAddress, defaultIpAddressFrom } from '../src/index.js';
 import { stripQuery } from '../src/internal.js';
 import { BatchQueue } from '../src/queue.js';
@@ -113,26 +113,37 @@ describe('helpers', () => {
 });
 
 describe('WallClock', () => {
-  it('dates performance.now() readings from one wall-clock offset per second, then reads the wall clock again', () => {
+  it('dates performance.now() readings from one wall-clock offset per second, then reads both clocks again', () => {
     const clock = new WallClock();
-    const before = Date.now();
+    const offsetNow = () => Date.now() - performance.now();
+    const lo = offsetNow();
     const t = performance.now();
     const first = clock.epochAt(t);
-    const after = Date.now();
-    // The first reading syncs: it is the wall clock at t.
-    expect(first).toBeGreaterThanOrEqual(before);
-    expect(first).toBeLessThanOrEqual(after + 1);
-    // Within the second the offset is reused: epoch times move exactly with the monotonic clock.
-    expect(clock.epochAt(t + 400.25)).toBe(first + 400.25);
-    expect(clock.epochAt(t + WALL_CLOCK_RESYNC_MS - 0.5)).toBe(first + WALL_CLOCK_RESYNC_MS - 0.5);
-    // A second later (or a reading from before the sync) the wall clock is read again: the
-    // offset becomes Date.now() - t', whatever the monotonic clock says.
-    for (const later of [t + WALL_CLOCK_RESYNC_MS, t - 1]) {
-      const lo = Date.now();
-      const epoch = clock.epochAt(later);
-      const hi = Date.now();
-      expect(epoch).toBeGreaterThanOrEqual(lo);
-      expect(epoch).toBeLessThanOrEqual(hi);
+    const hi = offsetNow();
+    // The first reading syncs: epoch = t + the offset between the clocks (Date.now() is whole ms).
+    expect(first - t).toBeGreaterThanOrEqual(Math.min(lo, hi) - 1);
+    expect(first - t).toBeLessThanOrEqual(Math.max(lo, hi) + 1);
+    // A wall-clock step (NTP, a resumed VM): ignored within the second, picked up after it, and
+    // by a reading from before the sync.
+    const realNow = Date.now;
+    const step = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 60_000);
+    try {
+      expect(clock.epochAt(t + 400.25)).toBe(first + 400.25);
+      expect(clock.epochAt(t + WALL_CLOCK_RESYNC_MS - 0.5)).toBe(first + WALL_CLOCK_RESYNC_MS - 0.5);
+      for (const later of [t + WALL_CLOCK_RESYNC_MS, t - 1]) {
+        const shifted = clock.epochAt(later) - later - (first - t);
+        expect(shifted).toBeGreaterThanOrEqual(60_000 - 2);
+        expect(shifted).toBeLessThanOrEqual(60_000 + 2);
+        step.mockImplementation(() => realNow());
+        clock.epochAt(later + 2 * WALL_CLOCK_RESYNC_MS); // back to the real clock for the next case
+        step.mockImplementation(() => realNow() + 60_000);
+        clock.epochAt(later + 4 * WALL_CLOCK_RESYNC_MS);
+        step.mockImplementation(() => realNow());
+        clock.epochAt(t - 10 * WALL_CLOCK_RESYNC_MS);
+        step.mockImplementation(() => realNow() + 60_000);
+      }
+    } finally {
+      step.mockRestore();
     }
   });
 });
