@@ -30,9 +30,12 @@ process.on('message', async (message) => {
       await session.post('Profiler.enable');
       await session.post('Profiler.setSamplingInterval', { interval: 100 });
       await session.post('Profiler.start');
-    } else if (profilePath) {
+    } else if (profilePath && session !== null) {
       const { profile } = await session.post('Profiler.stop');
       writeFileSync(profilePath, JSON.stringify(profile));
+      // One window only: later 'cpu' questions (further rounds) find the profiler stopped.
+      session.disconnect();
+      session = null;
     }
     process.send({ cpu });
     return;

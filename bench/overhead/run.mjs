@@ -193,13 +193,15 @@ const profileDir = join(here, 'profiles');
 if (CPU_PROF) mkdirSync(profileDir, { recursive: true });
 
 function startApp(name, variant, extraArgv = []) {
-  const checkout = variant === 'apilens@base' && BASE ? BASE : root;
+  // `<variant>@base`: the same variant of the BENCH_BASE checkout's app.
+  const base = variant.endsWith('@base') && BASE !== undefined;
+  const checkout = base ? BASE : root;
   const appPath = join(checkout, 'packages', name, 'bench', 'app.mjs');
   const execArgv = extraArgv;
   const profile = CPU_PROF
     ? [join(profileDir, `${name}-${variant.replace('@', '-')}-${Date.now()}.cpuprofile`)]
     : [];
-  const args = [appPath, variant === 'apilens@base' && BASE ? 'apilens' : variant, serverUrl, ...profile];
+  const args = [appPath, base ? variant.slice(0, -'@base'.length) : variant, serverUrl, ...profile];
   const options = {
     cwd: join(checkout, 'packages', name),
     env: { ...process.env, BENCH_KEY: keyOf(variant) },
@@ -265,52 +267,63 @@ function ask(child, what, field = what) {
  * Same process, same JIT state, windows a second apart: the difference is apilens's added CPU
  * per request over a no-op hook with much less of the machine's noise than separate processes
  * give. Each "on" window ends with a flush inside it, so it pays for delivering its own records
- * (a POST per window: more POSTs than in steady state, so this errs on the high side).
+ * (a POST per window: more POSTs than in steady state, so this errs on the high side). With
+ * `BENCH_BASE`, the base checkout's app gets the same treatment in a second process, its pairs
+ * interleaved with this one's, so both builds are compared under the same load.
  */
 async function abPhase(name) {
-  const before = receivedBy(keyOf('toggle'));
-  const { port, child } = await startApp(name, 'toggle');
-  const on = [];
-  const off = [];
-  let servedOn = 0;
+  const variants = BASE !== undefined ? ['toggle', 'toggle@base'] : ['toggle'];
+  const apps = [];
   try {
-    for (const active of [true, false]) {
-      await ask(child, { active }, 'switched');
-      const warm = await load(port, WARMUP);
-      if (active) servedOn += warm.total;
+    for (const variant of variants) {
+      const before = receivedBy(keyOf(variant));
+      const { port, child } = await startApp(name, variant);
+      apps.push({ variant, before, port, child, on: [], off: [], servedOn: 0 });
     }
-    await ask(child, 'flush', 'flushed');
+    for (const app of apps) {
+      for (const active of [true, false]) {
+        await ask(app.child, { active }, 'switched');
+        const warm = await load(app.port, WARMUP);
+        if (active) app.servedOn += warm.total;
+      }
+      await ask(app.child, 'flush', 'flushed');
+    }
     for (let round = 0; round < AB_ROUNDS; round++) {
-      for (const active of round % 2 === 0 ? [true, false] : [false, true]) {
-        await ask(child, { active }, 'switched');
-        const cpuBefore = await ask(child, 'cpu');
-        const r = await load(port, AB_DURATION);
-        if (active) await ask(child, 'flush', 'flushed');
-        const cpuAfter = await ask(child, 'cpu');
-        r.cpuPerRequest = (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / r.total;
-        if (active) servedOn += r.total;
-        (active ? on : off).push(r);
+      for (const app of round % 2 === 0 ? apps : [...apps].reverse()) {
+        for (const active of round % 2 === 0 ? [true, false] : [false, true]) {
+          await ask(app.child, { active }, 'switched');
+          const cpuBefore = await ask(app.child, 'cpu');
+          const r = await load(app.port, AB_DURATION);
+          if (active) await ask(app.child, 'flush', 'flushed');
+          const cpuAfter = await ask(app.child, 'cpu');
+          r.cpuPerRequest = (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / r.total;
+          if (active) app.servedOn += r.total;
+          (active ? app.on : app.off).push(r);
+        }
       }
     }
   } finally {
-    await stopApp(child);
+    for (const app of apps) await stopApp(app.child);
   }
-  const added = on.map((r, i) => r.cpuPerRequest - off[i].cpuPerRequest);
-  const sorted = [...added].sort((a, b) => a - b);
-  return {
-    framework: name,
-    addedUs: median(added),
-    // Quartiles of the pairs: how far to trust the median.
-    addedQuartilesUs: [sorted[Math.floor(sorted.length / 4)], sorted[Math.floor((3 * sorted.length) / 4)]],
-    onCpuUs: median(on.map((r) => r.cpuPerRequest)),
-    offCpuUs: median(off.map((r) => r.cpuPerRequest)),
-    onP99Ms: median(on.map((r) => r.p99)),
-    offP99Ms: median(off.map((r) => r.p99)),
-    // Requests served with apilens on, warm-up included, against what reached the sink.
-    servedOn,
-    delivered: receivedBy(keyOf('toggle')) - before,
-    pairs: added,
-  };
+  return apps.map(({ variant, before, on, off, servedOn }) => {
+    const added = on.map((r, i) => r.cpuPerRequest - off[i].cpuPerRequest);
+    const sorted = [...added].sort((a, b) => a - b);
+    return {
+      framework: name,
+      build: variant === 'toggle' ? 'this checkout' : 'base',
+      addedUs: median(added),
+      // Quartiles of the pairs: how far to trust the median.
+      addedQuartilesUs: [sorted[Math.floor(sorted.length / 4)], sorted[Math.floor((3 * sorted.length) / 4)]],
+      onCpuUs: median(on.map((r) => r.cpuPerRequest)),
+      offCpuUs: median(off.map((r) => r.cpuPerRequest)),
+      onP99Ms: median(on.map((r) => r.p99)),
+      offP99Ms: median(off.map((r) => r.p99)),
+      // Requests served with apilens on, warm-up included, against what reached the sink.
+      servedOn,
+      delivered: receivedBy(keyOf(variant)) - before,
+      pairs: added,
+    };
+  });
 }
 
 /** The API key a variant's app reports with; the sink counts records by it. */
@@ -432,11 +445,12 @@ for (const name of frameworks) {
 
 const ab = [];
 for (const name of AB_ROUNDS > 0 ? frameworks : []) {
-  const r = await abPhase(name);
-  ab.push(r);
-  console.log(
-    `  ${name} A/B: apilens added ${r.addedUs.toFixed(2)} µs CPU/request (on ${r.onCpuUs.toFixed(1)}, off ${r.offCpuUs.toFixed(1)}; p99 ${r.onP99Ms} / ${r.offP99Ms} ms), load ${loadavg()[0].toFixed(1)}`,
-  );
+  for (const r of await abPhase(name)) {
+    ab.push(r);
+    console.log(
+      `  ${name} A/B${r.build === 'base' ? ' (base)' : ''}: apilens added ${r.addedUs.toFixed(2)} µs CPU/request (on ${r.onCpuUs.toFixed(1)}, off ${r.offCpuUs.toFixed(1)}; p99 ${r.onP99Ms} / ${r.offP99Ms} ms), load ${loadavg()[0].toFixed(1)}`,
+    );
+  }
 }
 
 const heap = [];
@@ -507,7 +521,7 @@ if (ab.length > 0) {
     const target = TARGET_US[r.framework] ?? DEFAULT_TARGET_US;
     const ok = r.addedUs <= target && r.onP99Ms <= r.offP99Ms + 1;
     console.log(
-      `  ${r.framework.padEnd(8)} added ${signed(r.addedUs, 2).padStart(7)} µs/request ${ok ? '✓' : '✗'} (quartiles ${r.addedQuartilesUs.map((q) => signed(q, 1)).join(' … ')})  (on ${r.onCpuUs.toFixed(1)}, off ${r.offCpuUs.toFixed(1)} µs; p99 on ${r.onP99Ms} ms, off ${r.offP99Ms} ms; records delivered / served with apilens on ${fmt(r.delivered)} / ${fmt(r.servedOn)})`,
+      `  ${`${r.framework}${r.build === 'base' ? ' (base)' : ''}`.padEnd(15)} added ${signed(r.addedUs, 2).padStart(7)} µs/request ${ok ? '✓' : '✗'} (quartiles ${r.addedQuartilesUs.map((q) => signed(q, 1)).join(' … ')})  (on ${r.onCpuUs.toFixed(1)}, off ${r.offCpuUs.toFixed(1)} µs; p99 on ${r.onP99Ms} ms, off ${r.offP99Ms} ms; records delivered / served with apilens on ${fmt(r.delivered)} / ${fmt(r.servedOn)})`,
     );
   }
 }

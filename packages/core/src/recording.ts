@@ -6,6 +6,7 @@ import type { MapperName, ResolvedConfig } from './internal-types.js';
 import { ApilensError, errorText, type Reporter } from './report.js';
 import { safeCall } from './safe-call.js';
 import type { Recorder, RequestAccessors } from './types.js';
+import { WallClock } from './wall-clock.js';
 import { stripQuery } from './wire.js';
 
 /** What a mapper's value must be, as the end of a message when it is not; `undefined` when it is fine. */
@@ -78,7 +79,8 @@ export class Recording<Req> {
         : this.field('getIPAddress', c.getIPAddress, defaults.ipAddress, nullableString);
     const userAgent = this.field('getUserAgent', c.getUserAgent, defaults.userAgent, nullableString);
     const userIdOf = c.getUserID ? this.field('getUserID', c.getUserID, () => null, userId) : undefined;
-    return (req, method, status, route, responseTimeMs) => {
+    const clock = new WallClock();
+    return (req, method, status, route, responseTimeMs, finishedAt) => {
       try {
         const p = path(req);
         if (this.hasExclude && this.excludes(p, route, req as Req)) return;
@@ -97,7 +99,7 @@ export class Recording<Req> {
           ipAddress === undefined ? null : ipAddress(req),
           userAgent(req),
           id,
-          Date.now() - responseTimeMs,
+          (finishedAt === undefined ? Date.now() : clock.epochAt(finishedAt)) - responseTimeMs,
         );
       } catch (err) {
         this.reporter.report(

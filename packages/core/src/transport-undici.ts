@@ -17,13 +17,23 @@ function undiciTransport(undici: UndiciModule, endpoint: string, timeoutMs: numb
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });
+  const paths = new Map<string, string>([[endpoint, url.pathname + url.search]]);
+  const pathOf = (target: string): string => {
+    let path = paths.get(target);
+    if (path === undefined) {
+      const parsed = new URL(target);
+      path = parsed.pathname + parsed.search;
+      if (paths.size < 8) paths.set(target, path);
+    }
+    return path;
+  };
   return {
     kind: 'undici',
     async send(req) {
-      // The pool is per origin; the path is the request's (rows and the compact format differ).
-      const target = req.url === endpoint ? url : new URL(req.url);
+      // The pool is per origin; the path is the request's (rows and the compact format differ),
+      // parsed once per URL rather than once per POST.
       const res = await pool.request({
-        path: target.pathname + target.search,
+        path: pathOf(req.url),
         method: 'POST',
         headers: req.headers,
         body: req.body,

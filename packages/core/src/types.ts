@@ -186,6 +186,9 @@ export interface RequestAccessors<Req> {
 /**
  * Records one finished request. Created once per adapter by
  * {@link Analytics.createRecorder}; cheap enough to call on every request.
+ * `finishedAt` is the `performance.now()` reading the response time was measured with, when
+ * the caller has one: the recorder then dates the request from it instead of reading the
+ * wall clock again.
  */
 export type Recorder<Req> = (
   req: Req,
@@ -193,6 +196,7 @@ export type Recorder<Req> = (
   status: number,
   route: string | null | undefined,
   responseTimeMs: number,
+  finishedAt?: number,
 ) => void;
 
 /** One request as sent on the wire to POST /api/log-request (compatible with upstream API Analytics). */

@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ApilensError, defaultIpAddress, defaultIpAddressFrom } from '../src/index.js';
 import { stripQuery } from '../src/internal.js';
 import { BatchQueue } from '../src/queue.js';
 import { Reporter } from '../src/report.js';
 import { backoffMs, isRetryableStatus, parseRetryAfter } from '../src/retry.js';
+import { WALL_CLOCK_RESYNC_MS, WallClock } from '../src/wall-clock.js';
 
 describe('BatchQueue', () => {
   /** The ids of a batch's live rows, read back through its dictionary (the path column). */
@@ -108,5 +109,41 @@ describe('helpers', () => {
     expect(defaultIpAddress({ 'x-forwarded-for': '' }, '9.9.9.9')).toBe('9.9.9.9');
     const h = new Headers({ 'x-real-ip': '4.4.4.4' });
     expect(defaultIpAddressFrom((n) => h.get(n), '9.9.9.9')).toBe('4.4.4.4');
+  });
+});
+
+describe('WallClock', () => {
+  it('dates performance.now() readings from one wall-clock offset per second, then reads both clocks again', () => {
+    const clock = new WallClock();
+    const offsetNow = () => Date.now() - performance.now();
+    const lo = offsetNow();
+    const t = performance.now();
+    const first = clock.epochAt(t);
+    const hi = offsetNow();
+    // The first reading syncs: epoch = t + the offset between the clocks (Date.now() is whole ms).
+    expect(first - t).toBeGreaterThanOrEqual(Math.min(lo, hi) - 1);
+    expect(first - t).toBeLessThanOrEqual(Math.max(lo, hi) + 1);
+    // A wall-clock step (NTP, a resumed VM): ignored within the second, picked up after it, and
+    // by a reading from before the sync.
+    const realNow = Date.now;
+    const step = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 60_000);
+    try {
+      expect(clock.epochAt(t + 400.25)).toBe(first + 400.25);
+      expect(clock.epochAt(t + WALL_CLOCK_RESYNC_MS - 0.5)).toBe(first + WALL_CLOCK_RESYNC_MS - 0.5);
+      for (const later of [t + WALL_CLOCK_RESYNC_MS, t - 1]) {
+        const shifted = clock.epochAt(later) - later - (first - t);
+        expect(shifted).toBeGreaterThanOrEqual(60_000 - 2);
+        expect(shifted).toBeLessThanOrEqual(60_000 + 2);
+        step.mockImplementation(() => realNow());
+        clock.epochAt(later + 2 * WALL_CLOCK_RESYNC_MS); // back to the real clock for the next case
+        step.mockImplementation(() => realNow() + 60_000);
+        clock.epochAt(later + 4 * WALL_CLOCK_RESYNC_MS);
+        step.mockImplementation(() => realNow());
+        clock.epochAt(t - 10 * WALL_CLOCK_RESYNC_MS);
+        step.mockImplementation(() => realNow() + 60_000);
+      }
+    } finally {
+      step.mockRestore();
+    }
   });
 });

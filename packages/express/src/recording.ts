@@ -97,7 +97,9 @@ export function recordingMiddleware<Req extends ExpressLikeRequest, Res extends 
     }
     res.on('finish', () => {
       const route = select === undefined ? routeOf(req) : select(req, routeOf(req));
-      if (route !== false) record(req, req.method, res.statusCode, route, performance.now() - start);
+      if (route === false) return;
+      const end = performance.now();
+      record(req, req.method, res.statusCode, route, end - start, end);
     });
     next();
   };

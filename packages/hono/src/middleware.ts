@@ -79,7 +79,8 @@ function honoMiddleware(analytics: Analytics<Context>): (c: Context, next: Next)
       // @hono/node-server writes the body after this returns; 'finish' is when the client has all of it.
       const route = routeOf(c, c.res.status);
       outgoing.on('finish', () => {
-        record(c, c.req.method, outgoing.statusCode, route, performance.now() - start);
+        const end = performance.now();
+        record(c, c.req.method, outgoing.statusCode, route, end - start, end);
       });
       return;
     }

@@ -45,7 +45,8 @@ function koaMiddleware(analytics: Analytics<Context>): (ctx: Context, next: Next
     // middleware chain settles: 'finish' is when the client has it all, and
     // `res.statusCode` then is the status it got.
     res.on('finish', () => {
-      record(ctx, ctx.req.method ?? 'GET', res.statusCode, routeOf(ctx), performance.now() - start);
+      const end = performance.now();
+      record(ctx, ctx.req.method ?? 'GET', res.statusCode, routeOf(ctx), end - start, end);
     });
     return next();
   };
