@@ -1,7 +1,6 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig, type UserConfig } from 'vite';
 import { assetBudget } from './build/assets.js';
-import { earlyEntry } from './build/early-entry.js';
 import { worldMap } from './build/world-map.js';
 
 // `pnpm dev:dashboard` proxies the API to a running collector (APILENS_COLLECTOR, default
@@ -13,7 +12,6 @@ export default defineConfig(
   async ({ command }): Promise<UserConfig> => ({
     plugins: [
       svelte(),
-      earlyEntry(),
       worldMap(),
       assetBudget({
         dashboard: /\/src\/pages\/dashboard-page\.svelte$/,

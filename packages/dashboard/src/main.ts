@@ -1,8 +1,10 @@
 import { mount } from 'svelte';
 import './app.css';
 import App from './app.svelte';
+import { startEarly } from './lib/early-start.js';
 import { startRouter } from './lib/router.svelte.js';
 
-// The dashboard's figures and chunk were started by src/early.ts, the page's first script.
+// Before the first render: a dashboard URL's chunk and figures load while the app mounts.
+startEarly();
 startRouter();
 mount(App, { target: document.getElementById('app')! });

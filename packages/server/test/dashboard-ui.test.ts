@@ -201,37 +201,6 @@ describe('the dashboard page', () => {
     expect(api[0]!.start).toBeLessThanOrEqual(chunk!.start);
   });
 
-  it("sends the figures' request before the app's own script is in", async () => {
-    // The app's entry (Svelte and the shell) is held back: the figures must still be asked for,
-    // by the small early-start script that comes first in the page (routing keeps the cache off).
-    const entry = /\/assets\/index-[\w-]+\.js$/;
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let held = 0;
-    await page().route(entry, async (route) => {
-      held++;
-      await gate;
-      await route.fallback();
-    });
-    const asked = page().waitForRequest((r) => new URL(r.url()).pathname.startsWith('/api/dashboard/'), {
-      timeout: 30_000,
-    });
-    const visit = page().goto(dashboard('?period=30d'));
-    try {
-      const request = await asked;
-      expect(held).toBe(1);
-      expect(new URL(request.url()).searchParams.get('period')).toBe('30d');
-    } finally {
-      release();
-    }
-    await visit;
-    await page().unroute(entry);
-    await ready();
-    await expectCards(sent);
-  });
-
   it('lists every time zone once the zone picker is used; a pick shows the view in that zone', async () => {
     await page().goto(dashboard());
     await ready();

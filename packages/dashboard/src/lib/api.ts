@@ -1,7 +1,7 @@
 // Calls to the collector's API from the page: same origin, JSON in and out, and errors sorted
 // into the states the pages draw (unknown id, bad request, collector unreachable or failing).
 import type { DashboardResponse } from './api-types.js';
-import { type View, viewParams } from './view.js';
+import { type View, viewParams } from './view-state.svelte.js';
 
 /** Why a call failed: the pages show each kind differently. */
 export type ApiFailure =

@@ -6,8 +6,8 @@
 // for the same API URL, and only once (a reload, Live or a new view asks the collector again).
 import { call, dashboardUrl } from './api.js';
 import type { DashboardResponse } from './api-types.js';
-import { matchPath } from './paths.js';
-import { parseView } from './view.js';
+import { matchPath } from './router.svelte.js';
+import { parseView } from './view-state.svelte.js';
 
 /** The dashboard page's module (one chunk, shared by the router and {@link startEarly}). */
 export const loadDashboardPage = () => import('../pages/dashboard-page.svelte');

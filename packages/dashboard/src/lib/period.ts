@@ -1,7 +1,7 @@
 // Words for the period a response covers, used by the cards' hints and the header.
 import type { BucketName, DashboardResponse, TimelineBucket } from './api-types.js';
 import { date } from './format.js';
-import { PERIODS } from './view.js';
+import { PERIODS } from './view-state.svelte.js';
 
 const BUCKET_MS: Record<BucketName, number> = {
   '5m': 300_000,

@@ -1,8 +1,6 @@
 // A small history router: the page is chosen from the path, the view state lives in the query
 // string. Links inside the app are plain <a href> elements; clicks on them are intercepted here.
 
-export { matchPath } from './paths.js';
-
 /** Where the app is: the path and the query string of `location`. */
 export const route = $state({ path: location.pathname, search: location.search });
 
@@ -40,4 +38,13 @@ export function startRouter(): void {
     event.preventDefault();
     navigate(a.href);
   });
+}
+
+/** Splits `/dashboard/<id>` style paths: the page's name and its id, if any. */
+export function matchPath(path: string): { page: string; id?: string } {
+  const parts = path.split('/').filter(Boolean);
+  if (parts.length === 0) return { page: 'home' };
+  if (parts.length === 1) return { page: parts[0]! };
+  if (parts.length === 2) return { page: parts[0]!, id: decodeURIComponent(parts[1]!) };
+  return { page: 'not-found' };
 }
