@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../../scripts/chromium.mjs';
 import { seed } from './seed.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -123,18 +124,7 @@ async function visit(page, query) {
   return { total, apiStart, apiEnd };
 }
 
-const LAUNCH = {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-};
+const LAUNCH = { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS };
 const VIEWPORT = { width: 1440, height: 900 };
 
 /** A running browser for new visitors: each visit in a context of its own. */
