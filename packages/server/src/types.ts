@@ -132,6 +132,12 @@ export interface Store extends Partial<MonitorStore> {
    */
   deleteRollupsBefore?(cutoff: number): Promise<void>;
   /**
+   * Writes the dashboard rollups that ingest left pending (PostgreSQL: every key's, whichever
+   * process stored them); resolves with the number of batches written. Safe beside ingest, folds
+   * and other drains.
+   */
+  drainRollups?(): Promise<number>;
+  /**
    * Folds the dashboard rollups of finished hours into coarser buckets (PostgreSQL); resolves
    * with the number of keys folded. Run by the process holding the job lock, every few minutes;
    * safe to run in two processes at once (the second finds nothing left to fold).

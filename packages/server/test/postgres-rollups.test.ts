@@ -1,8 +1,10 @@
 // PostgreSQL's dashboard rollups: every figure read from them equals the brute force over the
 // rows, whichever grains a request reads (hours, 6 hours, UTC days, the whole key) and whichever
-// case falls back to raw rows; a committed row is counted once under concurrent batches and
-// never for a batch that failed; deleting a key removes its rollups; schema version 4 builds them
-// for rows stored before it; retention's deleteRollupsBefore leaves them equal to the rows left.
+// case falls back to raw rows, with batches waiting in the pending queue and after their drain;
+// a committed row is counted once under concurrent batches, drains and folds, and never for a
+// batch that failed; deleting a key removes its rollups and queue; schema version 4 builds them
+// for rows stored before it; retention's deleteRollupsBefore leaves them equal to the rows left;
+// the maintenance job drains what a closed collector left pending.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeDashboard } from '../src/dashboard/engine.js';
@@ -13,6 +15,7 @@ import { deleteRollupsBefore } from '../src/jobs/retention.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/migrations.js';
 import { FOLD_GRACE_MS, ROLLUP_TABLES } from '../src/store/postgres-rollups.js';
 import { bruteForce, prng, type TestRow } from './dashboard-brute-force.js';
+import { startServer } from './harness.js';
 import { createTestDatabase, type TestDatabase } from './helpers.js';
 
 const HOUR = 3_600_000;
@@ -158,9 +161,17 @@ async function rollupRows(id: number): Promise<number[]> {
   return counts;
 }
 
+/** Batches of a key in the pending queue. */
+async function pending(id: number): Promise<number> {
+  return Number(
+    (await client.query('SELECT count(*) FROM rollup_pending WHERE key_id = $1', [id])).rows[0].count,
+  );
+}
+
 beforeAll(async () => {
   db = await createTestDatabase();
-  store = openPostgresStore(db.url);
+  // No drain on its own: the first cases read batches from the pending queue, then drainRollups.
+  store = openPostgresStore(db.url, { rollupDrainDelayMs: false });
   await store.migrate();
   client = new pg.Client({ connectionString: db.url });
   await client.connect();
@@ -183,6 +194,43 @@ afterAll(async () => {
 });
 
 describe('dashboard figures from PostgreSQL rollups', () => {
+  it('leaves the endpoints and users of each batch in the pending queue, the totals written', async () => {
+    expect([await pending(keyId), await pending(otherId)]).toEqual([16, 1]);
+    const rows = await client.query(
+      `SELECT (SELECT count(*) FROM rollup_endpoints WHERE key_id = $1)::INT AS e,
+        (SELECT count(*) FROM rollup_endpoint_times WHERE key_id = $1)::INT AS t,
+        (SELECT count(*) FROM rollup_users WHERE key_id = $1)::INT AS u,
+        (SELECT sum(n) FROM rollup_totals WHERE key_id = $1)::INT AS n`,
+      [keyId],
+    );
+    expect(rows.rows[0]).toEqual({ e: 0, t: 0, u: 0, n: 4000 });
+  });
+
+  it.each(CASES)('pending: $name', async ({ query }) => {
+    await expectFigures(query, await storedRows(store, keyId));
+  });
+
+  it('drainRollups writes every pending batch once, in one drain or two at the same moment', async () => {
+    const other = openPostgresStore(db.url, { rollupDrainDelayMs: false });
+    try {
+      const drained = await Promise.all([
+        store.drainRollups!(),
+        other.drainRollups!(),
+        store.drainRollups!(),
+      ]);
+      expect(drained.reduce((a, b) => a + b, 0)).toBe(17);
+    } finally {
+      await other.close();
+    }
+    expect([await pending(keyId), await pending(otherId)]).toEqual([0, 0]);
+    const sums = await client.query(
+      `SELECT (SELECT sum(n) FROM rollup_endpoints WHERE key_id = $1)::INT AS e,
+        (SELECT sum(n) FROM rollup_endpoint_times WHERE key_id = $1)::INT AS t`,
+      [keyId],
+    );
+    expect(sums.rows[0]).toEqual({ e: 4000, t: 4000 });
+  });
+
   it.each(CASES)('$name', async ({ query, rollups }) => {
     const rows = await storedRows(store, keyId);
     const request = parseDashboardQuery(query);
@@ -209,10 +257,14 @@ describe('dashboard figures from PostgreSQL rollups', () => {
   it('deleting a key removes its rollups and only its own', async () => {
     const k = (await store.createKey({ keyHash: 'x', dashboardId: 'x', createdAt: 0 })).id;
     await store.insertRequests(k, makeRows(300, 4), UAS);
+    await store.drainRollups!();
+    await store.insertRequests(k, makeRows(100, 6), UAS);
     expect((await rollupRows(k)).every((c) => c > 0)).toBe(true);
+    expect(await pending(k)).toBe(1);
     const others = await rollupRows(keyId);
     await store.deleteKey(k);
     expect(await rollupRows(k)).toEqual(ROLLUP_TABLES.map(() => 0));
+    expect(await pending(k)).toBe(0);
     expect(await rollupRows(keyId)).toEqual(others);
   });
 
@@ -295,9 +347,20 @@ describe('dashboard figures from PostgreSQL rollups', () => {
 
   it('deleteRollupsBefore (retention) leaves the rollups equal to the rows that remain', async () => {
     // A cutoff inside an hour (and so inside a day and a 6-hour bucket) that holds rows.
-    const all = await storedRows(store, keyId);
-    const cutoff = all[Math.floor(all.length / 2)]!.createdAt + 1;
+    const stored = await storedRows(store, keyId);
+    const cutoff = stored[Math.floor(stored.length / 2)]!.createdAt + 1;
     expect(cutoff % HOUR).not.toBe(0);
+    // A batch still pending, with rows on both sides of the cutoff within its hour: the hour is
+    // recomputed from the rows, which must not count them a second time beside the queue.
+    const hour = Math.floor(cutoff / HOUR) * HOUR;
+    const r = prng(21);
+    const late = makeRows(60, 21).map((row) => ({ ...row, createdAt: hour + Math.floor(r() * HOUR) }));
+    expect(late.some((row) => row.createdAt < cutoff) && late.some((row) => row.createdAt >= cutoff)).toBe(
+      true,
+    );
+    await store.insertRequests(keyId, late, UAS);
+    expect(await pending(keyId)).toBe(1);
+    const all = await storedRows(store, keyId);
     await store.deleteRequestsBefore!(cutoff);
     await deleteRollupsBefore(store, cutoff);
     const left = all.filter((r) => r.createdAt >= cutoff);
@@ -362,7 +425,9 @@ describe('folding finished hours into the coarse grains (the fold job)', () => {
     fdb = await createTestDatabase();
     a = openPostgresStore(fdb.url);
     await a.migrate();
-    b = openPostgresStore(fdb.url);
+    // Drains right after each batch in one collector, after the default delay in the other: they
+    // race with batches, folds and each other.
+    b = openPostgresStore(fdb.url, { rollupDrainDelayMs: 0 });
     id = (await a.createKey({ keyHash: 'f', dashboardId: 'f', createdAt: 0 })).id;
     // Monthly partitions for the rows' months (April to June 2026), so that retention drops one.
     await a.prepareMonths!(Date.UTC(2026, 3, 1));
@@ -429,12 +494,16 @@ describe('folding finished hours into the coarse grains (the fold job)', () => {
     const folds = async (s: Store) => {
       for (let h = 1; h <= 6; h++) await s.foldRollups!(w + h * HOUR + FOLD_GRACE_MS);
     };
+    const drains = async () => {
+      for (let i = 0; i < 6; i++) await a.drainRollups!();
+    };
     await Promise.all([
       ...insert(a, fresh.slice(0, 600), 50),
       ...insert(b, fresh.slice(600), 50),
       ...insert(b, late, 50),
       folds(a),
       folds(b),
+      drains(),
     ]);
     const rows = await storedRows(a, id);
     expect(rows).toHaveLength(5050);
@@ -482,5 +551,29 @@ describe('folding finished hours into the coarse grains (the fold job)', () => {
     await Promise.all(insert(a, [...rowsIn(100, 19, cutoff, w), ...rowsIn(100, 20, w, w + HOUR)], 50));
     await a.foldRollups!(w + 2 * HOUR + FOLD_GRACE_MS);
     await expectInvariant(await expectExact());
+  }, 120_000);
+
+  it('the maintenance job drains what a closed collector left pending', async () => {
+    // Folded up to now: the job's fold (which drains a key before folding it) has nothing to do.
+    await a.foldRollups!(Date.now());
+    const w = await watermark();
+    expect(w).toBeGreaterThan(Date.now() - FOLD_GRACE_MS - 2 * HOUR);
+    const left = openPostgresStore(fdb.url, { rollupDrainDelayMs: false });
+    await Promise.all(insert(left, rowsIn(300, 22, w, w + HOUR), 100));
+    await left.close();
+    const queued = async () => Number((await q('SELECT count(*) FROM rollup_pending', []))[0]![0]);
+    expect(await queued()).toBe(3);
+    const rows = await expectExact();
+    const collector = openPostgresStore(fdb.url, { rollupDrainDelayMs: false });
+    const server = await startServer(collector);
+    try {
+      const until = Date.now() + 20_000;
+      while ((await queued()) > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(await queued()).toBe(0);
+    } finally {
+      await server.close();
+    }
+    await expectInvariant(rows);
+    await expectExact();
   }, 120_000);
 });

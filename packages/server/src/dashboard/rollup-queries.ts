@@ -4,7 +4,15 @@
  * counts. Used when {@link rollupsCover} says the rollups hold every figure of the request
  * exactly; the engine reads raw rows otherwise.
  */
-import { DIM, FOLDED, type Grain, unNullable, WHOLE } from '../store/postgres-rollups.js';
+import {
+  DIM,
+  FOLDED,
+  type Grain,
+  PENDING_TABLES,
+  unNullable,
+  WHOLE,
+  withPending,
+} from '../store/postgres-rollups.js';
 import type { DashboardRequest, ResolvedPeriod } from './query.js';
 import { bucketWidth } from './query.js';
 import type { SqlBuilder } from './sql.js';
@@ -101,6 +109,9 @@ export function rollupQueries(ctx: RollupContext) {
   };
   const distinctUsers = 'count(DISTINCT x.ident)';
   const key = (b: SqlBuilder) => `x.key_id = ${b.p(keyId, 'BIGINT')}`;
+  /** `table`'s rows with the key's pending batches' hour rows (store/postgres-rollups.ts). */
+  const hours = (b: SqlBuilder, table: string) =>
+    PENDING_TABLES.includes(table) ? withPending(table, b.p(keyId, 'BIGINT')) : table;
   /**
    * `<rows> x` where `<rows>` are the rows of `table` within the parts of a cover, one index range
    * scan each (`UNION ALL`: with `OR`, the planner may scan all of the key's rows instead).
@@ -108,7 +119,8 @@ export function rollupQueries(ctx: RollupContext) {
   const rows = (b: SqlBuilder, table: string, parts: string[]) => {
     if (parts.length === 0) return `${table} x WHERE FALSE`;
     const k = key(b);
-    return `(${parts.map((p) => `SELECT * FROM ${table} x WHERE ${k} AND ${p}`).join(' UNION ALL ')}) x WHERE TRUE`;
+    const source = hours(b, table);
+    return `(${parts.map((p) => `SELECT * FROM ${source} x WHERE ${k} AND ${p}`).join(' UNION ALL ')}) x WHERE TRUE`;
   };
   /** Rows of `table x` in the current period (and the previous one with `both`); `cur` tells them apart. */
   const both = (b: SqlBuilder, table: string) => {
@@ -136,7 +148,7 @@ export function rollupQueries(ctx: RollupContext) {
    */
   const perBucket = (b: SqlBuilder, table: string, cols: string, [grain, w] = timelineGrain) => {
     if (grain === 0) {
-      return `(SELECT x.bucket::BIGINT * ${HOUR} AS created_at, ${cols} FROM ${table} x WHERE ${key(b)}
+      return `(SELECT x.bucket::BIGINT * ${HOUR} AS created_at, ${cols} FROM ${hours(b, table)} x WHERE ${key(b)}
         AND x.grain = 0 AND x.bucket >= ${b.p(period.from / HOUR)} AND x.bucket < ${b.p(period.to / HOUR)}) r`;
     }
     // Coarse buckets before the watermark's, hours from its start (two range scans).
@@ -144,7 +156,7 @@ export function rollupQueries(ctx: RollupContext) {
     const k = key(b);
     return `(SELECT x.bucket::BIGINT * ${w} AS created_at, ${cols} FROM ${table} x
         WHERE ${k} AND x.grain = ${grain} AND x.bucket >= ${b.p(period.from / w)} AND x.bucket < ${coarse}
-      UNION ALL SELECT x.bucket::BIGINT * ${HOUR}, ${cols} FROM ${table} x
+      UNION ALL SELECT x.bucket::BIGINT * ${HOUR}, ${cols} FROM ${hours(b, table)} x
         WHERE ${k} AND x.grain = 0 AND x.bucket >= greatest(${b.p(period.from / HOUR, 'BIGINT')}, ${coarse} * ${w / HOUR})
           AND x.bucket < ${b.p(period.to / HOUR)}) r`;
   };

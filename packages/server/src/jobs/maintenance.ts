@@ -24,7 +24,8 @@ const maintenanceJob: FastifyPluginAsync<MaintenanceJobOptions> = async (app, o)
   let running: Promise<void> = Promise.resolve();
   const run = async () => {
     const store = app.apilens.store;
-    if (!store.prepareMonths && !store.forgetBatchesBefore && !store.foldRollups) return;
+    if (!store.prepareMonths && !store.forgetBatchesBefore && !store.foldRollups && !store.drainRollups)
+      return;
     if (!(await leadsJobs(store, app.log, 'store maintenance'))) return;
     await store
       .prepareMonths?.(Date.now())
@@ -32,6 +33,11 @@ const maintenanceJob: FastifyPluginAsync<MaintenanceJobOptions> = async (app, o)
     await store.forgetBatchesBefore?.(Date.now() - BATCH_ID_TTL_MS).then(
       (n) => app.log.debug({ deleted: n }, 'store maintenance: forgot batch ids older than a day'),
       (err) => app.log.error({ err }, 'store maintenance: could not delete old batch ids'),
+    );
+    // Pending rollups a process left behind (it died before its drains ran).
+    await store.drainRollups?.().then(
+      (n) => app.log.debug({ batches: n }, 'store maintenance: wrote pending dashboard rollups'),
+      (err) => app.log.error({ err }, 'store maintenance: could not write pending dashboard rollups'),
     );
     await store.foldRollups?.(Date.now()).then(
       (n) => app.log.debug({ keys: n }, 'store maintenance: folded the rollups of finished hours'),

@@ -1,4 +1,4 @@
-import { ROLLUP_MIGRATION } from './postgres-rollups.js';
+import { PENDING_SCHEMA, ROLLUP_MIGRATION } from './postgres-rollups.js';
 
 /**
  * Versioned schema migrations. Each store applies, in order, the versions missing from its
@@ -193,5 +193,10 @@ DROP TABLE requests_unpartitioned;
     // Generated from postgres-rollups.ts, which ingest writes with: change it only in ways that
     // keep this version's tables and figures (or add a version that rebuilds them).
     sql: ROLLUP_MIGRATION,
+  },
+  {
+    version: 5,
+    name: 'dashboard rollups: the pending queue of batches',
+    sql: PENDING_SCHEMA,
   },
 ];

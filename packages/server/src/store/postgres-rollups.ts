@@ -7,7 +7,13 @@
  * at its edges, so its cost grows with its length in days, not with its rows.
  *
  * Ingest writes the hour grain only, in the same statement as the batch's rows (a committed row
- * is counted exactly once, and a failed batch not at all). The coarser grains are folded from
+ * is counted exactly once, and a failed batch not at all): the tables of few rows per batch
+ * ({@link COUNTED_TABLES}) directly, the others ({@link PENDING_TABLES}: about 1 500 rows per
+ * 1 000-row batch) through the **pending queue**: the statement records the batch's row ids in
+ * `rollup_pending`, and a drain ({@link drainKeyRollups}), soon after and off the batch's path,
+ * deletes pending entries and writes their rows' hour rows in one statement. Readers add the
+ * pending rows to those tables ({@link withPending}), so every figure is exact at every moment:
+ * a snapshot sees a batch either pending or drained, never both. The coarser grains are folded from
  * finished hours by a background job ({@link foldKeyRollups}, in the process holding the job
  * lock), which moves each key's **fold watermark** (`keys.rollups_folded_to`, epoch ms, on a whole
  * hour) forward in the same transaction. The invariant every reader and writer keeps: a key's
@@ -293,6 +299,82 @@ function coarsen(from: Grain, to: Grain, where: string, upsert: boolean, compact
  */
 export const COUNTED_TABLES = ['rollup_totals', 'rollup_times', 'rollup_dims'] as const;
 
+/**
+ * Tables whose hour rows a batch leaves to the pending queue (see the module comment): a row per
+ * endpoint and status, per endpoint and millisecond, per user and country, about 1 500 upserts
+ * per 1 000-row batch and half of its database time, done by a drain for several batches at once.
+ */
+export const PENDING_TABLES: readonly string[] = TABLES.map((t) => t.name).filter(
+  (name) => !(COUNTED_TABLES as readonly string[]).includes(name),
+);
+
+/**
+ * Schema version 5: the pending queue. One row per stored batch whose {@link PENDING_TABLES} hour
+ * rows are not written yet: its key, its rows' ids (exact: the ids of concurrent batches
+ * interleave, so a range would not do) and the span of their `created_at` (which bounds the read
+ * of those rows to a range of the key's time index and a month's partition).
+ */
+export const PENDING_SCHEMA = `
+CREATE TABLE rollup_pending (
+  key_id BIGINT NOT NULL, min_at BIGINT NOT NULL, max_at BIGINT NOT NULL, ids BIGINT[] NOT NULL
+);
+CREATE INDEX rollup_pending_key ON rollup_pending (key_id);
+`;
+
+/** A CTE body recording the inserted rows (`ins`) of a batch in the pending queue. */
+const PENDING_INSERT = `INSERT INTO rollup_pending (key_id, min_at, max_at, ids)
+    SELECT min(key_id), min(created_at), max(created_at), array_agg(id) FROM ins HAVING count(*) > 0`;
+
+/**
+ * The stored rows of key `key` (SQL) recorded in the pending queue, as `s` (the columns of
+ * `requests`): one range scan of the key's time index per pending batch.
+ */
+const pendingRequests = (key: string, pending = 'rollup_pending') => `(SELECT r.* FROM ${pending} p
+    CROSS JOIN LATERAL (SELECT * FROM requests r WHERE r.key_id = p.key_id
+      AND r.created_at BETWEEN p.min_at AND p.max_at AND r.id = ANY(p.ids)) r
+    WHERE p.key_id = ${key})`;
+
+/**
+ * `table` with the hour rows of the key's pending batches added (as a relation with the table's
+ * columns, in its order), for a {@link PENDING_TABLES} table; `table` itself otherwise. Readers
+ * put their own conditions on it (the key, grains, buckets), which PostgreSQL pushes into both
+ * parts (the pending part has grain 0 only: a condition on a coarse grain leaves it out).
+ */
+export function withPending(table: string, key: string): string {
+  if (!PENDING_TABLES.includes(table)) return table;
+  const t = TABLES.find((x) => x.name === table)!;
+  const group = Array.from({ length: 3 + t.key.length }, (_, i) => i + 1).join(', ');
+  return `(SELECT * FROM ${table} UNION ALL
+    SELECT s.key_id, 0::SMALLINT, (s.created_at / ${HOUR})::INTEGER, ${t.rows}, 0::SMALLINT
+    FROM ${pendingRequests(key)} s${t.where ? ` WHERE ${t.where}` : ''} GROUP BY ${group})`;
+}
+
+/**
+ * The drain of one key (`$1`): deletes its pending entries and writes their rows' hour rows to
+ * shard `$2`, one statement (a crash leaves both). Two drains of a key never count a batch twice:
+ * an entry is deleted by one of them only (the other waits on its row lock, then skips it). The
+ * result: the entries and rows drained.
+ */
+const DRAIN = `WITH p AS (DELETE FROM rollup_pending WHERE key_id = $1 RETURNING *),
+  ins AS (SELECT * FROM ${pendingRequests('$1', 'p')} s),
+  ${rollupInserts('ins', { only: [0], shard: '$2::SMALLINT', skip: COUNTED_TABLES })
+    .map((sql, i) => `r${i} AS (${sql})`)
+    .join(', ')}
+  SELECT (SELECT count(*) FROM p)::INT AS batches, count(*)::INT AS n FROM ins`;
+
+/**
+ * Drains a key's pending batches (see {@link DRAIN}) into hour rows of `shard`, in the caller's
+ * transaction if it has one; resolves with the number of batches drained.
+ */
+export async function drainKeyRollups(
+  client: pg.ClientBase | pg.Pool,
+  keyId: number,
+  shard = 0,
+): Promise<number> {
+  const r = await client.query<{ batches: number }>(DRAIN, [keyId, shard]);
+  return r.rows[0]?.batches ?? 0;
+}
+
 /** The hour bucket of a time, as the SQL above computes it (`created_at / 3600000`, truncated). */
 const hourOf = (createdAt: number) => Math.trunc(createdAt / HOUR);
 
@@ -396,7 +478,8 @@ interface WithRollupsOptions {
   before?: string;
   /**
    * The hour grain only, with the rows of {@link COUNTED_TABLES} from parameters `$counted`
-   * onwards ({@link countRollups}) instead of from the inserted rows.
+   * onwards ({@link countRollups}) instead of from the inserted rows, and the batch recorded in
+   * the pending queue for the {@link PENDING_TABLES}.
    */
   counted?: number;
   /** CTEs written before the insert's (`name AS (…), …`), which `insertRows` may read. */
@@ -414,10 +497,7 @@ export function insertWithRollups(insertRows: string, shard: string, o: WithRoll
   const rollups = o.before
     ? rollupInserts('ins', { before: o.before, shard })
     : o.counted !== undefined
-      ? [
-          ...countedUpserts(o.counted, shard),
-          ...rollupInserts('ins', { only: [0], shard, skip: COUNTED_TABLES }),
-        ]
+      ? [...countedUpserts(o.counted, shard), PENDING_INSERT]
       : rollupInserts('ins', { only: [0], shard });
   const ctes = [...(o.head ? [o.head] : []), `ins AS (${insertRows} RETURNING *)`];
   ctes.push(...rollups.map((sql, i) => `r${i} AS (${sql})`));
@@ -469,6 +549,9 @@ export async function foldKeyRollups(client: pg.ClientBase, keyId: number, to: n
   );
   const w = r.rows[0]?.w;
   if (w === undefined || w >= to) return false;
+  // The key's pending batches into its hours first: the fold reads hours, and the watermark it
+  // moves must leave no pending row behind it (readers add pending rows as hours after it).
+  await drainKeyRollups(client, keyId);
   const hours = [keyId, w / HOUR, to / HOUR];
   // An idle key (no hour since the watermark) only has its watermark moved.
   const any = await client.query(
@@ -482,6 +565,8 @@ export async function foldKeyRollups(client: pg.ClientBase, keyId: number, to: n
 
 /** Removes one key's rollups (in the transaction that deletes its rows). */
 export async function deleteKeyRollups(client: pg.ClientBase, keyId: number): Promise<void> {
+  // The queue first: a drain of the key in flight is waited for, and its rows deleted below.
+  await client.query('DELETE FROM rollup_pending WHERE key_id = $1', [keyId]);
   for (const table of ROLLUP_TABLES) await client.query(`DELETE FROM ${table} WHERE key_id = $1`, [keyId]);
 }
 
@@ -508,6 +593,9 @@ export async function deleteKeyRollupsBefore(
   );
   const w = lock.rows[0]?.w;
   if (w === undefined) return false;
+  // Pending batches into their hours first: an hour recomputed below from the rows would
+  // otherwise count them, and their drain again.
+  await drainKeyRollups(client, keyId);
   const any = await client.query(
     'SELECT 1 FROM rollup_totals WHERE key_id = $1 AND grain = 0 AND bucket < $2 LIMIT 1',
     [keyId, Math.ceil(cutoffMs / HOUR)],

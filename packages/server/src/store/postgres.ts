@@ -9,6 +9,7 @@ import {
   countRollups,
   deleteKeyRollups,
   deleteKeyRollupsBefore,
+  drainKeyRollups,
   FOLD_GRACE_MS,
   FOLDED,
   foldKeyRollups,
@@ -26,7 +27,19 @@ export interface PostgresStoreOptions {
    * own: however many exports stream, ingest keeps every connection of its pool. @default 5
    */
   readPoolSize?: number;
+  /**
+   * How long after a batch its pending dashboard rollups are written (see "PostgreSQL rollups" in
+   * the README): the batches of a key arriving meanwhile are written together, and the dashboard
+   * counts pending batches from their rows, so figures are exact either way. `false`: only by
+   * `drainRollups()` and the maintenance job (for tests). @default 250
+   */
+  rollupDrainDelayMs?: number | false;
 }
+
+/** {@link PostgresStoreOptions.rollupDrainDelayMs}'s default. */
+const DRAIN_DELAY_MS = 250;
+/** How long a drain that failed (the database unreachable) waits before it is tried again. */
+const DRAIN_RETRY_MS = 5_000;
 
 /**
  * How long a background read (a step of a whole export) waits at most for this process's
@@ -203,6 +216,48 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
     return shard;
   };
 
+  // The drain of each key's pending batches (postgres-rollups.ts), some time after its batch:
+  // `due` holds the key's timer (null: due again when the drain in flight ends), `draining` the
+  // drain in flight. One at a time per key in this process (two would be right, only wasteful).
+  const drainDelay = options.rollupDrainDelayMs ?? DRAIN_DELAY_MS;
+  const due = new Map<number, NodeJS.Timeout | null>();
+  const draining = new Map<number, Promise<void>>();
+  let closing = false;
+  const scheduleDrain = (keyId: number, delay: number) => {
+    if (closing || due.has(keyId)) return;
+    if (draining.has(keyId)) {
+      due.set(keyId, null);
+      return;
+    }
+    const timer = setTimeout(() => drain(keyId), delay);
+    timer.unref();
+    due.set(keyId, timer);
+  };
+  const drain = (keyId: number) => {
+    due.delete(keyId);
+    const shard = takeShard();
+    let failed = false;
+    const run = drainKeyRollups(pool, keyId, shard)
+      // Left in the queue, still counted by readers: tried again later, and by the maintenance
+      // job's drainRollups (which logs its errors).
+      .then(
+        () => {},
+        () => {
+          failed = true;
+        },
+      )
+      .finally(() => {
+        inFlight[shard]!--;
+        draining.delete(keyId);
+        // Batches stored during the drain: theirs next.
+        const again = due.get(keyId) === null;
+        if (again) due.delete(keyId);
+        if (failed) scheduleDrain(keyId, DRAIN_RETRY_MS);
+        else if (again) scheduleDrain(keyId, drainDelay || 0);
+      });
+    draining.set(keyId, run);
+  };
+
   const jobLock = postgresJobLock(connectionString);
 
   async function tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -298,6 +353,11 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
     },
 
     async close() {
+      // Drains due are left to the maintenance job (readers count pending batches meanwhile).
+      closing = true;
+      for (const timer of due.values()) if (timer) clearTimeout(timer);
+      due.clear();
+      await Promise.all(draining.values());
       await jobLock.release();
       await Promise.all([pool.end(), readPool.end()]);
     },
@@ -355,7 +415,10 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
         const r = one.rows[0]!;
         if (r.w === null) throw new UnknownKeyError();
         // Stored, or a retry of a batch another attempt stored (nothing to add).
-        if (r.w <= earliest) return r.fresh === 0 ? n : r.n;
+        if (r.w <= earliest) {
+          if (r.n > 0 && drainDelay !== false) scheduleDrain(keyId, drainDelay);
+          return r.fresh === 0 ? n : r.n;
+        }
         // Rows before the key's fold watermark: the transaction below, which writes every grain.
         return await tx(async (c) => {
           // FOR SHARE: a concurrent deleteKey waits for this batch, then deletes its rows too;
@@ -432,6 +495,14 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
     async deleteRollupsBefore(cutoff) {
       const keys = await pool.query<{ id: number }>('SELECT id FROM keys ORDER BY id');
       for (const { id } of keys.rows) await tx((c) => deleteKeyRollupsBefore(c, id, cutoff));
+    },
+
+    async drainRollups() {
+      // Every key's, whoever left them (this process's scheduled drains, a process that died).
+      const keys = await pool.query<{ id: number }>('SELECT DISTINCT key_id AS id FROM rollup_pending');
+      let n = 0;
+      for (const { id } of keys.rows) n += await drainKeyRollups(pool, id);
+      return n;
     },
 
     async foldRollups(now) {
