@@ -84,11 +84,17 @@ describe('PostgreSQL: servers starting together against one database', () => {
       for (const url of urls) {
         expect((await call(url, 'GET', '/api/health')).json).toMatchObject({
           status: 'ok',
-          schema_version: 4,
+          schema_version: 5,
         });
       }
       const applied = await admin.query('SELECT version FROM schema_migrations ORDER BY version');
-      expect(applied.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+      expect(applied.rows).toEqual([
+        { version: 1 },
+        { version: 2 },
+        { version: 3 },
+        { version: 4 },
+        { version: 5 },
+      ]);
       for (const s of servers) expect(await stop(s)).toEqual({ code: 0, signal: null });
     } finally {
       await admin.query('ROLLBACK').catch(() => {});
