@@ -10,8 +10,9 @@
 // function, and kernel time of its POSTs, count as the framework's.
 //
 //   node bench/overhead/attribute.mjs fastify koa      (needs `perf` and the built packages)
+//   BENCH_PERF_SCRIPT=/tmp/x node bench/overhead/attribute.mjs koa   also keeps `perf script`'s text
 import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -52,8 +53,8 @@ const dir = mkdtempSync(join(tmpdir(), 'apilens-attribute-'));
 /** apilens's code as the apps load it (the built dist), its HTTP client, and gzip. */
 const APILENS = /packages\/[a-z]+\/dist\/|\/undici\/|node:zlib/;
 const ZLIB = /deflate|longest_match|compress_block|crc32|fill_window|zlib/i;
-/** The control's loop (peers.mjs `burn`). */
-const CONTROL = /overhead\/peers\.mjs/;
+/** The control's loop (peers.mjs). */
+const CONTROL = /apilensBenchControl|overhead\/peers\.mjs/;
 
 /**
  * Counts samples of `perf script -F ip,sym` output (each a stack, innermost frame first) by
@@ -92,7 +93,14 @@ for (const name of frameworks) {
       cwd: join(root, 'packages', name),
       env: { ...process.env, BENCH_KEY: 'bench-attribute' },
       execPath: 'taskset',
-      execArgv: ['-c', '1', process.execPath, '--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${join(dir, 'v8.log')}`],
+      execArgv: [
+        '-c',
+        '1',
+        process.execPath,
+        '--perf-basic-prof',
+        '--no-logfile-per-isolate',
+        `--logfile=${join(dir, 'v8.log')}`,
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
@@ -109,11 +117,17 @@ for (const name of frameworks) {
     });
   const pid = await ask('pid', 'pid');
   await ask({ active: true, controlUs: CONTROL_US }, 'switched');
-  const options = { url: `http://127.0.0.1:${port}/hello/world`, headers: { 'user-agent': USER_AGENT }, connections: 10 };
+  const options = {
+    url: `http://127.0.0.1:${port}/hello/world`,
+    headers: { 'user-agent': USER_AGENT },
+    connections: 10,
+  };
   await autocannon({ ...options, duration: 3 });
   await ask('flush', 'flushed');
   // The profile covers the measured requests only: no start-up, no warm-up, no first POST.
-  const perf = spawn('perf', ['record', '-g', '-q', '-F', '2999', '-p', String(pid), '-o', data], { stdio: 'ignore' });
+  const perf = spawn('perf', ['record', '-g', '-q', '-F', '2999', '-p', String(pid), '-o', data], {
+    stdio: 'ignore',
+  });
   await new Promise((ok) => setTimeout(ok, 500));
   const before = await ask('cpu', 'cpu');
   const result = await autocannon({ ...options, amount: REQUESTS });
@@ -123,9 +137,14 @@ for (const name of frameworks) {
   await new Promise((ok) => perf.once('exit', ok));
   child.send('close');
   await new Promise((ok) => child.once('exit', ok));
-  const script = spawnSync('perf', ['script', '-i', data, '-F', 'ip,sym'], { maxBuffer: 2 ** 31, encoding: 'utf8' });
+  const script = spawnSync('perf', ['script', '-i', data, '-F', 'ip,sym'], {
+    maxBuffer: 2 ** 31,
+    encoding: 'utf8',
+  });
   // --perf-basic-prof's symbol map, needed by `perf script` only.
   rmSync(`/tmp/perf-${pid}.map`, { force: true });
+  if (process.env.BENCH_PERF_SCRIPT)
+    writeFileSync(join(process.env.BENCH_PERF_SCRIPT, `${name}.txt`), script.stdout);
   const { total, apilens, control } = classify(script.stdout);
   const cpu = (after.user + after.system - before.user - before.system) / result.requests.total;
   const share = (n) => n / total;

@@ -295,7 +295,8 @@ async function abPhase(name) {
     // order rotates and reverses every round, as in the interleaved phase.
     for (let round = 0; round < AB_ROUNDS; round++) {
       for (const app of round % 2 === 0 ? apps : [...apps].reverse()) {
-        const modes = AB_CONTROL_US > 0 && app.variant === 'toggle' ? ['on', 'off', 'control'] : ['on', 'off'];
+        const modes =
+          AB_CONTROL_US > 0 && app.variant === 'toggle' ? ['on', 'off', 'control'] : ['on', 'off'];
         const rotated = modes.map((_, i) => modes[(i + round) % modes.length]);
         for (const mode of round % 2 === 0 ? rotated : rotated.reverse()) {
           const active = mode === 'on';
