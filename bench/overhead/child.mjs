@@ -40,15 +40,20 @@ process.on('message', async (message) => {
     process.send({ cpu });
     return;
   }
-  // The A/B phase: switch apilens on or off ({ active }), deliver what it holds ('flush').
+  // The A/B phase: switch apilens on or off ({ active }) or the control on ({ active: false,
+  // controlUs }), deliver what it holds ('flush').
   if (typeof message?.active === 'boolean') {
-    app.toggle.set(message.active);
+    app.toggle.set(message.active, message.controlUs ?? 0);
     process.send({ switched: message.active });
     return;
   }
   if (message === 'flush') {
     await app.toggle.flush();
     process.send({ flushed: true });
+    return;
+  }
+  if (message === 'pid') {
+    process.send({ pid: process.pid });
     return;
   }
   if (message === 'mem') {

@@ -39,6 +39,8 @@ const JSON_OUT = process.env.BENCH_JSON;
 /** Window pairs of the A/B phase (apilens switched on and off in one process); 0 skips it. */
 const AB_ROUNDS = process.env.BENCH_AB_ROUNDS === '0' ? 0 : env('BENCH_AB_ROUNDS', 30);
 const AB_DURATION = env('BENCH_AB_DURATION', 1);
+/** µs of CPU the A/B phase's control burns per request (a known cost it should measure); 0 skips it. */
+const AB_CONTROL_US = process.env.BENCH_AB_CONTROL_US === '0' ? 0 : env('BENCH_AB_CONTROL_US', 1);
 /** Another checkout of apilens, built: its apps run as the variant `apilens@base`. */
 const BASE = process.env.BENCH_BASE ? resolve(process.env.BENCH_BASE) : undefined;
 /** Added CPU per request over the floor that apilens must stay within, per framework. */
@@ -278,7 +280,7 @@ async function abPhase(name) {
     for (const variant of variants) {
       const before = receivedBy(keyOf(variant));
       const { port, child } = await startApp(name, variant);
-      apps.push({ variant, before, port, child, on: [], off: [], servedOn: 0 });
+      apps.push({ variant, before, port, child, on: [], off: [], control: [], servedOn: 0 });
     }
     for (const app of apps) {
       for (const active of [true, false]) {
@@ -288,32 +290,47 @@ async function abPhase(name) {
       }
       await ask(app.child, 'flush', 'flushed');
     }
+    // The control (a known CPU cost per request, apilens off) is a third window per round when
+    // AB_CONTROL_US > 0, in this checkout's app only (an older checkout's switch has none); the
+    // order rotates and reverses every round, as in the interleaved phase.
     for (let round = 0; round < AB_ROUNDS; round++) {
       for (const app of round % 2 === 0 ? apps : [...apps].reverse()) {
-        for (const active of round % 2 === 0 ? [true, false] : [false, true]) {
-          await ask(app.child, { active }, 'switched');
+        const modes =
+          AB_CONTROL_US > 0 && app.variant === 'toggle' ? ['on', 'off', 'control'] : ['on', 'off'];
+        const rotated = modes.map((_, i) => modes[(i + round) % modes.length]);
+        for (const mode of round % 2 === 0 ? rotated : rotated.reverse()) {
+          const active = mode === 'on';
+          await ask(app.child, { active, controlUs: mode === 'control' ? AB_CONTROL_US : 0 }, 'switched');
           const cpuBefore = await ask(app.child, 'cpu');
           const r = await load(app.port, AB_DURATION);
           if (active) await ask(app.child, 'flush', 'flushed');
           const cpuAfter = await ask(app.child, 'cpu');
           r.cpuPerRequest = (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / r.total;
           if (active) app.servedOn += r.total;
-          (active ? app.on : app.off).push(r);
+          app[mode].push(r);
         }
       }
     }
   } finally {
     for (const app of apps) await stopApp(app.child);
   }
-  return apps.map(({ variant, before, on, off, servedOn }) => {
+  const quartiles = (xs) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return [sorted[Math.floor(sorted.length / 4)], sorted[Math.floor((3 * sorted.length) / 4)]];
+  };
+  return apps.map(({ variant, before, on, off, control, servedOn }) => {
     const added = on.map((r, i) => r.cpuPerRequest - off[i].cpuPerRequest);
-    const sorted = [...added].sort((a, b) => a - b);
+    const controlAdded = control.map((r, i) => r.cpuPerRequest - off[i].cpuPerRequest);
     return {
       framework: name,
       build: variant === 'toggle' ? 'this checkout' : 'base',
       addedUs: median(added),
       // Quartiles of the pairs: how far to trust the median.
-      addedQuartilesUs: [sorted[Math.floor(sorted.length / 4)], sorted[Math.floor((3 * sorted.length) / 4)]],
+      addedQuartilesUs: quartiles(added),
+      // The control's measured cost against the CPU it burns: how far the method itself is off.
+      controlUs: controlAdded.length ? AB_CONTROL_US : null,
+      controlAddedUs: controlAdded.length ? median(controlAdded) : null,
+      controlQuartilesUs: controlAdded.length ? quartiles(controlAdded) : null,
       onCpuUs: median(on.map((r) => r.cpuPerRequest)),
       offCpuUs: median(off.map((r) => r.cpuPerRequest)),
       onP99Ms: median(on.map((r) => r.p99)),
@@ -448,7 +465,7 @@ for (const name of AB_ROUNDS > 0 ? frameworks : []) {
   for (const r of await abPhase(name)) {
     ab.push(r);
     console.log(
-      `  ${name} A/B${r.build === 'base' ? ' (base)' : ''}: apilens added ${r.addedUs.toFixed(2)} µs CPU/request (on ${r.onCpuUs.toFixed(1)}, off ${r.offCpuUs.toFixed(1)}; p99 ${r.onP99Ms} / ${r.offP99Ms} ms), load ${loadavg()[0].toFixed(1)}`,
+      `  ${name} A/B${r.build === 'base' ? ' (base)' : ''}: apilens added ${r.addedUs.toFixed(2)} µs CPU/request (on ${r.onCpuUs.toFixed(1)}, off ${r.offCpuUs.toFixed(1)}; p99 ${r.onP99Ms} / ${r.offP99Ms} ms)${r.controlAddedUs === null ? '' : `, control ${r.controlUs} µs measured ${r.controlAddedUs.toFixed(2)}`}, load ${loadavg()[0].toFixed(1)}`,
     );
   }
 }
@@ -521,7 +538,7 @@ if (ab.length > 0) {
     const target = TARGET_US[r.framework] ?? DEFAULT_TARGET_US;
     const ok = r.addedUs <= target && r.onP99Ms <= r.offP99Ms + 1;
     console.log(
-      `  ${`${r.framework}${r.build === 'base' ? ' (base)' : ''}`.padEnd(15)} added ${signed(r.addedUs, 2).padStart(7)} µs/request ${ok ? '✓' : '✗'} (quartiles ${r.addedQuartilesUs.map((q) => signed(q, 1)).join(' … ')})  (on ${r.onCpuUs.toFixed(1)}, off ${r.offCpuUs.toFixed(1)} µs; p99 on ${r.onP99Ms} ms, off ${r.offP99Ms} ms; records delivered / served with apilens on ${fmt(r.delivered)} / ${fmt(r.servedOn)})`,
+      `  ${`${r.framework}${r.build === 'base' ? ' (base)' : ''}`.padEnd(15)} added ${signed(r.addedUs, 2).padStart(7)} µs/request ${ok ? '✓' : '✗'} (quartiles ${r.addedQuartilesUs.map((q) => signed(q, 1)).join(' … ')})${r.controlAddedUs === null ? '' : `  control: ${r.controlUs} µs burnt, measured ${signed(r.controlAddedUs, 2)} (${r.controlQuartilesUs.map((q) => signed(q, 1)).join(' … ')})`}  (on ${r.onCpuUs.toFixed(1)}, off ${r.offCpuUs.toFixed(1)} µs; p99 on ${r.onP99Ms} ms, off ${r.offP99Ms} ms; records delivered / served with apilens on ${fmt(r.delivered)} / ${fmt(r.servedOn)})`,
     );
   }
 }

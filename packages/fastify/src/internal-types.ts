@@ -9,6 +9,8 @@ export interface FastifyLikeRequest {
   url: string;
   raw: NodeRequestLike;
   routeOptions?: { url?: string | undefined; config?: { url?: string; analytics?: boolean } | undefined };
+  /** The Fastify instance; its `version` tells which clock Fastify times replies with. */
+  server?: { version?: string } | undefined;
 }
 
 /** The fields of a Fastify reply the recording reads. */

@@ -35,6 +35,23 @@ function routeConfig(request: FastifyLikeRequest): RouteConfig {
 }
 
 /**
+ * Where Fastify keeps a reply's end reading (`reply[kReplyEndTime] = now()` when the response
+ * finishes, before the `onResponse` hooks run): `null` when replies have no such symbol.
+ * Found once, like {@link contextKey}.
+ */
+let endKey: symbol | null | undefined;
+
+/**
+ * True when the request's Fastify reads its clock with `performance.now()` (Fastify 5; Fastify 4
+ * reads `process.hrtime()`, another origin). Its end reading then dates the request through the
+ * recorder's wall clock: no `Date.now()` per request, which cost a third of the hook in profiles.
+ */
+function performanceClock(request: FastifyLikeRequest): boolean {
+  const major = Number.parseInt(String(request.server?.version), 10);
+  return major >= 5;
+}
+
+/**
  * The `onResponse` hook that records every request once its response was sent: matched
  * routes, 404s (`route: null`) and errors alike, with the status the client got.
  * `reply.elapsedTime` is measured by Fastify from the start of the request, so no
@@ -51,10 +68,25 @@ export function recordingHook<Req extends FastifyLikeRequest>(
   accept?: (request: Req) => boolean,
 ): OnResponseHook<Req> {
   const record = analytics.createRecorder<Req>(ACCESSORS);
+  // Decided on the first request: whether Fastify's end reading can date requests.
+  let datesFromEnd: boolean | undefined;
   return function apilensOnResponse(request, reply, done) {
     const config = routeConfig(request);
     if (config?.analytics !== false && (accept === undefined || accept(request))) {
-      record(request, request.method, reply.statusCode, config?.url ?? null, reply.elapsedTime);
+      if (datesFromEnd === undefined) {
+        endKey ??=
+          Object.getOwnPropertySymbols(reply).find((s) => s.description === 'fastify.reply.endTime') ?? null;
+        datesFromEnd = endKey !== null && performanceClock(request);
+      }
+      const end = datesFromEnd ? (reply as unknown as Record<symbol, unknown>)[endKey as symbol] : undefined;
+      record(
+        request,
+        request.method,
+        reply.statusCode,
+        config?.url ?? null,
+        reply.elapsedTime,
+        typeof end === 'number' ? end : undefined,
+      );
     }
     done();
   };
