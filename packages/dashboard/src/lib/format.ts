@@ -1,15 +1,28 @@
 // Number, time and name formatting for the cards. English, the viewer's zone or the chosen one.
 import type { BucketName } from './api-types.js';
 
-const grouped = new Intl.NumberFormat('en');
-const compact = new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });
-const regions = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
+// Intl objects are made on first use, not as the module loads: this module is in the entry, whose
+// evaluation comes before the dashboard's request leaves, and each costs milliseconds to make in a
+// new page. warmFormats() makes them while the figures are on their way.
+let grouped: Intl.NumberFormat | undefined;
+let compact: Intl.NumberFormat | undefined;
+let regions: Intl.DisplayNames | undefined;
+let relative: Intl.RelativeTimeFormat | undefined;
 
 /** `1,234,567` */
-export const count = (n: number): string => grouped.format(n);
+export const count = (n: number): string => (grouped ??= new Intl.NumberFormat('en')).format(n);
 
 /** `1.2M`, `12.3K`, `987` */
-export const compactCount = (n: number): string => (n < 10_000 ? grouped.format(n) : compact.format(n));
+export const compactCount = (n: number): string =>
+  n < 10_000
+    ? count(n)
+    : (compact ??= new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 })).format(n);
+
+/** Makes the number and country-name formats ahead of their first use (idle time). */
+export function warmFormats(): void {
+  compactCount(10_000);
+  countryName('US');
+}
 
 /** `98.7%` (one decimal under 100, none at 0 or 100); `—` when unknown. */
 export function percent(rate: number | null | undefined): string {
@@ -61,6 +74,7 @@ export function countryName(code: string | null): string {
   let name = countryNames.get(code);
   if (name === undefined) {
     try {
+      regions ??= new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
       name = regions.of(code.toUpperCase()) ?? code;
     } catch {
       name = code;
@@ -133,12 +147,12 @@ export function rangeLabel(from: string, to: string, tz: string): string {
 export const date = (t: number, tz: string): string =>
   formatter(tz, { day: 'numeric', month: 'short', year: 'numeric' }).format(t);
 
-const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 /** `3 minutes ago`, `yesterday` */
 export function ago(t: number, now = Date.now()): string {
   const s = Math.round((t - now) / 1000);
   const abs = Math.abs(s);
   if (abs < 60) return 'just now';
+  relative ??= new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
   if (abs < 3600) return relative.format(Math.round(s / 60), 'minute');
   if (abs < 86_400) return relative.format(Math.round(s / 3600), 'hour');
   if (abs < 30 * 86_400) return relative.format(Math.round(s / 86_400), 'day');
