@@ -10,13 +10,17 @@ let regions: Intl.DisplayNames | undefined;
 let relative: Intl.RelativeTimeFormat | undefined;
 
 /** `1,234,567` */
-export const count = (n: number): string => (grouped ??= new Intl.NumberFormat('en')).format(n);
+export function count(n: number): string {
+  grouped ??= new Intl.NumberFormat('en');
+  return grouped.format(n);
+}
 
 /** `1.2M`, `12.3K`, `987` */
-export const compactCount = (n: number): string =>
-  n < 10_000
-    ? count(n)
-    : (compact ??= new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 })).format(n);
+export function compactCount(n: number): string {
+  if (n < 10_000) return count(n);
+  compact ??= new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });
+  return compact.format(n);
+}
 
 /** Makes the number and country-name formats ahead of their first use (idle time). */
 export function warmFormats(): void {
