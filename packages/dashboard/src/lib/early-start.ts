@@ -8,7 +8,7 @@ import { call, dashboardUrl } from './api.js';
 import type { DashboardResponse } from './api-types.js';
 import { warmFormats } from './format.js';
 import { matchPath } from './router.svelte.js';
-import { parseView } from './view-state.svelte.js';
+import { browserZone, parseView } from './view-state.svelte.js';
 
 /** The dashboard page's module (one chunk, shared by the router and {@link startEarly}). */
 export const loadDashboardPage = () => import('../pages/dashboard-page.svelte');
@@ -28,7 +28,8 @@ let early: Early | null = null;
 export function startEarly(): void {
   const { page, id } = matchPath(location.pathname);
   if (page !== 'dashboard' || !id) return;
-  const url = dashboardUrl(id, parseView(location.search));
+  const view = parseView(location.search);
+  const url = dashboardUrl(id, view);
   const started: Early = { url, response: call<DashboardResponse>(url) };
   started.response.then(
     (value) => {
@@ -44,7 +45,7 @@ export function startEarly(): void {
   // then, and finds it loaded or loading). A failure shows in the countries card.
   import('virtual:world-map').catch(() => {});
   // The number and country-name formats the cards use, made while the figures are on their way.
-  setTimeout(warmFormats, 0);
+  setTimeout(() => warmFormats(view.tz ?? browserZone()), 0);
 }
 
 /**

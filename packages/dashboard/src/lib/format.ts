@@ -22,10 +22,15 @@ export function compactCount(n: number): string {
   return compact.format(n);
 }
 
-/** Makes the number and country-name formats ahead of their first use (idle time). */
-export function warmFormats(): void {
+/**
+ * Makes the number, country-name and date formats ahead of their first use (idle time while the
+ * figures are on their way): the first of each costs milliseconds in a new page, the first in a
+ * zone more.
+ */
+export function warmFormats(tz: string): void {
   compactCount(10_000);
   countryName('US');
+  for (const name of Object.keys(DATE_FORMATS) as Array<keyof typeof DATE_FORMATS>) formatter(tz, name);
 }
 
 /** `98.7%` (one decimal under 100, none at 0 or 100); `—` when unknown. */
@@ -88,11 +93,24 @@ export function countryName(code: string | null): string {
   return name;
 }
 
+// The date formats the cards use, by name: a per-call key (of the options) cost more than the
+// formatting itself for a table of rows.
+const DATE_FORMATS = {
+  day: { day: 'numeric', month: 'short', year: 'numeric' },
+  dayShort: { day: 'numeric', month: 'short' },
+  bucket: { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' },
+  dateTime: { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' },
+  dayTime: { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' },
+  hourMinute: { hour: '2-digit', minute: '2-digit' },
+  time: { hour: '2-digit', minute: '2-digit', second: '2-digit' },
+} satisfies Record<string, Intl.DateTimeFormatOptions>;
+
 const formats = new Map<string, Intl.DateTimeFormat>();
-function formatter(tz: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = tz + JSON.stringify(options);
+function formatter(tz: string, name: keyof typeof DATE_FORMATS): Intl.DateTimeFormat {
+  const key = `${name} ${tz}`;
   let f = formats.get(key);
   if (!f) {
+    const options: Intl.DateTimeFormatOptions = DATE_FORMATS[name];
     try {
       f = new Intl.DateTimeFormat('en-GB', { ...options, timeZone: tz });
     } catch {
@@ -105,29 +123,16 @@ function formatter(tz: string, options: Intl.DateTimeFormatOptions): Intl.DateTi
 
 /** A bucket's start, as precise as its width: `27 Nov, 14:05` or `27 Nov 2026`. */
 export function bucketTime(t: number, bucket: BucketName, tz: string): string {
-  if (bucket === '1d') return formatter(tz, { day: 'numeric', month: 'short', year: 'numeric' }).format(t);
-  return formatter(tz, {
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).format(t);
+  return formatter(tz, bucket === '1d' ? 'day' : 'bucket').format(t);
 }
 
 /** `27 Nov 2026, 14:05` */
 export const dateTime = (t: number, tz: string): string =>
-  formatter(tz, {
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).format(t);
+  formatter(tz, 'dateTime').format(t);
 
 /** `14:05:09` */
 export const time = (t: number, tz: string): string =>
-  formatter(tz, { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(t);
+  formatter(tz, 'time').format(t);
 
 /**
  * A custom range as the picker shows it: days as `1 Nov → 7 Nov`, instants (a drag-to-zoom) with
@@ -135,21 +140,21 @@ export const time = (t: number, tz: string): string =>
  */
 export function rangeLabel(from: string, to: string, tz: string): string {
   const day = /^\d{4}-\d{2}-\d{2}$/;
-  const dayFormat = formatter('UTC', { day: 'numeric', month: 'short' });
+  const dayFormat = formatter('UTC', 'dayShort');
   if (day.test(from) && day.test(to)) {
     return `${dayFormat.format(Date.parse(from))} → ${dayFormat.format(Date.parse(to))}`;
   }
   const a = Date.parse(from);
   const b = Date.parse(to);
   if (Number.isNaN(a) || Number.isNaN(b)) return `${from} → ${to}`;
-  const full = formatter(tz, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  const full = formatter(tz, 'dayTime');
   const sameDay = date(a, tz) === date(b, tz);
-  return `${full.format(a)} → ${sameDay ? formatter(tz, { hour: '2-digit', minute: '2-digit' }).format(b) : full.format(b)}`;
+  return `${full.format(a)} → ${sameDay ? formatter(tz, 'hourMinute').format(b) : full.format(b)}`;
 }
 
 /** `27 Nov 2026` */
 export const date = (t: number, tz: string): string =>
-  formatter(tz, { day: 'numeric', month: 'short', year: 'numeric' }).format(t);
+  formatter(tz, 'day').format(t);
 
 /** `3 minutes ago`, `yesterday` */
 export function ago(t: number, now = Date.now()): string {
