@@ -127,12 +127,10 @@ export function bucketTime(t: number, bucket: BucketName, tz: string): string {
 }
 
 /** `27 Nov 2026, 14:05` */
-export const dateTime = (t: number, tz: string): string =>
-  formatter(tz, 'dateTime').format(t);
+export const dateTime = (t: number, tz: string): string => formatter(tz, 'dateTime').format(t);
 
 /** `14:05:09` */
-export const time = (t: number, tz: string): string =>
-  formatter(tz, 'time').format(t);
+export const time = (t: number, tz: string): string => formatter(tz, 'time').format(t);
 
 /**
  * A custom range as the picker shows it: days as `1 Nov → 7 Nov`, instants (a drag-to-zoom) with
@@ -153,8 +151,7 @@ export function rangeLabel(from: string, to: string, tz: string): string {
 }
 
 /** `27 Nov 2026` */
-export const date = (t: number, tz: string): string =>
-  formatter(tz, 'day').format(t);
+export const date = (t: number, tz: string): string => formatter(tz, 'day').format(t);
 
 /** `3 minutes ago`, `yesterday` */
 export function ago(t: number, now = Date.now()): string {
