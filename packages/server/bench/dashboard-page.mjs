@@ -9,7 +9,9 @@
 // copy of another build's dist/ to compare two builds on the same data), BENCH_COMPARE (a second
 // build's dist/, measured in the same run: its collector serves a copy of the file, and the two
 // take turns visit by visit, so both see the same machine), BENCH_VIEWS (labels of the views to
-// measure, comma-separated, e.g. `24 h,7 days`; default all).
+// measure, comma-separated, e.g. `24 h,7 days`; default all), BENCH_CPU=1 (trace each visit and
+// also report the CPU time the page's main thread spent from the answer to every card drawn: on a
+// busy machine the wall-clock figures mostly measure the wait for a core, this one hardly).
 //
 // The file is seeded first when it does not exist (several minutes) and kept, with its keys in
 // `<file>.keys.json`, for the next run. Each case is measured RUNS times (default 10):
@@ -33,6 +35,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const file = process.argv[2] ?? join(tmpdir(), 'apilens-bench-dashboard.duckdb');
 const RUNS = Number(process.env.RUNS ?? 10);
 const DIST = process.env.BENCH_DIST ?? join(here, '../dist');
+const CPU = process.env.BENCH_CPU === '1';
 
 const keysFile = `${file}.keys.json`;
 if (!existsSync(file) || !existsSync(keysFile)) {
@@ -119,6 +122,13 @@ async function touchData(url) {
  */
 async function visit(page, url, query) {
   await touchData(url);
+  const cdp = CPU ? await page.context().newCDPSession(page) : null;
+  await cdp?.send('Tracing.start', {
+    transferMode: 'ReturnAsStream',
+    traceConfig: {
+      includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing'],
+    },
+  });
   await page.goto(`${url}/dashboard/${dashboardId}${query}`, { waitUntil: 'commit' });
   const total = await page
     .waitForFunction(
@@ -136,7 +146,41 @@ async function visit(page, url, query) {
     const api = performance.getEntriesByType('resource').find((r) => r.name.includes('/api/dashboard/'));
     return api ? [api.startTime, api.responseEnd] : [Number.NaN, Number.NaN];
   });
-  return { total, apiStart, apiEnd };
+  const drawCpu = cdp ? mainThreadCpu(await endTrace(cdp), apiEnd, total) : Number.NaN;
+  return { total, apiStart, apiEnd, drawCpu };
+}
+
+async function endTrace(cdp) {
+  const done = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+  await cdp.send('Tracing.end');
+  const { stream } = await done;
+  let text = '';
+  for (;;) {
+    const chunk = await cdp.send('IO.read', { handle: stream });
+    text += chunk.base64Encoded ? Buffer.from(chunk.data, 'base64').toString() : chunk.data;
+    if (chunk.eof) break;
+  }
+  await cdp.detach();
+  return JSON.parse(text).traceEvents;
+}
+
+/**
+ * Thread (CPU) time of the page's main-thread tasks between `from` and `to` (ms since its
+ * navigation started), from a trace of the visit; NaN when the trace lacks the navigation.
+ */
+function mainThreadCpu(events, from, to) {
+  const nav = events
+    .filter((e) => e.name === 'navigationStart' && e.args?.data?.documentLoaderURL?.includes('/dashboard/'))
+    .at(-1);
+  if (!nav) return Number.NaN;
+  let cpu = 0;
+  for (const e of events) {
+    if (e.pid !== nav.pid || e.tid !== nav.tid || e.ph !== 'X' || e.name !== 'RunTask') continue;
+    const start = (e.ts - nav.ts) / 1000;
+    if (start > to || start + e.dur / 1000 < from) continue;
+    cpu += (e.tdur ?? 0) / 1000;
+  }
+  return cpu;
 }
 
 const LAUNCH = { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS };
@@ -194,8 +238,12 @@ try {
   const results = [];
   const totals = (visits) => visits.map((v) => v.total);
   // Medians of: the whole visit; when the API request left; the rest after its answer was in.
+  const cpu = (visits) => {
+    const known = visits.map((v) => v.drawCpu).filter((c) => !Number.isNaN(c));
+    return known.length ? `, main thread ${median(known).toFixed(0)} ms CPU in it` : '';
+  };
   const summary = (visits) =>
-    `${median(totals(visits)).toFixed(0)} ms (p90 ${p90(totals(visits)).toFixed(0)}; request at ${median(visits.map((v) => v.apiStart)).toFixed(0)}, drawn ${median(visits.map((v) => v.total - v.apiEnd)).toFixed(0)} after the answer)`;
+    `${median(totals(visits)).toFixed(0)} ms (p90 ${p90(totals(visits)).toFixed(0)}; request at ${median(visits.map((v) => v.apiStart)).toFixed(0)}, drawn ${median(visits.map((v) => v.total - v.apiEnd)).toFixed(0)} after the answer${cpu(visits)})`;
   // Each run visits every build in turn, the first build first in even runs and last in odd ones.
   const turns = (i) => (i % 2 ? [...builds].reverse() : builds);
   const running = await runningBrowser();
