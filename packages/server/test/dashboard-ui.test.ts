@@ -224,13 +224,11 @@ describe('the dashboard page', () => {
     await page().goto(dashboard('?period=24h'));
     await ready();
     const loads = await page().evaluate(() =>
-      performance
-        .getEntriesByType('resource')
-        .map((r) => ({
-          path: new URL(r.name).pathname,
-          start: r.startTime,
-          end: (r as PerformanceResourceTiming).responseEnd,
-        })),
+      performance.getEntriesByType('resource').map((r) => ({
+        path: new URL(r.name).pathname,
+        start: r.startTime,
+        end: (r as PerformanceResourceTiming).responseEnd,
+      })),
     );
     const api = loads.filter((r) => r.path.startsWith('/api/dashboard/'));
     expect(api).toHaveLength(1);
