@@ -22,13 +22,13 @@
 // - returning: the same browser again, assets from its cache;
 // and in both, one request is ingested for the key before every visit, so the collector computes
 // the figures from the rows each time (its response cache would otherwise answer).
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../../scripts/chromium.mjs';
+import { serve } from './collector.mjs';
 import { seed } from './seed.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -48,27 +48,6 @@ if (!existsSync(file) || !existsSync(keysFile)) {
 const saved = JSON.parse(readFileSync(keysFile, 'utf8'));
 const { apiKey, dashboardId } = Array.isArray(saved) ? saved[0] : saved;
 
-/** The collector as users run it: its own process, the built CLI. */
-async function startCollector(dist, db) {
-  const child = spawn(
-    process.execPath,
-    [join(dist, 'cli.cjs'), 'serve', '--db', db, '--port', '0', '--no-demo', '--log-level', 'info'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (d) => {
-      out += d;
-      const m = /apilens listening on (http:\/\/[^\s,"]+)/.exec(out);
-      if (m) resolve(m[1]);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`collector exited (${code}):\n${out}`)));
-  });
-  return { child, url };
-}
-
 // The builds measured: this one, and the one to compare with on a copy of the file (DuckDB lets
 // one process open a file).
 const builds = [{ name: DIST === join(here, '../dist') ? 'this build' : DIST, dist: DIST, db: file }];
@@ -77,7 +56,8 @@ if (process.env.BENCH_COMPARE) {
   copyFileSync(file, copy);
   builds.push({ name: process.env.BENCH_COMPARE, dist: process.env.BENCH_COMPARE, db: copy });
 }
-for (const b of builds) Object.assign(b, await startCollector(b.dist, b.db));
+// The collector as users run it: its own process, the built CLI.
+for (const b of builds) Object.assign(b, await serve(['--db', b.db], b.dist));
 
 // The API benchmark's cases (bench/dashboard.mjs), as page URLs.
 const ALL_VIEWS = [
@@ -289,6 +269,6 @@ try {
     );
   }
 } finally {
-  for (const b of builds) b.child?.kill('SIGTERM');
+  for (const b of builds) b.proc?.kill('SIGTERM');
   if (builds.length > 1) rmSync(builds[1].db, { force: true });
 }
