@@ -1,6 +1,7 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig, type UserConfig } from 'vite';
 import { assetBudget } from './build/assets.js';
+import { compileHints } from './build/compile-hints.js';
 import { worldMap } from './build/world-map.js';
 
 // `pnpm dev:dashboard` proxies the API to a running collector (APILENS_COLLECTOR, default
@@ -13,6 +14,7 @@ export default defineConfig(
     plugins: [
       svelte(),
       worldMap(),
+      compileHints(/\/src\/pages\/dashboard-page\.svelte$/),
       assetBudget({
         dashboard: /\/src\/pages\/dashboard-page\.svelte$/,
         monitoring: /\/src\/pages\/monitoring-page\.svelte$/,

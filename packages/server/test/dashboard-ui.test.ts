@@ -1,6 +1,8 @@
 // The dashboard page in a real headless Chromium against a running collector with seeded data.
 // Expected figures are computed here by brute force over the rows the test sent, never taken
 // from the code under test; the page must agree with them and with the API.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserSession, openBrowser } from '../../../test-utils/browser.js';
 import { ensureBuilt, packageDir } from '../../../test-utils/build.js';
@@ -181,17 +183,52 @@ describe('the dashboard page', () => {
     expect(api.totals.requests).toBe(sent.length);
     expect(await page().locator('[data-quantile=p95]').textContent()).toBe(`${api.totals.p95} ms`);
     expect(await page().locator('[data-card=activity] canvas').count()).toBeGreaterThanOrEqual(3);
-    expect(await page().locator('[data-card=countries] path.has').count()).toBe(PLACES.length);
     expect(b.foreign).toEqual([]);
+  });
+
+  it('shades the map per answer: each country with requests, its count in its title, the filtered one marked', async () => {
+    /** The map's shaded countries: code → title, and the marked (active) ones. */
+    const shaded = async () => {
+      const paths = page().locator('[data-card=countries] svg[role=img] path');
+      const has = await paths.evaluateAll((ps) =>
+        ps
+          .filter((p) => p.classList.contains('has'))
+          .map((p) => [p.getAttribute('data-code'), p.querySelector('title')?.textContent]),
+      );
+      const active = await paths.evaluateAll((ps) =>
+        ps.filter((p) => p.classList.contains('active')).map((p) => p.getAttribute('data-code')),
+      );
+      return { has: new Map(has as Array<[string, string]>), active };
+    };
+    const expected = (list: Sent[]) =>
+      new Map(
+        [...tally(list, (x) => x.country)].map(([code, n]) => [
+          code,
+          `${PLACES.find((p) => p.country === code)!.name} · ${grouped(n)} requests`,
+        ]),
+      );
+    await page().goto(dashboard());
+    await ready();
+    expect(await shaded()).toEqual({ has: expected(sent), active: [] });
+    // A click on a shape filters on its country; the next answer reshades the same shapes.
+    await page().locator('[data-card=countries] path[data-code=GB]').click();
+    await page().waitForURL(/country=GB/);
+    await ready();
+    expect(await shaded()).toEqual({ has: expected(sent.filter((x) => x.country === 'GB')), active: ['GB'] });
+    await page().goBack();
+    await ready();
+    expect(await shaded()).toEqual({ has: expected(sent), active: [] });
   });
 
   it('asks for the figures once, as the visit starts, while the page loads its code', async () => {
     await page().goto(dashboard('?period=24h'));
     await ready();
     const loads = await page().evaluate(() =>
-      performance
-        .getEntriesByType('resource')
-        .map((r) => ({ path: new URL(r.name).pathname, start: r.startTime })),
+      performance.getEntriesByType('resource').map((r) => ({
+        path: new URL(r.name).pathname,
+        start: r.startTime,
+        end: (r as PerformanceResourceTiming).responseEnd,
+      })),
     );
     const api = loads.filter((r) => r.path.startsWith('/api/dashboard/'));
     expect(api).toHaveLength(1);
@@ -199,6 +236,29 @@ describe('the dashboard page', () => {
     expect(chunk).toBeDefined();
     // The entry sends it before it imports the page's chunk, not the page once its chunk has run.
     expect(api[0]!.start).toBeLessThanOrEqual(chunk!.start);
+    // The map's chunk too: it leaves while the page's chunk is still loading, not after it ran.
+    const map = loads.find((r) => /^\/assets\/_virtual_world-map-[\w-]+\.js$/.test(r.path));
+    expect(map).toBeDefined();
+    expect(map!.start).toBeLessThan(chunk!.end);
+  });
+
+  it("every script a dashboard visit loads after the entry starts with V8's compile hint", async () => {
+    await page().goto(dashboard());
+    await ready();
+    const scripts = await page().evaluate(() =>
+      performance
+        .getEntriesByType('resource')
+        .map((r) => new URL(r.name).pathname)
+        .filter((p) => p.endsWith('.js')),
+    );
+    const entry = /<script[^>]*\bsrc="([^"]+)"/.exec(readFileSync(join(DIST, 'index.html'), 'utf8'))![1]!;
+    const firstLine = (path: string) => readFileSync(join(DIST, path), 'utf8').split('\n', 1)[0];
+    // The entry holds every page: compiled as it runs, not all of it ahead.
+    expect(firstLine(entry)).not.toBe('//# allFunctionsCalledOnLoad');
+    const after = scripts.filter((p) => p !== entry);
+    // The page's chunk, the chunk it shares with the monitoring page, the map's.
+    expect(after.length).toBeGreaterThanOrEqual(3);
+    for (const path of after) expect(firstLine(path), path).toBe('//# allFunctionsCalledOnLoad');
   });
 
   it('lists every time zone once the zone picker is used; a pick shows the view in that zone', async () => {

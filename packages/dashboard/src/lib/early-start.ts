@@ -1,13 +1,14 @@
 // A visit to a dashboard URL needs three things from the network: the dashboard page's chunk,
 // the world map's chunk and the figures. Left to the page, they would go one after another (the
 // chunk loads, the page mounts, its first effect asks for the figures, the countries card asks
-// for the map). So the entry starts the chunk and the figures at once, before anything renders
-// (the chunk starts the map's as it loads), and the page takes the figures it finds waiting: only
-// for the same API URL, and only once (a reload, Live or a new view asks the collector again).
+// for the map). So the entry starts all three at once, before anything renders, and the page
+// takes the figures it finds waiting: only for the same API URL, and only once (a reload, Live or
+// a new view asks the collector again).
 import { call, dashboardUrl } from './api.js';
 import type { DashboardResponse } from './api-types.js';
+import { warmFormats } from './format.js';
 import { matchPath } from './router.svelte.js';
-import { parseView } from './view-state.svelte.js';
+import { browserZone, parseView } from './view-state.svelte.js';
 
 /** The dashboard page's module (one chunk, shared by the router and {@link startEarly}). */
 export const loadDashboardPage = () => import('../pages/dashboard-page.svelte');
@@ -27,7 +28,8 @@ let early: Early | null = null;
 export function startEarly(): void {
   const { page, id } = matchPath(location.pathname);
   if (page !== 'dashboard' || !id) return;
-  const url = dashboardUrl(id, parseView(location.search));
+  const view = parseView(location.search);
+  const url = dashboardUrl(id, view);
   const started: Early = { url, response: call<DashboardResponse>(url) };
   started.response.then(
     (value) => {
@@ -37,9 +39,13 @@ export function startEarly(): void {
     () => {},
   );
   early = started;
-  // The page's chunk starts the map's chunk as it loads (world-map.svelte). A failure shows
-  // where the router imports the page again.
+  // A failure shows where the router imports the page again.
   loadDashboardPage().catch(() => {});
+  // The map's chunk too, rather than once the page's chunk has run (world-map.svelte imports it
+  // then, and finds it loaded or loading). A failure shows in the countries card.
+  import('virtual:world-map').catch(() => {});
+  // The number and country-name formats the cards use, made while the figures are on their way.
+  setTimeout(() => warmFormats(view.tz ?? browserZone()), 0);
 }
 
 /**

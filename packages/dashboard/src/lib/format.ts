@@ -1,15 +1,37 @@
 // Number, time and name formatting for the cards. English, the viewer's zone or the chosen one.
 import type { BucketName } from './api-types.js';
 
-const grouped = new Intl.NumberFormat('en');
-const compact = new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });
-const regions = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
+// Intl objects are made on first use, not as the module loads: this module is in the entry, whose
+// evaluation comes before the dashboard's request leaves, and each costs milliseconds to make in a
+// new page. warmFormats() makes them while the figures are on their way.
+let grouped: Intl.NumberFormat | undefined;
+let compact: Intl.NumberFormat | undefined;
+let regions: Intl.DisplayNames | undefined;
+let relative: Intl.RelativeTimeFormat | undefined;
 
 /** `1,234,567` */
-export const count = (n: number): string => grouped.format(n);
+export function count(n: number): string {
+  grouped ??= new Intl.NumberFormat('en');
+  return grouped.format(n);
+}
 
 /** `1.2M`, `12.3K`, `987` */
-export const compactCount = (n: number): string => (n < 10_000 ? grouped.format(n) : compact.format(n));
+export function compactCount(n: number): string {
+  if (n < 10_000) return count(n);
+  compact ??= new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });
+  return compact.format(n);
+}
+
+/**
+ * Makes the number, country-name and date formats ahead of their first use (idle time while the
+ * figures are on their way): the first of each costs milliseconds in a new page, the first in a
+ * zone more.
+ */
+export function warmFormats(tz: string): void {
+  compactCount(10_000);
+  countryName('US');
+  for (const name of Object.keys(DATE_FORMATS) as Array<keyof typeof DATE_FORMATS>) formatter(tz, name);
+}
 
 /** `98.7%` (one decimal under 100, none at 0 or 100); `—` when unknown. */
 export function percent(rate: number | null | undefined): string {
@@ -61,6 +83,7 @@ export function countryName(code: string | null): string {
   let name = countryNames.get(code);
   if (name === undefined) {
     try {
+      regions ??= new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
       name = regions.of(code.toUpperCase()) ?? code;
     } catch {
       name = code;
@@ -70,11 +93,24 @@ export function countryName(code: string | null): string {
   return name;
 }
 
+// The date formats the cards use, by name: a per-call key (of the options) cost more than the
+// formatting itself for a table of rows.
+const DATE_FORMATS = {
+  day: { day: 'numeric', month: 'short', year: 'numeric' },
+  dayShort: { day: 'numeric', month: 'short' },
+  bucket: { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' },
+  dateTime: { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' },
+  dayTime: { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' },
+  hourMinute: { hour: '2-digit', minute: '2-digit' },
+  time: { hour: '2-digit', minute: '2-digit', second: '2-digit' },
+} satisfies Record<string, Intl.DateTimeFormatOptions>;
+
 const formats = new Map<string, Intl.DateTimeFormat>();
-function formatter(tz: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = tz + JSON.stringify(options);
+function formatter(tz: string, name: keyof typeof DATE_FORMATS): Intl.DateTimeFormat {
+  const key = `${name} ${tz}`;
   let f = formats.get(key);
   if (!f) {
+    const options: Intl.DateTimeFormatOptions = DATE_FORMATS[name];
     try {
       f = new Intl.DateTimeFormat('en-GB', { ...options, timeZone: tz });
     } catch {
@@ -87,29 +123,14 @@ function formatter(tz: string, options: Intl.DateTimeFormatOptions): Intl.DateTi
 
 /** A bucket's start, as precise as its width: `27 Nov, 14:05` or `27 Nov 2026`. */
 export function bucketTime(t: number, bucket: BucketName, tz: string): string {
-  if (bucket === '1d') return formatter(tz, { day: 'numeric', month: 'short', year: 'numeric' }).format(t);
-  return formatter(tz, {
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).format(t);
+  return formatter(tz, bucket === '1d' ? 'day' : 'bucket').format(t);
 }
 
 /** `27 Nov 2026, 14:05` */
-export const dateTime = (t: number, tz: string): string =>
-  formatter(tz, {
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).format(t);
+export const dateTime = (t: number, tz: string): string => formatter(tz, 'dateTime').format(t);
 
 /** `14:05:09` */
-export const time = (t: number, tz: string): string =>
-  formatter(tz, { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(t);
+export const time = (t: number, tz: string): string => formatter(tz, 'time').format(t);
 
 /**
  * A custom range as the picker shows it: days as `1 Nov → 7 Nov`, instants (a drag-to-zoom) with
@@ -117,28 +138,27 @@ export const time = (t: number, tz: string): string =>
  */
 export function rangeLabel(from: string, to: string, tz: string): string {
   const day = /^\d{4}-\d{2}-\d{2}$/;
-  const dayFormat = formatter('UTC', { day: 'numeric', month: 'short' });
+  const dayFormat = formatter('UTC', 'dayShort');
   if (day.test(from) && day.test(to)) {
     return `${dayFormat.format(Date.parse(from))} → ${dayFormat.format(Date.parse(to))}`;
   }
   const a = Date.parse(from);
   const b = Date.parse(to);
   if (Number.isNaN(a) || Number.isNaN(b)) return `${from} → ${to}`;
-  const full = formatter(tz, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  const full = formatter(tz, 'dayTime');
   const sameDay = date(a, tz) === date(b, tz);
-  return `${full.format(a)} → ${sameDay ? formatter(tz, { hour: '2-digit', minute: '2-digit' }).format(b) : full.format(b)}`;
+  return `${full.format(a)} → ${sameDay ? formatter(tz, 'hourMinute').format(b) : full.format(b)}`;
 }
 
 /** `27 Nov 2026` */
-export const date = (t: number, tz: string): string =>
-  formatter(tz, { day: 'numeric', month: 'short', year: 'numeric' }).format(t);
+export const date = (t: number, tz: string): string => formatter(tz, 'day').format(t);
 
-const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 /** `3 minutes ago`, `yesterday` */
 export function ago(t: number, now = Date.now()): string {
   const s = Math.round((t - now) / 1000);
   const abs = Math.abs(s);
   if (abs < 60) return 'just now';
+  relative ??= new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
   if (abs < 3600) return relative.format(Math.round(s / 60), 'minute');
   if (abs < 86_400) return relative.format(Math.round(s / 3600), 'hour');
   if (abs < 30 * 86_400) return relative.format(Math.round(s / 86_400), 'day');
