@@ -239,8 +239,8 @@ describe.each(STORES)('data API (%s)', (storeName) => {
       status: 'ok',
       store: { PostgreSQL: 'postgres', DuckDB: 'duckdb' }[storeName],
       // The second migration adds monitoring; the third, ingest batch ids; PostgreSQL's fourth,
-      // the dashboard rollups.
-      schema_version: { PostgreSQL: 4, DuckDB: 3 }[storeName],
+      // the dashboard rollups, and its fifth their pending queue.
+      schema_version: { PostgreSQL: 5, DuckDB: 3 }[storeName],
     });
   });
 });
