@@ -482,6 +482,11 @@ interface WithRollupsOptions {
    * the pending queue for the {@link PENDING_TABLES}.
    */
   counted?: number;
+  /**
+   * With `counted`: the {@link PENDING_TABLES} through the pending queue (`true`), or upserted
+   * from the inserted rows in the statement (`false`). @default true
+   */
+  queue?: boolean;
   /** CTEs written before the insert's (`name AS (…), …`), which `insertRows` may read. */
   head?: string;
   /** The statement's result, over `ins` (the inserted rows). @default 'count(*) AS n' */
@@ -497,7 +502,12 @@ export function insertWithRollups(insertRows: string, shard: string, o: WithRoll
   const rollups = o.before
     ? rollupInserts('ins', { before: o.before, shard })
     : o.counted !== undefined
-      ? [...countedUpserts(o.counted, shard), PENDING_INSERT]
+      ? [
+          ...countedUpserts(o.counted, shard),
+          ...(o.queue === false
+            ? rollupInserts('ins', { only: [0], shard, skip: COUNTED_TABLES })
+            : [PENDING_INSERT]),
+        ]
       : rollupInserts('ins', { only: [0], shard });
   const ctes = [...(o.head ? [o.head] : []), `ins AS (${insertRows} RETURNING *)`];
   ctes.push(...rollups.map((sql, i) => `r${i} AS (${sql})`));

@@ -151,18 +151,31 @@ const FITS = `(SELECT w FROM k) <= ${EARLIEST}`;
 const BATCH_CTE = `b AS (INSERT INTO ingest_batches (key_id, batch_id, received_at)
   SELECT $1, $${BATCH_ID}::TEXT, (extract(epoch FROM clock_timestamp()) * 1000)::bigint
   WHERE ${FITS} ON CONFLICT DO NOTHING RETURNING 1)`;
-const oneStatement = (batch: boolean) =>
+const oneStatement = (batch: boolean, queue = true) =>
   insertWithRollups(
     `${INSERT_ROWS} WHERE ${FITS}${batch ? ' AND EXISTS (SELECT 1 FROM b)' : ''}`,
     SHARD_PARAM,
     {
       counted: COUNTED,
+      queue,
       head: batch ? `${KEY_CTE}, ${BATCH_CTE}` : KEY_CTE,
       result: `(SELECT w FROM k) AS w, ${batch ? '(SELECT count(*) FROM b)' : '1'}::INT AS fresh, count(*) AS n`,
     },
   );
 const INSERT_HOURS = oneStatement(false);
 const INSERT_HOURS_WITH_ID = oneStatement(true);
+/** The same, with every hour rollup upserted in the statement (the pending queue bypassed). */
+const INSERT_HOURS_INLINE = oneStatement(false, false);
+const INSERT_HOURS_INLINE_WITH_ID = oneStatement(true, false);
+
+/**
+ * How many of a key's batches this process leaves in the pending queue between two of its drains:
+ * past it, a batch writes its rollups in its statement, as before the queue. Under load a drain
+ * costs more per row than the batch's own upserts (it reads the rows back), so without a bound a
+ * key ingesting faster than its drains would pile up pending rows without end, and every dashboard
+ * query of the key would read them all.
+ */
+const MAX_QUEUED_BATCHES = 8;
 
 const HOUR = 3_600_000;
 
@@ -233,8 +246,11 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
     timer.unref();
     due.set(keyId, timer);
   };
+  // Batches of each key this process sent to the queue since its last drain of the key began.
+  const queued = new Map<number, number>();
   const drain = (keyId: number) => {
     due.delete(keyId);
+    queued.delete(keyId);
     const shard = takeShard();
     let failed = false;
     const run = drainKeyRollups(pool, keyId, shard)
@@ -406,17 +422,28 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
       );
       // Held until the batch commits: its rollup row locks last until then.
       const shard = takeShard();
+      const queue = (queued.get(keyId) ?? 0) < MAX_QUEUED_BATCHES;
+      if (queue) queued.set(keyId, (queued.get(keyId) ?? 0) + 1);
+      let sentToQueue = false;
       batches++;
       try {
+        const withId = batchId !== undefined;
         const one = await pool.query<{ w: number | null; fresh: number; n: number }>(
-          batchId === undefined ? INSERT_HOURS : INSERT_HOURS_WITH_ID,
-          [keyId, ...cols, shard, earliest, ...counted, ...(batchId === undefined ? [] : [batchId])],
+          queue
+            ? withId
+              ? INSERT_HOURS_WITH_ID
+              : INSERT_HOURS
+            : withId
+              ? INSERT_HOURS_INLINE_WITH_ID
+              : INSERT_HOURS_INLINE,
+          [keyId, ...cols, shard, earliest, ...counted, ...(withId ? [batchId] : [])],
         );
         const r = one.rows[0]!;
         if (r.w === null) throw new UnknownKeyError();
         // Stored, or a retry of a batch another attempt stored (nothing to add).
         if (r.w <= earliest) {
-          if (r.n > 0 && drainDelay !== false) scheduleDrain(keyId, drainDelay);
+          sentToQueue = queue && r.n > 0;
+          if (sentToQueue && drainDelay !== false) scheduleDrain(keyId, drainDelay);
           return r.fresh === 0 ? n : r.n;
         }
         // Rows before the key's fold watermark: the transaction below, which writes every grain.
@@ -441,6 +468,9 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
           return ins.rows[0]?.n ?? n;
         });
       } finally {
+        // A batch that left nothing in the queue gives its place back.
+        if (queue && !sentToQueue && queued.has(keyId))
+          queued.set(keyId, Math.max(0, queued.get(keyId)! - 1));
         inFlight[shard]!--;
         batchDone();
       }
@@ -499,6 +529,7 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
 
     async drainRollups() {
       // Every key's, whoever left them (this process's scheduled drains, a process that died).
+      queued.clear();
       const keys = await pool.query<{ id: number }>('SELECT DISTINCT key_id AS id FROM rollup_pending');
       let n = 0;
       for (const { id } of keys.rows) n += await drainKeyRollups(pool, id);
