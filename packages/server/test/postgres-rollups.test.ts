@@ -194,6 +194,20 @@ afterAll(async () => {
 });
 
 describe('dashboard figures from PostgreSQL rollups', () => {
+  it('refuses a drain delay that is not 0 or more milliseconds, or false, naming the option', () => {
+    for (const bad of [
+      -1,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      '250' as unknown as number,
+      true as unknown as number,
+    ]) {
+      expect(() => openPostgresStore(db.url, { rollupDrainDelayMs: bad })).toThrow(
+        /openPostgresStore's rollupDrainDelayMs must be a number of milliseconds \(0 or more\) or false/,
+      );
+    }
+  });
+
   it('leaves the endpoints and users of 8 batches per key in the pending queue, the rest and the totals written', async () => {
     // 16 concurrent batches of 250 rows: 8 queued (the bound between two drains), 8 written whole.
     expect([await pending(keyId), await pending(otherId)]).toEqual([8, 1]);

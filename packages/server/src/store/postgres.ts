@@ -233,6 +233,11 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
   // `due` holds the key's timer (null: due again when the drain in flight ends), `draining` the
   // drain in flight. One at a time per key in this process (two would be right, only wasteful).
   const drainDelay = options.rollupDrainDelayMs ?? DRAIN_DELAY_MS;
+  if (drainDelay !== false && !(Number.isFinite(drainDelay) && drainDelay >= 0)) {
+    throw new TypeError(
+      `@apilens/server: openPostgresStore's rollupDrainDelayMs must be a number of milliseconds (0 or more) or false, got ${String(drainDelay).slice(0, 40)}.`,
+    );
+  }
   const due = new Map<number, NodeJS.Timeout | null>();
   const draining = new Map<number, Promise<void>>();
   let closing = false;
