@@ -1,7 +1,7 @@
 // The built collector for the benchmarks: started as a user would (`apilens serve`), without the
 // demo dashboard or rate limits, and its memory read from /proc.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +40,7 @@ export async function serve(args, dist = DIST) {
     process.execPath,
     [
       // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the collector, written when it exits.
+      ...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []),
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
       join(dist, 'cli.cjs'),
       'serve',
@@ -62,6 +63,11 @@ export async function serve(args, dist = DIST) {
       const m = /apilens listening on (http:\/\/[^\s,"]+)/.exec(out);
       if (m) resolve(m[1]);
     };
+    if (process.env.BENCH_SERVER_LOG) {
+      const log = createWriteStream(process.env.BENCH_SERVER_LOG, { flags: 'a' });
+      proc.stdout.pipe(log);
+      proc.stderr.pipe(log);
+    }
     proc.stdout.on('data', on);
     proc.stderr.on('data', on);
     proc.on('exit', () => reject(new Error(`server exited:\n${out}`)));

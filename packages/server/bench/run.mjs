@@ -17,9 +17,12 @@
 // BENCH_CPU_PROF (a directory: V8 CPU profiles of the collector processes), BENCH_DIST (the build
 // to run, default ./dist) or BENCH_DISTS (several, comma-separated, e.g. `dist,.dist-main`: each
 // part runs each build in turn on the same data), BENCH_ROUNDS (1: rounds over those builds),
-// BENCH_FORMATS (csv,ndjson: the stall part's export formats).
+// BENCH_FORMATS (csv,ndjson: the stall part's export formats), BENCH_PROBE_BODY (fresh, frozen or
+// fresh,frozen: the stall part's ingest probe, see stallBench), BENCH_SLOW_LOG (a file: the stall
+// part's probes of 100 ms or more), BENCH_SERVER_LOG (a file: the collectors' output, see
+// collector.mjs), BENCH_TRACE_GC (1: the collectors run with --trace-gc, into that log).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +53,9 @@ const ONLY = process.env.BENCH_ONLY ?? ''; // 'ingest', 'data' or 'stall' to run
 const STORE = process.env.BENCH_STORE ?? ''; // 'duckdb' or 'postgres' to run one store
 /** Export formats of the stall part (BENCH_FORMATS, comma-separated). */
 const FORMATS = (process.env.BENCH_FORMATS ?? 'csv,ndjson').split(',');
+/** The stall part's ingest probe bodies: `fresh` (default), `frozen`, or both in turn (see stallBench). */
+const PROBE_BODIES = (process.env.BENCH_PROBE_BODY ?? 'fresh').split(',');
+const SLOW_LOG = process.env.BENCH_SLOW_LOG;
 /** Rounds over the builds of BENCH_DISTS (ingest and stall parts), alternating: a, b, a, b… */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 /** Each build of BENCH_DISTS, ROUNDS times in turn, with a label for the output. */
@@ -185,40 +191,58 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(
  * 1 000-row ingest, each in its own loop (one request at a time, 20 ms apart), for as long as the
  * export runs.
  */
-async function stallBench(label, server, apiKey, otherKey, format) {
-  label = `${label} [${server.build}]`;
+async function stallBench(label, server, apiKey, otherKey, format, frozen = false) {
+  label = `${label} [${server.build}${frozen ? ', frozen probe body' : ''}]`;
   const { url } = server;
-  const body = gzipSync(
-    JSON.stringify({
-      api_key: otherKey,
-      framework: 'Express',
-      requests: Array.from({ length: BATCH }, (_, i) => wireRow(i, Date.now() + i)),
-    }),
-  );
+  // The other key's batch as an SDK sends one: the requests of the last second, so that each
+  // batch's times are new and later than the previous batch's. `frozen` re-sends one
+  // body built up front (the method of the runs before 2026-11-28 14:00 UTC): its 1 000 times
+  // stored again and again, each batch adds an entry to each of 1 000 groups of equal times in
+  // PostgreSQL's time indexes, touching up to a thousand index pages where a real batch, whose
+  // times come after the last ones stored, touches a few at the indexes' right edge.
+  const batchBody = (t) =>
+    gzipSync(
+      JSON.stringify({
+        api_key: otherKey,
+        framework: 'Express',
+        requests: Array.from({ length: BATCH }, (_, i) => wireRow(i, t + i)),
+      }),
+    );
+  const frozenBody = batchBody(Date.now());
   const pool = new Pool(url, { connections: 2, pipelining: 1 });
   let exporting = true;
   const show = (name, t) =>
-    `${name} p50 ${percentile(t, 0.5).toFixed(0)} ms, p99 ${percentile(t, 0.99).toFixed(0)} ms, max ${t.at(-1).toFixed(0)} ms (${t.length} requests)`;
-  const probe = async (request) => {
+    `${name} p50 ${percentile(t, 0.5).toFixed(0)} ms, p99 ${percentile(t, 0.99).toFixed(0)} ms, max ${t.at(-1).toFixed(0)} ms (${t.length} requests, ${t.filter((x) => x >= 100).length} of them 100 ms or more)`;
+  const probe = async (makeRequest) => {
     const times = [];
     while (exporting) {
+      const request = makeRequest();
       const t0 = performance.now();
       const res = await pool.request(request);
       await res.body.text();
       if (res.statusCode !== 200) throw new Error(`${request.path}: ${res.statusCode}`);
-      times.push(performance.now() - t0);
+      const took = performance.now() - t0;
+      times.push(took);
+      // BENCH_SLOW_LOG: each probe of 100 ms or more with the time it started, to set beside the
+      // collector's and PostgreSQL's logs.
+      if (took >= 100 && SLOW_LOG) {
+        appendFileSync(
+          SLOW_LOG,
+          `${new Date(Date.now() - took).toISOString()} ${request.path} ${took.toFixed(0)} ms\n`,
+        );
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
     return times.sort((a, b) => a - b);
   };
   const probes = () => [
-    probe({ path: '/api/health', method: 'GET' }),
-    probe({
+    probe(() => ({ path: '/api/health', method: 'GET' })),
+    probe(() => ({
       path: '/api/log-request',
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
-      body,
-    }),
+      body: frozen ? frozenBody : batchBody(Date.now() - BATCH),
+    })),
   ];
   // The same probes for 5 s without an export first: what the machine gives them anyway.
   const idle = probes();
@@ -303,7 +327,10 @@ async function stallBenches(label, storeArgs, apiKey, otherKey) {
   for (const build of builds()) {
     const server = await serve(storeArgs, build.dist);
     server.build = build.name;
-    for (const format of FORMATS) await stallBench(label, server, apiKey, otherKey, format);
+    for (const format of FORMATS) {
+      for (const body of PROBE_BODIES)
+        await stallBench(label, server, apiKey, otherKey, format, body === 'frozen');
+    }
     await server.stop();
   }
 }
@@ -352,6 +379,15 @@ try {
       await store.migrate();
       // Statistics and the visibility map, as autovacuum would leave them shortly after a bulk load.
       await dataBench('PostgreSQL', ['--database-url', url], store, PG_ROWS, async () => {
+        // The loaded key's rollups settled (its pending batches drained, its 4 000-odd finished
+        // hours folded), as the maintenance job leaves them minutes after a bulk load: otherwise
+        // the first build timed shares the machine with that fold and the others do not.
+        const t0 = performance.now();
+        await store.drainRollups();
+        const folded = await store.foldRollups(Date.now());
+        console.log(
+          `data PostgreSQL: rollups drained and ${folded} key(s) folded in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        );
         const pg = (await import('pg')).default;
         const c = new pg.Client({ connectionString: url });
         await c.connect();
