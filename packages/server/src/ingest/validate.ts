@@ -113,11 +113,6 @@ interface WellFormed {
   toWellFormed(): string;
 }
 
-/** `s` with every lone UTF-16 surrogate replaced by U+FFFD (`s` itself when it has none). */
-export function wellFormed(s: string): string {
-  return (s as unknown as WellFormed).isWellFormed() ? s : (s as unknown as WellFormed).toWellFormed();
-}
-
 /**
  * Truncates to 255 UTF-16 code units without splitting a surrogate pair, and replaces NUL
  * characters (PostgreSQL text cannot hold them) and lone surrogates (no UTF-8 database can:
@@ -131,7 +126,7 @@ export function clean(value: string): string {
     const last = s.charCodeAt(MAX_STRING - 1);
     if (last >= 0xd800 && last <= 0xdbff) s = s.slice(0, MAX_STRING - 1);
   }
-  s = wellFormed(s);
+  if (!(s as unknown as WellFormed).isWellFormed()) s = (s as unknown as WellFormed).toWellFormed();
   return s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s;
 }
 

@@ -13,7 +13,7 @@ import { backupDuckDb } from './duckdb-backup.js';
 import { Conn, ConnectionPool } from './duckdb-connection.js';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.js';
 import { deleteDuckDbKeyMonitoring, duckDbMonitors } from './duckdb-monitors.js';
-import { GroupEncoder, INSERT_GROUP, STAGED_COLUMNS, STAGED_TYPES } from './duckdb-rows.js';
+import { INSERT_STAGED, STAGED_COLUMNS, STAGED_SELECT, STAGED_TYPES, StagedRows } from './duckdb-rows.js';
 import { readRows } from './sql.js';
 
 /** Options of {@link openDuckDbStore}. */
@@ -39,7 +39,7 @@ export interface DuckDbStoreOptions {
 
 /**
  * Inserts rows from `source` (staged columns, see duckdb-rows.ts), deriving the dashboard's
- * columns in SQL: `importCsv` loads through it. Batches are inserted by INSERT_GROUP instead,
+ * columns in SQL: `importCsv` loads through it. Batches are inserted by INSERT_STAGED instead,
  * with `version` and `identity` computed in JavaScript (duckdb-derive.ts) to exactly these
  * values. The identity hash is MD5-based (its lower 64 bits), a function whose result never
  * changes between DuckDB versions: identities stored today must match those stored after an
@@ -49,7 +49,7 @@ export interface DuckDbStoreOptions {
 const insertDerivingFrom = (
   source: string,
 ) => `INSERT INTO requests (${STAGED_COLUMNS.join(', ')}, endpoint, version, identity)
-SELECT ${STAGED_COLUMNS.join(', ')},
+SELECT ${STAGED_SELECT.join(', ')},
   coalesce(route, path),
   nullif(regexp_extract(path, '${VERSION_PATTERN}', 1), ''),
   CASE WHEN user_id IS NOT NULL THEN md5_number_lower('u:' || user_id)
@@ -133,7 +133,7 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
     writer: Conn;
     readers: ConnectionPool;
   }
-  const encoder = new GroupEncoder();
+  const staged = new StagedRows();
   const opening: Promise<Opened> = (async () => {
     let instance: DuckDBInstance;
     try {
@@ -142,6 +142,7 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       throw openError(file, err);
     }
     const writer = new Conn(await instance.connect());
+    staged.register(writer.connection);
     const readers: Conn[] = [];
     for (let i = 0; i < readerCount; i++) readers.push(new Conn(await instance.connect()));
     await writer.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -329,13 +330,13 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
       if (accepted.length > 0) {
         const ua = await resolveUserAgents(w, accepted);
         const firstId = nextRequestId;
-        const rows = encoder.encode(firstId, stagedRows(accepted, ua));
+        staged.stage(firstId, stagedRows(accepted, ua));
         nextRequestId += accepted.reduce((n, p) => n + p.rows.length, 0);
         const ids = accepted.filter((p) => p.batchId !== undefined);
         try {
           if (ids.length === 0) {
             // One statement in auto-commit: the whole group is one transaction.
-            await w.changes(INSERT_GROUP, [rows], [VARCHAR]);
+            await w.changes(INSERT_STAGED);
           } else {
             await tx(w, async () => {
               await w.changes(
@@ -343,13 +344,15 @@ export function openDuckDbStore(file: string, options: DuckDbStoreOptions = {}):
                 [listValue(ids.map((p) => p.keyId)), listValue(ids.map((p) => p.batchId!)), Date.now()],
                 [LIST(DOUBLE), LIST(VARCHAR), DOUBLE],
               );
-              await w.changes(INSERT_GROUP, [rows], [VARCHAR]);
+              await w.changes(INSERT_STAGED);
             });
           }
         } catch (err) {
           // Nothing of the group was stored: its ids may be handed out again.
           nextRequestId = firstId;
           throw err;
+        } finally {
+          staged.release();
         }
       }
       const now = Date.now();
