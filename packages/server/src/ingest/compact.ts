@@ -164,47 +164,47 @@ export function compactRows(body: CompactBody, maxRows: number): (now: number) =
   const [hostname, ip, path, userAgent, method, userId, route] = text;
   const dict = new Dictionary(strings as (string | null)[]);
   return (now) => {
-  const rows = new Array<RowResult>(count);
-  for (let i = 0; i < count; i++) {
-    const m = dict.method(method!(i));
-    if (m instanceof Error) {
-      rows[i] = { ok: false, error: m.message };
-      continue;
+    const rows = new Array<RowResult>(count);
+    for (let i = 0; i < count; i++) {
+      const m = dict.method(method!(i));
+      if (m instanceof Error) {
+        rows[i] = { ok: false, error: m.message };
+        continue;
+      }
+      const st = checkStatus(status!(i));
+      if (st instanceof Error) {
+        rows[i] = { ok: false, error: st.message };
+        continue;
+      }
+      const rt = checkResponseTime(responseTime!(i));
+      if (rt instanceof Error) {
+        rows[i] = { ok: false, error: rt.message };
+        continue;
+      }
+      const at = checkCreatedAt(base + createdAt!(i), now);
+      if (at instanceof Error) {
+        rows[i] = { ok: false, error: at.message };
+        continue;
+      }
+      const p = dict.path(path!(i));
+      if (p instanceof Error) {
+        rows[i] = { ok: false, error: p.message };
+        continue;
+      }
+      const row = newRow(
+        dict.optional(hostname!(i)),
+        dict.address(ip!(i)),
+        p,
+        dict.optional(route!(i)),
+        dict.optional(userAgent!(i)),
+        m,
+        st,
+        rt,
+        dict.optional(userId!(i)),
+        at,
+      );
+      rows[i] = { ok: true, row };
     }
-    const st = checkStatus(status!(i));
-    if (st instanceof Error) {
-      rows[i] = { ok: false, error: st.message };
-      continue;
-    }
-    const rt = checkResponseTime(responseTime!(i));
-    if (rt instanceof Error) {
-      rows[i] = { ok: false, error: rt.message };
-      continue;
-    }
-    const at = checkCreatedAt(base + createdAt!(i), now);
-    if (at instanceof Error) {
-      rows[i] = { ok: false, error: at.message };
-      continue;
-    }
-    const p = dict.path(path!(i));
-    if (p instanceof Error) {
-      rows[i] = { ok: false, error: p.message };
-      continue;
-    }
-    const row = newRow(
-      dict.optional(hostname!(i)),
-      dict.address(ip!(i)),
-      p,
-      dict.optional(route!(i)),
-      dict.optional(userAgent!(i)),
-      m,
-      st,
-      rt,
-      dict.optional(userId!(i)),
-      at,
-    );
-    rows[i] = { ok: true, row };
-  }
-  return rows;
+    return rows;
   };
 }

@@ -163,7 +163,8 @@ export function checkStatus(status: unknown): number | Error {
 
 /** The response time as stored (whole milliseconds, clamped to int32), or why it is refused. */
 export function checkResponseTime(rt: unknown): number | Error {
-  if (typeof rt === 'number' && Number.isFinite(rt) && rt >= 0) return Math.min(Math.round(rt), MAX_RESPONSE_TIME);
+  if (typeof rt === 'number' && Number.isFinite(rt) && rt >= 0)
+    return Math.min(Math.round(rt), MAX_RESPONSE_TIME);
   return new Error(`response_time must be a non-negative number of milliseconds, got ${preview(rt)}`);
 }
 
@@ -263,6 +264,17 @@ export function validateRow(raw: unknown, now: number): RowResult {
   else if (typeof u === 'number' && Number.isFinite(u)) userId = String(u);
   else return { ok: false, error: 'user_id must be a string, a number or null' };
 
-  const row = newRow(hostname, address(ipAddress), path, route, userAgent, method, status, responseTime, userId, createdAt);
+  const row = newRow(
+    hostname,
+    address(ipAddress),
+    path,
+    route,
+    userAgent,
+    method,
+    status,
+    responseTime,
+    userId,
+    createdAt,
+  );
   return { ok: true, row };
 }
