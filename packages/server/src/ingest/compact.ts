@@ -104,11 +104,13 @@ class Dictionary {
   }
 
   path(i: number): string | Error {
-    return (this.paths[i] ??= checkPath(this.strings[i]));
+    this.paths[i] ??= checkPath(this.strings[i]);
+    return this.paths[i];
   }
 
   method(i: number): string | Error {
-    return (this.methods[i] ??= checkMethod(this.strings[i]));
+    this.methods[i] ??= checkMethod(this.strings[i]);
+    return this.methods[i];
   }
 
   address(i: number): string | null {
