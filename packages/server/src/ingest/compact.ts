@@ -1,19 +1,8 @@
 // The compact batch format of apilens SDKs (POST /api/log-columns, docs/wire-format.md):
-// one array per field, strings sent once in a dictionary. Decoded here into the same rows as the
-// row format's `requests`, each refused or accepted as validateRow would (the same checks, in
-// the same order); any fault in the structure fails the whole batch (nothing stored).
+// one array per field, strings sent once in a dictionary. Decoded here into the same raw rows
+// as the row format's `requests`, which are then validated row by row like any others; only
+// the structure is checked here, and any fault in it fails the whole batch (nothing stored).
 import { HttpError } from '../errors.js';
-import {
-  address,
-  checkCreatedAt,
-  checkMethod,
-  checkPath,
-  checkResponseTime,
-  checkStatus,
-  clean,
-  newRow,
-  type RowResult,
-} from './validate.js';
 
 /** Versions of the compact format this collector reads. */
 export const COMPACT_VERSIONS: readonly number[] = [1];
@@ -80,54 +69,11 @@ function column(
 }
 
 /**
- * What each string of the dictionary gives in each of its uses, computed the first time a row
- * uses it: the dictionary holds each distinct string once, so a batch's strings are cleaned,
- * checked as a method, as an address, once each instead of once per row (the same values and
- * reasons as validateRow's).
+ * The rows of a compact batch, shaped like the row format's `requests` (with `created_at` in
+ * epoch milliseconds), for `validateRow`. Throws a 415 for a version this collector does not
+ * read, a 413 for more than `maxRows` rows, a 400 naming the fault for anything malformed.
  */
-class Dictionary {
-  private readonly text: (string | null | undefined)[] = [];
-  private readonly paths: (string | Error | undefined)[] = [];
-  private readonly methods: (string | Error | undefined)[] = [];
-  private readonly addresses: (string | null | undefined)[] = [];
-
-  constructor(private readonly strings: readonly (string | null)[]) {}
-
-  /** As an optional text field: `null` for null or empty, else cleaned. */
-  optional(i: number): string | null {
-    let v = this.text[i];
-    if (v === undefined) {
-      const s = this.strings[i]!;
-      v = this.text[i] = s === null || s === '' ? null : clean(s);
-    }
-    return v;
-  }
-
-  path(i: number): string | Error {
-    this.paths[i] ??= checkPath(this.strings[i]);
-    return this.paths[i];
-  }
-
-  method(i: number): string | Error {
-    this.methods[i] ??= checkMethod(this.strings[i]);
-    return this.methods[i];
-  }
-
-  address(i: number): string | null {
-    let v = this.addresses[i];
-    if (v === undefined) v = this.addresses[i] = address(this.optional(i));
-    return v;
-  }
-}
-
-/**
- * Checks a compact batch's structure and returns its rows' validation: given the time that stands
- * for a missing `created_at`, each row accepted or refused as `validateRow` would the same row
- * sent in the row format (`created_at` read as epoch milliseconds). Throws a 415 for a version
- * this collector does not read, a 413 for more than `maxRows` rows, a 400 naming the fault for
- * anything malformed, before any row is validated (and before the key is looked up).
- */
-export function compactRows(body: CompactBody, maxRows: number): (now: number) => RowResult[] {
+export function compactRows(body: CompactBody, maxRows: number): Record<string, unknown>[] {
   const { v, count, created_at_base: base, strings, columns } = body;
   if (typeof v !== 'number' || !Number.isInteger(v)) {
     throw malformed('"v" must be the format version, an integer such as 1');
@@ -164,49 +110,21 @@ export function compactRows(body: CompactBody, maxRows: number): (now: number) =
   const text = STRING_COLUMNS.map((name) => column(cols, name, count, strings.length));
   const [status, responseTime, createdAt] = NUMBER_COLUMNS.map((name) => column(cols, name, count));
   const [hostname, ip, path, userAgent, method, userId, route] = text;
-  const dict = new Dictionary(strings as (string | null)[]);
-  return (now) => {
-    const rows = new Array<RowResult>(count);
-    for (let i = 0; i < count; i++) {
-      const m = dict.method(method!(i));
-      if (m instanceof Error) {
-        rows[i] = { ok: false, error: m.message };
-        continue;
-      }
-      const st = checkStatus(status!(i));
-      if (st instanceof Error) {
-        rows[i] = { ok: false, error: st.message };
-        continue;
-      }
-      const rt = checkResponseTime(responseTime!(i));
-      if (rt instanceof Error) {
-        rows[i] = { ok: false, error: rt.message };
-        continue;
-      }
-      const at = checkCreatedAt(base + createdAt!(i), now);
-      if (at instanceof Error) {
-        rows[i] = { ok: false, error: at.message };
-        continue;
-      }
-      const p = dict.path(path!(i));
-      if (p instanceof Error) {
-        rows[i] = { ok: false, error: p.message };
-        continue;
-      }
-      const row = newRow(
-        dict.optional(hostname!(i)),
-        dict.address(ip!(i)),
-        p,
-        dict.optional(route!(i)),
-        dict.optional(userAgent!(i)),
-        m,
-        st,
-        rt,
-        dict.optional(userId!(i)),
-        at,
-      );
-      rows[i] = { ok: true, row };
-    }
-    return rows;
-  };
+  const dict = strings as (string | null)[];
+  const rows = new Array<Record<string, unknown>>(count);
+  for (let i = 0; i < count; i++) {
+    rows[i] = {
+      hostname: dict[hostname!(i)],
+      ip_address: dict[ip!(i)],
+      path: dict[path!(i)],
+      user_agent: dict[userAgent!(i)],
+      method: dict[method!(i)],
+      status: status!(i),
+      response_time: responseTime!(i),
+      user_id: dict[userId!(i)],
+      created_at: base + createdAt!(i),
+      route: dict[route!(i)],
+    };
+  }
+  return rows;
 }

@@ -135,7 +135,7 @@ export function clean(value: string): string {
  * to fill in place (the country from the IP, the batch's framework). One object per row, in its
  * final shape from the start: copying it into another (a spread) was several µs per row.
  */
-export type RowResult = { ok: true; row: NewRequestRow } | { ok: false; error: string };
+type Result = { ok: true; row: NewRequestRow } | { ok: false; error: string };
 
 function optionalString(v: unknown, field: string): string | null | Error {
   if (v === undefined || v === null) return null;
@@ -143,114 +143,69 @@ function optionalString(v: unknown, field: string): string | null | Error {
   return v === '' ? null : clean(v);
 }
 
-// The checks of the fields a row cannot do without, in the order a row is checked: the first
-// that fails is the row's reason. Shared by the row format (validateRow) and the compact format
-// (ingest/compact.ts), which must refuse the same rows with the same words.
-
-/** The method upper-cased, or why it is refused. */
-export function checkMethod(raw: unknown): string | Error {
-  if (typeof raw !== 'string') return new Error('method must be a string such as "GET"');
-  const method = raw.toUpperCase();
-  if (METHODS.has(method)) return method;
-  return new Error(`unknown method ${preview(raw)}; expected one of ${[...METHODS].join(', ')}`);
-}
-
-/** The status, or why it is refused. */
-export function checkStatus(status: unknown): number | Error {
-  if (typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599) return status;
-  return new Error(`status must be an integer from 100 to 599, got ${preview(status)}`);
-}
-
-/** The response time as stored (whole milliseconds, clamped to int32), or why it is refused. */
-export function checkResponseTime(rt: unknown): number | Error {
-  if (typeof rt === 'number' && Number.isFinite(rt) && rt >= 0)
-    return Math.min(Math.round(rt), MAX_RESPONSE_TIME);
-  return new Error(`response_time must be a non-negative number of milliseconds, got ${preview(rt)}`);
-}
-
-/** The time in epoch milliseconds (`now` when absent), or why it is refused. */
-export function checkCreatedAt(c: unknown, now: number): number | Error {
-  let createdAt: number;
-  if (c === undefined || c === null) createdAt = now;
-  else if (typeof c === 'string') {
-    const t = parseTimestamp(c);
-    if (t === undefined) {
-      return new Error(
-        `created_at ${preview(c)} is not an ISO 8601 timestamp such as "2026-11-27T10:00:00.000Z"`,
-      );
-    }
-    createdAt = t;
-  } else if (typeof c === 'number' && Number.isFinite(c)) createdAt = Math.round(c);
-  else return new Error('created_at must be an ISO 8601 string');
-  if (createdAt < 0 || createdAt > MAX_TIME) {
-    return new Error('created_at must be between 1970-01-01 and 9999-12-31');
-  }
-  return createdAt;
-}
-
-/** The path as stored, or why the row is refused. */
-export function checkPath(path: unknown): string | Error {
-  return typeof path === 'string' ? clean(path) : new Error('path must be a string');
-}
-
-/** An IP address as stored: one that is not an address is stored as unknown, never located. */
-export function address(ip: string | null): string | null {
-  return ip !== null && isIP(ip) === 0 ? null : ip;
-}
-
-/** A valid row from its values, `location` and `framework` left for ingest to fill. */
-export function newRow(
-  hostname: string | null,
-  ipAddress: string | null,
-  path: string,
-  route: string | null,
-  userAgent: string | null,
-  method: string,
-  status: number,
-  responseTime: number,
-  userId: string | null,
-  createdAt: number,
-): NewRequestRow {
-  return {
-    hostname,
-    ipAddress,
-    path,
-    route,
-    userAgent,
-    method,
-    status,
-    responseTime,
-    location: null,
-    userId,
-    framework: null,
-    createdAt,
-  };
-}
-
 /**
  * Validates one row of `requests`. Unknown extra fields are ignored. A rejected row
  * gets a reason that names the field and what would be accepted.
  */
-export function validateRow(raw: unknown, now: number): RowResult {
+export function validateRow(raw: unknown, now: number): Result {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, error: 'row must be a JSON object' };
   }
   const r = raw as Record<string, unknown>;
-  const method = checkMethod(r.method);
-  if (method instanceof Error) return { ok: false, error: method.message };
-  const status = checkStatus(r.status);
-  if (status instanceof Error) return { ok: false, error: status.message };
-  const responseTime = checkResponseTime(r.response_time);
-  if (responseTime instanceof Error) return { ok: false, error: responseTime.message };
-  const createdAt = checkCreatedAt(r.created_at, now);
-  if (createdAt instanceof Error) return { ok: false, error: createdAt.message };
-  const path = checkPath(r.path);
-  if (path instanceof Error) return { ok: false, error: path.message };
+
+  const rawMethod = r.method;
+  if (typeof rawMethod !== 'string') return { ok: false, error: 'method must be a string such as "GET"' };
+  const method = rawMethod.toUpperCase();
+  if (!METHODS.has(method)) {
+    return {
+      ok: false,
+      error: `unknown method ${preview(rawMethod)}; expected one of ${[...METHODS].join(', ')}`,
+    };
+  }
+
+  const status = r.status;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
+    return {
+      ok: false,
+      error: `status must be an integer from 100 to 599, got ${preview(status)}`,
+    };
+  }
+
+  const rt = r.response_time;
+  if (typeof rt !== 'number' || !Number.isFinite(rt) || rt < 0) {
+    return {
+      ok: false,
+      error: `response_time must be a non-negative number of milliseconds, got ${preview(rt)}`,
+    };
+  }
+
+  let createdAt: number;
+  const c = r.created_at;
+  if (c === undefined || c === null) createdAt = now;
+  else if (typeof c === 'string') {
+    const t = parseTimestamp(c);
+    if (t === undefined) {
+      return {
+        ok: false,
+        error: `created_at ${preview(c)} is not an ISO 8601 timestamp such as "2026-11-27T10:00:00.000Z"`,
+      };
+    }
+    createdAt = t;
+  } else if (typeof c === 'number' && Number.isFinite(c)) createdAt = Math.round(c);
+  else return { ok: false, error: 'created_at must be an ISO 8601 string' };
+  if (createdAt < 0 || createdAt > MAX_TIME) {
+    return { ok: false, error: 'created_at must be between 1970-01-01 and 9999-12-31' };
+  }
+
+  const path = r.path;
+  if (typeof path !== 'string') return { ok: false, error: 'path must be a string' };
 
   const hostname = optionalString(r.hostname, 'hostname');
   if (hostname instanceof Error) return { ok: false, error: hostname.message };
-  const ipAddress = optionalString(r.ip_address, 'ip_address');
+  let ipAddress = optionalString(r.ip_address, 'ip_address');
   if (ipAddress instanceof Error) return { ok: false, error: ipAddress.message };
+  // Not an address: stored as unknown (a bad optional field never costs the row), never located.
+  if (ipAddress !== null && isIP(ipAddress) === 0) ipAddress = null;
   const userAgent = optionalString(r.user_agent, 'user_agent');
   if (userAgent instanceof Error) return { ok: false, error: userAgent.message };
   const route = optionalString(r.route, 'route');
@@ -264,17 +219,21 @@ export function validateRow(raw: unknown, now: number): RowResult {
   else if (typeof u === 'number' && Number.isFinite(u)) userId = String(u);
   else return { ok: false, error: 'user_id must be a string, a number or null' };
 
-  const row = newRow(
-    hostname,
-    address(ipAddress),
-    path,
-    route,
-    userAgent,
-    method,
-    status,
-    responseTime,
-    userId,
-    createdAt,
-  );
-  return { ok: true, row };
+  return {
+    ok: true,
+    row: {
+      hostname,
+      ipAddress,
+      path: clean(path),
+      route,
+      userAgent,
+      method,
+      status,
+      responseTime: Math.min(Math.round(rt), MAX_RESPONSE_TIME),
+      location: null,
+      userId,
+      framework: null,
+      createdAt,
+    },
+  };
 }

@@ -4,7 +4,7 @@ import { HttpError } from '../errors.js';
 import { type CompactBody, compactRows } from '../ingest/compact.js';
 import { bundledGeoipDb, openCountryLookup } from '../ingest/geoip.js';
 import { UserAgentCache } from '../ingest/user-agent.js';
-import { clean, type RowResult, validateRow } from '../ingest/validate.js';
+import { clean, validateRow } from '../ingest/validate.js';
 import { definePlugin } from '../plugins/define.js';
 import type { UserAgentInfo } from '../types.js';
 
@@ -76,7 +76,7 @@ const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, o) => {
         `batch has ${raw.length} rows, more than the limit of ${o.maxBatchRows} rows per batch; send smaller batches (SDK maxBatchSize) or raise --max-batch-rows`,
       );
     }
-    return store(request, apiKey, body, (now) => raw.map((r) => validateRow(r, now)));
+    return store(request, apiKey, body, raw);
   };
 
   const compactHandler = async (request: FastifyRequest) => {
@@ -85,16 +85,8 @@ const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, o) => {
     return store(request, apiKey, body, compactRows(request.body as CompactBody, o.maxBatchRows));
   };
 
-  /**
-   * Stores the valid rows of a batch in one transaction; `validate` gives each row's result (in
-   * the batch's order) given the time that stands for a missing `created_at`.
-   */
-  const store = async (
-    request: FastifyRequest,
-    apiKey: string,
-    body: Payload,
-    validate: (now: number) => RowResult[],
-  ) => {
+  /** Validates the rows of a batch one by one and stores the valid ones in one transaction. */
+  const store = async (request: FastifyRequest, apiKey: string, body: Payload, raw: unknown[]) => {
     const batch = batchId(request);
     // Every ingest path counts in one bucket of the key's rate limit.
     const key = await auth.authenticate(request, apiKey, 'ingest');
@@ -107,9 +99,8 @@ const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, o) => {
     const rows: NewRequestRow[] = [];
     const rejected: { index: number; error: string }[] = [];
     const agents = new Map<string, UserAgentInfo>();
-    const results = validate(now);
-    for (let i = 0; i < results.length; i++) {
-      const result = results[i]!;
+    for (let i = 0; i < raw.length; i++) {
+      const result = validateRow(raw[i], now);
       if (!result.ok) {
         rejected.push({ index: i, error: result.error });
         continue;
