@@ -131,9 +131,9 @@ function write(vector: duckdb.Vector, column: ReadyColumn, rows: number): void {
  * `INSERT INTO requests … SELECT … FROM apilens_staged_rows()`: the statement runs (and
  * commits, and fsyncs the WAL) on DuckDB's threads, while the event loop only copies values
  * into DuckDB's vectors when DuckDB asks for the next chunk (through the bindings, not the
- * driver's `setColumnValues`: a third less of the event loop's time per row, measured in
- * docs/benchmarks.md). An appender would also flush on the
- * event loop, which took as long again as filling the vectors.
+ * driver's `setColumnValues`: about a quarter less of the event loop's time per row, measured in
+ * docs/benchmarks.md). An appender would also flush on the event loop, which took as long again
+ * as filling the vectors.
  *
  * The function takes no parameter and returns the one group staged now: the writer connection
  * runs one INSERT at a time, so there is never more than one. A parameter (a token naming the
