@@ -132,6 +132,52 @@ describe('compact batch format', () => {
     }
   });
 
+  it('a string of the dictionary used in several fields gives each field its own value and verdict', async () => {
+    // The collector checks each dictionary string once per use (as a method, a path, an address,
+    // an optional text): one string as an IP in one row and a hostname or path in another, an
+    // empty one as a path (kept) and as a route (null), a method's spelling as a route.
+    const shared = ['', 'get', '10.1.2.3', 'not-an-ip', 'x'.repeat(300), 'lone \ud800'];
+    const rows: Record<string, unknown>[] = [];
+    let t = Date.parse('2026-11-27T10:00:00.000Z');
+    for (const a of shared) {
+      for (const b of shared) {
+        rows.push(
+          wireRow({
+            hostname: a,
+            ip_address: b,
+            path: a,
+            route: b,
+            user_agent: a,
+            user_id: b,
+            method: b === 'get' ? b : a === 'get' ? 'GET' : 'PATCH',
+            created_at: new Date(t++).toISOString(),
+          }),
+        );
+      }
+    }
+    // And a method refused, by the same string, in rows that are otherwise fine.
+    rows.push(wireRow({ method: 'not-an-ip', created_at: new Date(t++).toISOString() }));
+    rows.push(wireRow({ method: '', path: 'get', created_at: new Date(t++).toISOString() }));
+    const asRows = await generateKey(url);
+    const asColumns = await generateKey(url);
+    const envelope = { framework: 'Koa', privacy_level: 0 };
+    const r = await ingest(url, { api_key: asRows.api_key, ...envelope, requests: rows });
+    const c = await compact(toCompact({ api_key: asColumns.api_key, ...envelope }, rows));
+    expect(c.status).toBe(200);
+    expect(c.json).toEqual(r.json);
+    expect(c.json.rejected.map((x: { index: number }) => x.index)).toEqual([
+      rows.length - 2,
+      rows.length - 1,
+    ]);
+    const fromColumns = await stored(asColumns.api_key);
+    expect(fromColumns).toEqual(await stored(asRows.api_key));
+    // Checked against the input too: an address only where the string is one, '' a path but no route.
+    const ip = new Set(fromColumns.map((row) => row.ip_address));
+    expect(ip).toEqual(new Set([null, '10.1.2.3']));
+    expect(fromColumns.filter((row) => row.path === '')).toHaveLength(shared.length);
+    expect(fromColumns.filter((row) => row.route === '')).toHaveLength(0);
+  });
+
   it('a column sent as one number stands for every row; uncompressed bodies are read too', async () => {
     const { api_key } = await generateKey(url);
     const rows = ROWS.slice(0, 3).map((r) => ({ ...r, hostname: 'same.example', status: 200 }));
