@@ -18,6 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { ask } from './ipc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -105,34 +106,24 @@ for (const name of frameworks) {
     },
   );
   const port = await new Promise((ok) => child.once('message', (m) => ok(m.port)));
-  const ask = (what, field) =>
-    new Promise((ok) => {
-      const on = (m) => {
-        if (m?.[field] === undefined) return;
-        child.off('message', on);
-        ok(m[field]);
-      };
-      child.on('message', on);
-      child.send(what);
-    });
-  const pid = await ask('pid', 'pid');
-  await ask({ active: true, controlUs: CONTROL_US }, 'switched');
+  const pid = await ask(child, 'pid', 'pid');
+  await ask(child, { active: true, controlUs: CONTROL_US }, 'switched');
   const options = {
     url: `http://127.0.0.1:${port}/hello/world`,
     headers: { 'user-agent': USER_AGENT },
     connections: 10,
   };
   await autocannon({ ...options, duration: 3 });
-  await ask('flush', 'flushed');
+  await ask(child, 'flush', 'flushed');
   // The profile covers the measured requests only: no start-up, no warm-up, no first POST.
   const perf = spawn('perf', ['record', '-g', '-q', '-F', '2999', '-p', String(pid), '-o', data], {
     stdio: 'ignore',
   });
   await new Promise((ok) => setTimeout(ok, 500));
-  const before = await ask('cpu', 'cpu');
+  const before = await ask(child, 'cpu', 'cpu');
   const result = await autocannon({ ...options, amount: REQUESTS });
-  await ask('flush', 'flushed');
-  const after = await ask('cpu', 'cpu');
+  await ask(child, 'flush', 'flushed');
+  const after = await ask(child, 'cpu', 'cpu');
   perf.kill('SIGINT');
   await new Promise((ok) => perf.once('exit', ok));
   child.send('close');

@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzip } from 'node:zlib';
 import autocannon from 'autocannon';
+import { ask } from './ipc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -248,19 +249,6 @@ async function load(port, duration) {
     throw new Error(`errors ${result.errors}, non-2xx ${result.non2xx}, timeouts ${result.timeouts}`);
   }
   return { rps: result.requests.average, p99: result.latency.p99, total: result.requests.total };
-}
-
-/** Asks the app process for something (`cpu`, `mem`, …) over IPC; resolves with the answer's `field`. */
-function ask(child, what, field = what) {
-  return new Promise((ok) => {
-    const onMessage = (m) => {
-      if (m?.[field] === undefined) return;
-      child.off('message', onMessage);
-      ok(m[field]);
-    };
-    child.on('message', onMessage);
-    child.send(what);
-  });
 }
 
 /**

@@ -55,6 +55,14 @@ const STORE = process.env.BENCH_STORE ?? ''; // 'duckdb' or 'postgres' to run on
 const FORMATS = (process.env.BENCH_FORMATS ?? 'csv,ndjson').split(',');
 /** The stall part's ingest probe bodies: `fresh` (default), `frozen`, or both in turn (see stallBench). */
 const PROBE_BODIES = (process.env.BENCH_PROBE_BODY ?? 'fresh').split(',');
+for (const body of PROBE_BODIES) {
+  if (body !== 'fresh' && body !== 'frozen') {
+    console.error(
+      `bench: BENCH_PROBE_BODY takes fresh, frozen or both comma-separated, got ${JSON.stringify(body)}.`,
+    );
+    process.exit(2);
+  }
+}
 const SLOW_LOG = process.env.BENCH_SLOW_LOG;
 /** Rounds over the builds of BENCH_DISTS (ingest and stall parts), alternating: a, b, a, b… */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
