@@ -37,10 +37,11 @@ const dataRoutes: FastifyPluginAsync<DataOptions> = async (app, o) => {
       if (!paged && select && isTextFormat(q.format)) {
         // The database writes the text (text-sql.ts); the event loop only passes it on.
         const format = q.format;
-        return sendText(request, reply, writer, async (after) => {
+        const step = TEXT_CHUNK[store.kind];
+        return sendText(request, reply, writer, step, async (after) => {
           const { sql, params } = buildRowQuery(key.id, {
             ...q.filter,
-            limit: TEXT_CHUNK,
+            limit: step,
             ...(after ? { after } : {}),
           });
           const rows = await o.exports.read(store.kind, () =>
