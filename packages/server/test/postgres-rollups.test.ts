@@ -376,8 +376,13 @@ describe('dashboard figures from PostgreSQL rollups', () => {
     // A batch still pending, with rows on both sides of the cutoff within its hour: the hour is
     // recomputed from the rows, which must not count them a second time beside the queue.
     const hour = Math.floor(cutoff / HOUR) * HOUR;
+    // Half of them before the cutoff, half from it on, wherever in its hour the cutoff falls.
     const r = prng(21);
-    const late = makeRows(60, 21).map((row) => ({ ...row, createdAt: hour + Math.floor(r() * HOUR) }));
+    const late = makeRows(60, 21).map((row, i) => ({
+      ...row,
+      createdAt:
+        i % 2 ? hour + Math.floor(r() * (cutoff - hour)) : cutoff + Math.floor(r() * (hour + HOUR - cutoff)),
+    }));
     expect(late.some((row) => row.createdAt < cutoff) && late.some((row) => row.createdAt >= cutoff)).toBe(
       true,
     );

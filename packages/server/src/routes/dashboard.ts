@@ -113,9 +113,8 @@ const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, o) => 
       o.exports.take(key.id, reply);
       // The database writes the text (data/text-sql.ts); the event loop only passes it on.
       const f = format as (typeof EXPORT_FORMATS)[number];
-      const step = TEXT_CHUNK[reader.dialect];
-      return sendText(request, reply, WRITERS[f], step, async (after) => {
-        const q = exportQuery(reader.dialect, key.id, query, period, step, after);
+      return sendText(request, reply, WRITERS[f], async (after) => {
+        const q = exportQuery(reader.dialect, key.id, query, period, TEXT_CHUNK, after);
         const rows = await o.exports.read(reader.dialect, () =>
           app.apilens.store.select!(textChunkSql(reader.dialect, f, q.sql), q.params, { background: true }),
         );

@@ -37,11 +37,10 @@ const dataRoutes: FastifyPluginAsync<DataOptions> = async (app, o) => {
       if (!paged && select && isTextFormat(q.format)) {
         // The database writes the text (text-sql.ts); the event loop only passes it on.
         const format = q.format;
-        const step = TEXT_CHUNK[store.kind];
-        return sendText(request, reply, writer, step, async (after) => {
+        return sendText(request, reply, writer, async (after) => {
           const { sql, params } = buildRowQuery(key.id, {
             ...q.filter,
-            limit: step,
+            limit: TEXT_CHUNK,
             ...(after ? { after } : {}),
           });
           const rows = await o.exports.read(store.kind, () =>

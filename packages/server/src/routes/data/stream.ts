@@ -14,15 +14,8 @@ import type { RowWriter } from './writers.js';
  */
 export const STREAM_CHUNK = 5000;
 
-/**
- * Rows per step of a whole export that the database writes (see text-sql.ts), by store. DuckDB
- * scans the key's rows from the cursor on at every step (see {@link STREAM_CHUNK}), so its steps
- * stay large. PostgreSQL reads a step as a range of its time index, so a step costs its rows and
- * little more: shorter steps leave other tenants' statements shorter waits for a core, and the
- * export waits for this process's ingest batches in flight before each one (see
- * {@link ExportSlots.read}) more often (issue 10; figures in docs/benchmarks.md).
- */
-export const TEXT_CHUNK: Readonly<Record<StoreKind, number>> = { duckdb: 5000, postgres: 1000 };
+/** Rows per step of a whole export that the database writes (see text-sql.ts). */
+export const TEXT_CHUNK = 5000;
 
 /** Rows written per slice of a chunk, with a turn of the event loop between slices. */
 export const WRITE_SLICE = 1000;
@@ -140,7 +133,7 @@ function respond(
 
 /**
  * Streams a whole export that the database writes (see text-sql.ts): `fetch(after)` returns the
- * next `step` rows' text after the cursor ({@link TEXT_CHUNK}), or the first ones without it. As
+ * next {@link TEXT_CHUNK} rows' text after the cursor, or the first ones without it. As
  * {@link sendRows}, the first step is read before answering (a failure is a clean 503) and the
  * next only when the socket has taken the previous one; the event loop only passes each step's
  * bytes on. A client that goes away ends the stream at its next step: nothing else is held.
@@ -149,7 +142,6 @@ export async function sendText(
   request: FastifyRequest,
   reply: FastifyReply,
   writer: RowWriter,
-  step: number,
   fetch: (after?: RowQuery['after']) => Promise<TextChunk>,
 ): Promise<FastifyReply> {
   const first = await fetch();
@@ -160,7 +152,7 @@ export async function sendText(
     while (chunk.rows > 0) {
       // Piece by piece (see TEXT_PIECE): each is a young string, gone at the next scavenge.
       yield* chunk.pieces;
-      if (chunk.rows < step || !chunk.last) break;
+      if (chunk.rows < TEXT_CHUNK || !chunk.last) break;
       const after = chunk.last;
       chunk = { pieces: [], rows: 0 };
       chunk = await fetch(after);
